@@ -1,0 +1,199 @@
+"""The envelope of every submission and the discriminated union of all event types."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Annotated, Literal, Union
+
+from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
+
+from events.base import CommuneCode, Frozen, Identifier, Text
+from events import types as t
+
+SCHEMA_VERSION = 1
+# Vietnam is UTC+7: an event of "today" in Hanoi may be "tomorrow" for a UTC server clock.
+_CLOCK_SLACK = timedelta(days=1)
+
+
+class Source(Frozen):
+    """Who and what recorded the fact."""
+
+    channel: Literal["mobile", "web", "import", "generator"]
+    device_id: Text | None = None
+    collector_id: Text | None = None  # cộng tác viên dân số (CTV) code
+
+
+class EnvelopeBase(Frozen):
+    """Fields common to every submission (EVENTS.md, envelope)."""
+
+    event_id: Identifier
+    schema_version: Literal[1] = SCHEMA_VERSION
+    occurred_on: date
+    recorded_at: AwareDatetime
+    commune: CommuneCode
+    source: Source
+
+    @model_validator(mode="after")
+    def _clocks(self) -> EnvelopeBase:
+        now = datetime.now(timezone.utc)
+        if self.occurred_on > (now + _CLOCK_SLACK).date():
+            raise ValueError("occurred_on is in the future")
+        if self.recorded_at > now + _CLOCK_SLACK:
+            raise ValueError("recorded_at is in the future")
+        if self.recorded_at.date() < self.occurred_on - _CLOCK_SLACK:
+            raise ValueError("recorded_at is before occurred_on: a fact cannot be written down before it happens")
+        return self
+
+
+class HouseholdRegistered(EnvelopeBase):
+    type: Literal["household.registered"]
+    payload: t.HouseholdRegistered
+
+
+class PersonRegistered(EnvelopeBase):
+    type: Literal["person.registered"]
+    payload: t.PersonRegistered
+
+
+class Birth(EnvelopeBase):
+    type: Literal["birth"]
+    payload: t.Birth
+
+
+class Death(EnvelopeBase):
+    type: Literal["death"]
+    payload: t.Death
+
+
+class Marriage(EnvelopeBase):
+    type: Literal["marriage"]
+    payload: t.Marriage
+
+
+class Divorce(EnvelopeBase):
+    type: Literal["divorce"]
+    payload: t.Divorce
+
+
+class MoveOut(EnvelopeBase):
+    type: Literal["move_out"]
+    payload: t.MoveOut
+
+
+class MoveIn(EnvelopeBase):
+    type: Literal["move_in"]
+    payload: t.MoveIn
+
+
+class HouseholdMemberMoved(EnvelopeBase):
+    type: Literal["household.member_moved"]
+    payload: t.HouseholdMemberMoved
+
+
+class ContraceptionStarted(EnvelopeBase):
+    type: Literal["contraception.started"]
+    payload: t.ContraceptionStarted
+
+
+class ContraceptionStopped(EnvelopeBase):
+    type: Literal["contraception.stopped"]
+    payload: t.ContraceptionStopped
+
+
+class PregnancyRecorded(EnvelopeBase):
+    type: Literal["pregnancy.recorded"]
+    payload: t.PregnancyRecorded
+
+
+class PregnancyEnded(EnvelopeBase):
+    type: Literal["pregnancy.ended"]
+    payload: t.PregnancyEnded
+
+
+class PersonCorrected(EnvelopeBase):
+    type: Literal["person.corrected"]
+    payload: t.PersonCorrected
+
+
+class EventVoided(EnvelopeBase):
+    type: Literal["event.voided"]
+    payload: t.EventVoided
+
+
+class PersonsMerged(EnvelopeBase):
+    type: Literal["persons.merged"]
+    payload: t.PersonsMerged
+
+
+class ReviewOverridePayload(Frozen):
+    """A clerk confirms a held submission is right and asks the register to apply it."""
+
+    held_event_id: Identifier
+    reason: Text
+
+
+class ReviewOverridden(EnvelopeBase):
+    """Extension of EVENTS.md v1: resolves a held submission by a new submission (clerk/operator)."""
+
+    type: Literal["review.overridden"]
+    payload: ReviewOverridePayload
+
+
+Submission = Annotated[
+    Union[
+        HouseholdRegistered,
+        PersonRegistered,
+        Birth,
+        Death,
+        Marriage,
+        Divorce,
+        MoveOut,
+        MoveIn,
+        HouseholdMemberMoved,
+        ContraceptionStarted,
+        ContraceptionStopped,
+        PregnancyRecorded,
+        PregnancyEnded,
+        PersonCorrected,
+        EventVoided,
+        PersonsMerged,
+        ReviewOverridden,
+    ],
+    Field(discriminator="type"),
+]
+SUBMISSION_ADAPTER: TypeAdapter[Submission] = TypeAdapter(Submission)
+ENVELOPE_TYPES: dict[str, type[EnvelopeBase]] = {
+    cls.model_fields["type"].annotation.__args__[0]: cls  # type: ignore[union-attr]
+    for cls in EnvelopeBase.__subclasses__()
+}
+EVENT_TYPES: tuple[str, ...] = tuple(ENVELOPE_TYPES)
+
+
+def subject_ids(event: EnvelopeBase) -> list[str]:
+    """The persons and households a fact is about, first the one its Kafka key is taken from."""
+    p = event.payload
+    match event.type:
+        case "household.registered":
+            return [p.household_id]
+        case "person.registered":
+            return [p.person_id, p.household_id]
+        case "birth":
+            return [p.child_id, p.mother_id, p.household_id]
+        case "marriage" | "divorce" | "move_out":
+            return list(p.person_ids)
+        case "move_in":
+            return [*p.person_ids, p.household_id]
+        case "household.member_moved":
+            return [p.person_id, p.household_id]
+        case "persons.merged":
+            return [p.surviving_id, p.merged_id]
+        case "event.voided":
+            return [p.voided_event_id]
+        case "review.overridden":
+            return [p.held_event_id]
+        case _:
+            return [p.person_id]
+
+
+def kafka_key(event: EnvelopeBase) -> bytes:
+    return subject_ids(event)[0].encode()

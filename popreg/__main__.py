@@ -1,0 +1,5 @@
+"""`python -m popreg` runs the command line."""
+
+from popreg.cli import main
+
+main()

@@ -1,0 +1,31 @@
+"""The `popreg` command line (CONTRACT.md): each group of commands lives in popreg/commands/."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(
+    name="popreg",
+    help="popreg: an event-sourced population register (DS-KHHGĐ) on Kafka and PostgreSQL.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# One module per concern; each exposes register(app). Add a line here for a new group.
+COMMAND_MODULES = [
+    "popreg.commands.stack",
+]
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
