@@ -43,6 +43,7 @@ def up(settings: Settings, echo: Callable[[str], None] = _noop) -> UpReport:
     t0 = time.monotonic()
     report = UpReport()
     with stack_lock(settings.home_dir):
+        _preflight(settings)
         try:
             _up_kafka(settings, echo, report)
             _up_postgres(settings, echo, report)
@@ -53,6 +54,23 @@ def up(settings: Settings, echo: Callable[[str], None] = _noop) -> UpReport:
             raise
     report.seconds = time.monotonic() - t0
     return report
+
+
+def _preflight(settings: Settings) -> None:
+    """Everything that can be checked before starting anything: ports, binaries, data dirs."""
+    from infra.stack import jvm
+    from infra.stack.process import require_free_port
+
+    if settings.uses_local_kafka and kafka.kafka_pid(settings) is None:
+        require_free_port(settings.kafka_port, "Kafka", "POPREG_KAFKA_PORT")
+        require_free_port(settings.kafka_controller_port, "the Kafka controller", "POPREG_KAFKA_CONTROLLER_PORT")
+        jvm.find_java()
+        kafka.check_storage(kafka.KafkaPaths.of(settings).data)
+    pg_paths = postgres.PgPaths.of(settings)
+    if settings.uses_local_postgres and postgres.postmaster_pid(pg_paths) is None:
+        require_free_port(settings.pg_port, "PostgreSQL", "POPREG_PG_PORT")
+        _, major = postgres.find_bindir()
+        postgres.check_data_dir(pg_paths, major)
 
 
 def _up_kafka(settings: Settings, echo: Callable[[str], None], report: UpReport) -> None:

@@ -110,7 +110,8 @@ def fetch_jars(jar_cache: Path, kafka_version: str, echo: Callable[[str], None])
             echo(f"  [{count}] {m.group(1).rsplit('/', 1)[-1]} ({m.group(2)})")
     rc = proc.wait()
     if rc != 0:
-        errors = [ln for ln in log if "ERROR" in ln][:8] or log[-15:]
+        boiler = ("To see the full", "Re-run Maven", "For more information", "[Help")
+        errors = [ln for ln in log if ln.startswith("[ERROR] ") and not ln[8:].startswith(boiler)][:5] or log[-15:]
         raise StackError(
             "could not fetch the Kafka jars with Maven (Maven Central unreachable or the "
             "download failed):\n  " + "\n  ".join(errors) + "\n"

@@ -6,6 +6,7 @@ import json
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from infra import stack
@@ -25,7 +26,7 @@ def up() -> None:
     try:
         report = stack.up(settings, _echo)
     except stack.StackError as exc:
-        err.print(f"[bold red]stack up failed:[/] {exc}", markup=True)
+        err.print(f"[bold red]stack up failed:[/] {escape(str(exc))}")
         raise typer.Exit(1) from None
     if report.started:
         console.print(f"[green]stack up[/] in {report.seconds:.1f}s: Kafka {settings.bootstrap}, PostgreSQL {settings.dsn}")
@@ -39,7 +40,7 @@ def down() -> None:
     try:
         stack.down(get_settings(), _echo)
     except stack.StackError as exc:
-        err.print(f"[bold red]stack down failed:[/] {exc}")
+        err.print(f"[bold red]stack down failed:[/] {escape(str(exc))}")
         raise typer.Exit(1) from None
 
 
