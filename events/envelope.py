@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-from typing import Annotated, Literal, Union
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
 
-from events.base import CommuneCode, Frozen, Identifier, Text
 from events import types as t
+from events.base import CommuneCode, Frozen, Identifier, Text
 
 SCHEMA_VERSION = 1
 # Vietnam is UTC+7: an event of "today" in Hanoi may be "tomorrow" for a UTC server clock.
@@ -35,7 +35,7 @@ class EnvelopeBase(Frozen):
 
     @model_validator(mode="after")
     def _clocks(self) -> EnvelopeBase:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         if self.occurred_on > (now + _CLOCK_SLACK).date():
             raise ValueError("occurred_on is in the future")
         if self.recorded_at > now + _CLOCK_SLACK:
@@ -140,25 +140,23 @@ class ReviewOverridden(EnvelopeBase):
 
 
 Submission = Annotated[
-    Union[
-        HouseholdRegistered,
-        PersonRegistered,
-        Birth,
-        Death,
-        Marriage,
-        Divorce,
-        MoveOut,
-        MoveIn,
-        HouseholdMemberMoved,
-        ContraceptionStarted,
-        ContraceptionStopped,
-        PregnancyRecorded,
-        PregnancyEnded,
-        PersonCorrected,
-        EventVoided,
-        PersonsMerged,
-        ReviewOverridden,
-    ],
+    HouseholdRegistered
+    | PersonRegistered
+    | Birth
+    | Death
+    | Marriage
+    | Divorce
+    | MoveOut
+    | MoveIn
+    | HouseholdMemberMoved
+    | ContraceptionStarted
+    | ContraceptionStopped
+    | PregnancyRecorded
+    | PregnancyEnded
+    | PersonCorrected
+    | EventVoided
+    | PersonsMerged
+    | ReviewOverridden,
     Field(discriminator="type"),
 ]
 SUBMISSION_ADAPTER: TypeAdapter[Submission] = TypeAdapter(Submission)

@@ -17,6 +17,7 @@ app = typer.Typer(
 # One module per concern; each exposes register(app). Add a line here for a new group.
 COMMAND_MODULES = [
     "popreg.commands.stack",
+    "popreg.commands.gazetteer",
 ]
 
 for _name in COMMAND_MODULES:
