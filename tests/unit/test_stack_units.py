@@ -110,3 +110,10 @@ def test_no_java_names_what_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.setattr(jvm, "_candidates", lambda: [str(old)])
     with pytest.raises(StackError, match=r"no Java 17\+ runtime found.*apt-get install openjdk-17.*too old"):
         jvm.find_java()
+
+
+def test_compose_file_creates_the_same_topics() -> None:
+    text = (Path(migrate.__file__).parent / "docker-compose.yml").read_text()
+    for spec in topics.topic_specs(Settings(topic_prefix="", events_partitions=3)):
+        assert f"--topic {spec.name} --partitions" in text
+    assert "retention.ms=-1" in text and "apache/kafka:4.1.1" in text and "postgres:15" in text
