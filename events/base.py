@@ -19,6 +19,18 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
+class FieldRule(ValueError):
+    """A rule across fields that is reported on one field (`field`, relative to the model).
+
+    Raised from model validators, so that the error reads `payload.person_ids: ...` and an
+    entry app can put it next to the right input, not on the whole submission.
+    """
+
+    def __init__(self, field: str, msg: str):
+        super().__init__(msg)
+        self.field = field
+
+
 Text = Annotated[str, AfterValidator(_nfc)]
 NonEmptyText = Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_nfc)]
 Identifier = Annotated[

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
 
 from events import types as t
-from events.base import CommuneCode, Frozen, Identifier, Text
+from events.base import CommuneCode, FieldRule, Frozen, Identifier, Text
 
 SCHEMA_VERSION = 1
 # Vietnam is UTC+7: an event of "today" in Hanoi may be "tomorrow" for a UTC server clock.
@@ -37,90 +37,122 @@ class EnvelopeBase(Frozen):
     def _clocks(self) -> EnvelopeBase:
         now = datetime.now(UTC)
         if self.occurred_on > (now + _CLOCK_SLACK).date():
-            raise ValueError("occurred_on is in the future")
+            raise FieldRule("occurred_on", "is in the future: a fact is recorded after it happens")
         if self.recorded_at > now + _CLOCK_SLACK:
-            raise ValueError("recorded_at is in the future")
+            raise FieldRule("recorded_at", "is in the future (check the device clock)")
         if self.recorded_at.date() < self.occurred_on - _CLOCK_SLACK:
-            raise ValueError("recorded_at is before occurred_on: a fact cannot be written down before it happens")
+            raise FieldRule("recorded_at", "is before occurred_on: a fact cannot be written down before it happens")
         return self
 
 
 class HouseholdRegistered(EnvelopeBase):
+    """A household enters the register (baseline A0 page or a new household); by the CTV."""
+
     type: Literal["household.registered"]
     payload: t.HouseholdRegistered
 
 
 class PersonRegistered(EnvelopeBase):
+    """A person already living in a household when it is first recorded; by the CTV."""
+
     type: Literal["person.registered"]
     payload: t.PersonRegistered
 
 
 class Birth(EnvelopeBase):
+    """A live birth in the commune, reported by the CTV of the mother's area."""
+
     type: Literal["birth"]
     payload: t.Birth
 
 
 class Death(EnvelopeBase):
+    """A death of a resident, reported by the CTV of the area."""
+
     type: Literal["death"]
     payload: t.Death
 
 
 class Marriage(EnvelopeBase):
+    """A marriage of two residents, reported by the CTV."""
+
     type: Literal["marriage"]
     payload: t.Marriage
 
 
 class Divorce(EnvelopeBase):
+    """A divorce of two persons married to each other, reported by the CTV."""
+
     type: Literal["divorce"]
     payload: t.Divorce
 
 
 class MoveOut(EnvelopeBase):
+    """Persons leave the commune, reported by the CTV where they lived."""
+
     type: Literal["move_out"]
     payload: t.MoveOut
 
 
 class MoveIn(EnvelopeBase):
+    """Persons arrive into a household of the commune, reported by the CTV where they arrive."""
+
     type: Literal["move_in"]
     payload: t.MoveIn
 
 
 class HouseholdMemberMoved(EnvelopeBase):
+    """A person changes household inside the same commune (not a migration)."""
+
     type: Literal["household.member_moved"]
     payload: t.HouseholdMemberMoved
 
 
 class ContraceptionStarted(EnvelopeBase):
+    """A person starts a contraceptive method, reported by the CTV."""
+
     type: Literal["contraception.started"]
     payload: t.ContraceptionStarted
 
 
 class ContraceptionStopped(EnvelopeBase):
+    """A person stops a contraceptive method, reported by the CTV."""
+
     type: Literal["contraception.stopped"]
     payload: t.ContraceptionStopped
 
 
 class PregnancyRecorded(EnvelopeBase):
+    """A pregnancy becomes known to the CTV."""
+
     type: Literal["pregnancy.recorded"]
     payload: t.PregnancyRecorded
 
 
 class PregnancyEnded(EnvelopeBase):
+    """A pregnancy ended (a live birth also needs its birth event)."""
+
     type: Literal["pregnancy.ended"]
     payload: t.PregnancyEnded
 
 
 class PersonCorrected(EnvelopeBase):
+    """A correction or rename of a person's details, by the CTV or a commune clerk."""
+
     type: Literal["person.corrected"]
     payload: t.PersonCorrected
 
 
 class EventVoided(EnvelopeBase):
+    """A recorded fact was wrong; from now on it is treated as never having happened."""
+
     type: Literal["event.voided"]
     payload: t.EventVoided
 
 
 class PersonsMerged(EnvelopeBase):
+    """Two records were the same person; a clerk merges them."""
+
     type: Literal["persons.merged"]
     payload: t.PersonsMerged
 

@@ -6,11 +6,11 @@ This is where "what a birth is" is written down. Envelopes (events/envelope.py) 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from events.base import Frozen, Identifier, NationalId, NonEmptyText, PlaceCode, Text
+from events.base import FieldRule, Frozen, Identifier, NationalId, NonEmptyText, PlaceCode, Text
 
 Sex = Literal["M", "F"]
 Relation = Literal["head", "spouse", "child", "parent", "grandchild", "sibling", "other"]
@@ -85,7 +85,7 @@ class Marriage(Frozen):
     @model_validator(mode="after")
     def _two_people(self) -> Marriage:
         if self.person_ids[0] == self.person_ids[1]:
-            raise ValueError("the two persons must be different people")
+            raise FieldRule("person_ids", "the two persons must be different people")
         return self
 
 
@@ -97,7 +97,7 @@ class Divorce(Frozen):
     @model_validator(mode="after")
     def _two_people(self) -> Divorce:
         if self.person_ids[0] == self.person_ids[1]:
-            raise ValueError("the two persons must be different people")
+            raise FieldRule("person_ids", "the two persons must be different people")
         return self
 
 
@@ -162,10 +162,19 @@ class PersonChanges(Frozen):
     ethnicity: Text | None = None
     education: Text | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_not_given(cls, data: Any) -> Any:
+        # Apps often send null for an untouched input; a correction never clears a value, so a
+        # null is "not given" (and the model round-trips through the codec unchanged).
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v is not None}
+        return data
+
     @model_validator(mode="after")
     def _something(self) -> PersonChanges:
         if not self.model_fields_set:
-            raise ValueError("changes must name at least one field to correct")
+            raise ValueError("name at least one field to correct")
         return self
 
 
@@ -192,5 +201,5 @@ class PersonsMerged(Frozen):
     @model_validator(mode="after")
     def _different(self) -> PersonsMerged:
         if self.surviving_id == self.merged_id:
-            raise ValueError("a person cannot be merged into themselves")
+            raise FieldRule("merged_id", "a person cannot be merged into themselves")
         return self
