@@ -18,6 +18,7 @@ app = typer.Typer(
 COMMAND_MODULES = [
     "popreg.commands.stack",
     "popreg.commands.gazetteer",
+    "popreg.commands.schemas",
 ]
 
 for _name in COMMAND_MODULES:

@@ -14,7 +14,13 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from events.envelope import ENVELOPE_TYPES, EVENT_TYPES, SCHEMA_VERSION, SUBMISSION_ADAPTER, EnvelopeBase
+from events.envelope import (
+    ENVELOPE_TYPES,
+    EVENT_TYPES,
+    SCHEMA_VERSION,
+    SUBMISSION_ADAPTER,
+    EnvelopeBase,
+)
 from events.register import RegisterEvent, ReviewItem
 
 SCHEMA_DIR = Path(__file__).resolve().parent / f"v{SCHEMA_VERSION}"
