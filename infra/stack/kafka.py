@@ -124,6 +124,8 @@ def _java_cmd(settings: Settings, java: str, libs: Path, main: str, *args: str) 
         "-Djava.awt.headless=true",
         "-Dorg.slf4j.simpleLogger.showDateTime=true",
         "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS",
+        # Every partition of every test topic logs each leadership change at INFO.
+        "-Dorg.slf4j.simpleLogger.log.state.change.logger=warn",
         "-cp",
         f"{libs}/*",
         main,
@@ -148,6 +150,12 @@ def kafka_pid(settings: Settings) -> int | None:
     return running_pid(KafkaPaths.of(settings).pid)
 
 
+def _rotate(log: Path, keep_bytes: int = 50 * 1024 * 1024) -> None:
+    # slf4j-simple never rotates; one previous log is kept at each start past 50 MB.
+    if log.exists() and log.stat().st_size > keep_bytes:
+        log.replace(log.with_suffix(".log.1"))
+
+
 def start(settings: Settings, echo: Callable[[str], None], timeout: float = 90.0) -> int:
     """Start the broker (fetching jars and formatting storage first if needed); returns its pid."""
     paths = KafkaPaths.of(settings)
@@ -162,6 +170,7 @@ def start(settings: Settings, echo: Callable[[str], None], timeout: float = 90.0
         cluster_id = format_storage(settings, java, libs, paths, echo)
     echo(f"kafka: starting {settings.kafka_version} on {settings.bootstrap} (Java {jv}, log {paths.log})")
     marker = str(paths.properties)
+    _rotate(paths.log)
     pid = spawn_detached(_java_cmd(settings, java, libs, MAIN_CLASS, marker), paths.log)
     write_pid(paths.pid, pid, marker)
     deadline = time.monotonic() + timeout
