@@ -19,6 +19,9 @@ COMMAND_MODULES = [
     "popreg.commands.stack",
     "popreg.commands.gazetteer",
     "popreg.commands.schemas",
+    "popreg.commands.submit",
+    "popreg.commands.import_a0",
+    "popreg.commands.token",
 ]
 
 for _name in COMMAND_MODULES:

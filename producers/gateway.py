@@ -1,0 +1,135 @@
+"""The HTTP gateway: `POST /v1/submissions` (CONTRACT.md) as a FastAPI router, and a test app.
+
+Status codes, decided here and documented in docs/gateway.md:
+- 200 with one result per item whenever at least one item is inside the token's scope (items
+  outside it are `invalid` with a `forbidden: …` error on `commune`);
+- 403 when the role may not submit (analyst), or when every item of the batch lies outside the
+  token's scope (the body still carries the per-item results);
+- 401 without a valid bearer token (checked before the body is read);
+- 413 over `settings.max_body_bytes`, from Content-Length before reading, or while streaming;
+- 400 when the body cannot be split into items (a broken JSON array);
+- 503 when Kafka or PostgreSQL did not take the batch (nothing accepted; resend it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from pydantic import BaseModel
+
+from infra.settings import Settings
+from infra.tokens import Principal, TokenStore, require_principal
+from producers.bodies import BadBody, parse_body
+from producers.ingest import IngestService, Unavailable
+from producers.runtime import open_ingest
+
+router = APIRouter(tags=["submissions"])
+
+
+class ErrorOut(BaseModel):
+    loc: str
+    msg: str
+
+
+class ResultOut(BaseModel):
+    event_id: str | None
+    status: str  # accepted | duplicate | invalid
+    errors: list[ErrorOut]
+
+
+class SubmissionsOut(BaseModel):
+    results: list[ResultOut]
+    detail: str | None = None
+
+
+class TooLarge(Exception):
+    pass
+
+
+_BODY_DOC = {
+    "requestBody": {
+        "required": True,
+        "description": "A JSON array of submission envelopes (EVENTS.md), or NDJSON: one per line.",
+        "content": {
+            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+            "application/x-ndjson": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+def _json(status: int, content: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(content), status_code=status, media_type="application/json", headers=headers)
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    """The body, refusing it as soon as it passes `limit` bytes (never buffering more)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/v1/submissions",
+    response_model=SubmissionsOut,
+    summary="Submit a batch of events (JSON array or NDJSON)",
+    openapi_extra=_BODY_DOC,
+    responses={400: {}, 401: {}, 403: {"model": SubmissionsOut}, 413: {}, 503: {}},
+)
+async def post_submissions(request: Request, principal: Principal = Depends(require_principal)) -> Response:
+    service: IngestService = request.app.state.ingest
+    limit: int = request.app.state.max_body_bytes
+    if not principal.may_submit:
+        return _json(403, {"detail": f"role {principal.role} may read but not submit", "results": []})
+    try:
+        body = await read_limited(request, limit)
+    except TooLarge:
+        # Connection: close, so the server does not read the rest of a body we refused.
+        return _json(413, {"detail": f"body over the limit of {limit} bytes; split the batch"},
+                     headers={"Connection": "close"})
+    try:
+        items = parse_body(body, request.headers.get("content-type"))
+    except BadBody as exc:
+        return _json(400, {"detail": str(exc), "results": []})
+    try:
+        results = await service.ingest(items, principal)
+    except Unavailable as exc:
+        return _json(503, {"detail": str(exc)}, headers={"Retry-After": "5"})
+    payload: dict[str, Any] = {"results": [r.as_dict() for r in results]}
+    if results and all(r.forbidden for r in results):
+        payload["detail"] = f"every item lies outside this token's area {principal.area}"
+        return _json(403, payload)
+    return _json(200, payload)
+
+
+def install(app: FastAPI, service: IngestService, settings: Settings) -> None:
+    """Put what the router and the token dependency need on app.state (the integrator's hook)."""
+    app.state.ingest = service
+    app.state.tokens = TokenStore(service.pool)
+    app.state.max_body_bytes = settings.max_body_bytes
+
+
+def build_gateway_app(settings: Settings) -> FastAPI:
+    """A FastAPI app serving only the gateway; its lifespan opens and closes pool and publisher."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_ingest(settings) as service:
+            install(app, service, settings)
+            yield
+
+    app = FastAPI(title="popreg gateway", lifespan=lifespan)
+    app.include_router(router)
+    return app

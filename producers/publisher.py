@@ -1,0 +1,213 @@
+"""The shared transactional Kafka publisher: a batch is written atomically and acknowledged by Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from aiokafka.partitioner import DefaultPartitioner
+
+from infra.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Header = tuple[str, bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One Kafka record to write: the key is the first subject id (EVENTS.md), the value the JSON."""
+
+    key: bytes | None
+    value: bytes
+    headers: tuple[Header, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """Where Kafka stored a record, once the transaction holding it committed."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+class PublishError(RuntimeError):
+    """Kafka did not take the batch; nothing of it is visible to read_committed consumers."""
+
+
+@dataclass
+class _Pending:
+    topic: str
+    records: Sequence[Record]
+    done: asyncio.Future[list[Delivered]]
+
+
+class Publisher:
+    """Idempotent (acks=all) transactional producer shared by the gateway, `submit` and `import-a0`.
+
+    A transactional producer can only have one open transaction, so concurrent `publish` calls are
+    group-committed: a single writer task takes every batch waiting in the queue, writes them in one
+    transaction and answers each caller after the commit. Every batch therefore lands whole or not
+    at all (a multi-subject fact, or a request's items, never half-written), callers keep their
+    order, and throughput does not fall to one transaction round trip per HTTP request.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transactional_id: str | None = None,
+        max_records_per_txn: int = 20_000,
+        request_timeout_ms: int = 30_000,
+    ) -> None:
+        self._settings = settings
+        # A fresh id per process: two gateways sharing one id would fence each other off. Zombie
+        # fencing is not needed here because the event_id claim in PostgreSQL is the idempotency key.
+        self.transactional_id = transactional_id or settings.topic(f"popreg-publisher-{uuid.uuid4()}")
+        self._max_records = max_records_per_txn
+        self._request_timeout_ms = request_timeout_ms
+        self._producer: AIOKafkaProducer | None = None
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        # The Java client's murmur2 partitioner: the same key always lands on the same partition.
+        self._partitioner = DefaultPartitioner()
+
+    def _new_producer(self) -> AIOKafkaProducer:
+        return AIOKafkaProducer(
+            bootstrap_servers=self._settings.bootstrap,
+            client_id="popreg-publisher",
+            enable_idempotence=True,
+            acks="all",
+            transactional_id=self.transactional_id,
+            linger_ms=5,
+            max_batch_size=512 * 1024,
+            max_request_size=8 * 1024 * 1024,
+            request_timeout_ms=self._request_timeout_ms,
+        )
+
+    async def start(self) -> None:
+        await self._ensure_producer()
+        self._writer = asyncio.create_task(self._write_loop(), name="popreg-publisher")
+
+    async def stop(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+            self._writer = None
+        while not self._queue.empty():
+            pending = self._queue.get_nowait()
+            if not pending.done.done():
+                pending.done.set_exception(PublishError("publisher stopped before the batch was written"))
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def __aenter__(self) -> Publisher:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def publish(self, topic: str, records: Sequence[Record]) -> list[Delivered]:
+        """Write the records in one transaction; return only after Kafka acknowledged the commit."""
+        if not records:
+            return []
+        if self._writer is None or self._writer.done():
+            raise PublishError("publisher is not running")
+        done: asyncio.Future[list[Delivered]] = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Pending(topic, records, done))
+        return await done
+
+    async def _write_loop(self) -> None:
+        while True:
+            group = [await self._queue.get()]
+            size = len(group[0].records)
+            while not self._queue.empty() and size < self._max_records:
+                nxt = self._queue.get_nowait()
+                group.append(nxt)
+                size += len(nxt.records)
+            group = [p for p in group if not p.done.cancelled()]
+            if group:
+                await self._write_group(group)
+
+    async def _write_group(self, group: list[_Pending]) -> None:
+        try:
+            producer = await self._ensure_producer()
+            async with producer.transaction():
+                placed = [await self._append(producer, p) for p in group]
+            # The commit flushed every batch, so these futures are already resolved.
+            for pending, batches in zip(group, placed, strict=True):
+                delivered: list[Delivered] = []
+                for fut, partition, relative in batches:
+                    base = (await fut).offset
+                    delivered.extend(Delivered(pending.topic, partition, base + r) for r in relative)
+                if not pending.done.done():
+                    pending.done.set_result(delivered)
+        except (TimeoutError, KafkaError, OSError) as exc:
+            log.warning("Kafka transaction failed, batch answered as not accepted: %r", exc)
+            for pending in group:
+                if not pending.done.done():
+                    pending.done.set_exception(PublishError(f"Kafka did not take the batch: {exc!r}"))
+            await self._discard_producer()
+
+    async def _append(
+        self, producer: AIOKafkaProducer, pending: _Pending
+    ) -> list[tuple[asyncio.Future, int, list[int]]]:
+        """Queue one caller's records as whole record batches (not one future per record:
+        per-message sends cost more Python time than the broker round trip)."""
+        partitions = sorted(await producer.partitions_for(pending.topic))
+        builders: dict[int, Any] = {}
+        relative: dict[int, list[int]] = {}
+        sent: list[tuple[asyncio.Future, int, list[int]]] = []
+        for rec in pending.records:
+            part = self._partitioner(rec.key, partitions, partitions)
+            builder = builders.get(part)
+            meta = builder.append(timestamp=None, key=rec.key, value=rec.value,
+                                  headers=list(rec.headers)) if builder is not None else None
+            if meta is None:  # no builder yet, or it is full: send it and start another
+                if builder is not None:
+                    fut = await producer.send_batch(builder, pending.topic, partition=part)
+                    sent.append((fut, part, relative[part]))
+                builder = builders[part] = producer.create_batch()
+                relative[part] = []
+                meta = builder.append(timestamp=None, key=rec.key, value=rec.value,
+                                      headers=list(rec.headers))
+                if meta is None:
+                    raise PublishError(f"a record of {len(rec.value)} bytes is over the batch size")
+            relative[part].append(meta.offset)
+        for part, builder in builders.items():
+            fut = await producer.send_batch(builder, pending.topic, partition=part)
+            sent.append((fut, part, relative[part]))
+        return sent
+
+    async def _ensure_producer(self) -> AIOKafkaProducer:
+        # After a failure the next batch tries a new producer once: callers get a prompt error
+        # while Kafka is down instead of hanging, and the gateway heals when it comes back.
+        if self._producer is None:
+            producer = self._new_producer()
+            try:
+                await producer.start()
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await producer.stop()
+                raise
+            self._producer = producer
+        return self._producer
+
+    async def _discard_producer(self) -> None:
+        # A failed commit can leave the transaction manager in a fatal state (fenced, timed out);
+        # a new producer with the same transactional id aborts whatever the old one left open.
+        old, self._producer = self._producer, None
+        if old is not None:
+            with contextlib.suppress(Exception):
+                await old.stop()
