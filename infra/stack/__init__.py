@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import psycopg
+
 from infra import db, kafka_admin, migrate
 from infra.settings import Settings
 from infra.stack import kafka, postgres
@@ -102,7 +104,12 @@ def _up_postgres(settings: Settings, echo: Callable[[str], None], report: UpRepo
         report.started.append("postgres")
     if settings.uses_local_postgres and db.create_database(settings.dsn, settings.pg_database):
         echo(f"postgres: created database {settings.pg_database}")
-    report.migrations_applied = migrate.apply_migrations(settings.dsn)
+    try:
+        report.migrations_applied = migrate.apply_migrations(settings.dsn)
+    except (psycopg.Error, db.DatabaseUnavailable, ValueError) as exc:
+        # The migration that failed was rolled back as a whole; earlier ones stay applied.
+        raise StackError(f"applying migrations from {migrate.MIGRATIONS_DIR} failed: {exc}. "
+                         "Fix the named migration file and run `popreg stack up` again.") from exc
     for name in report.migrations_applied:
         echo(f"postgres: applied migration {name}")
 
