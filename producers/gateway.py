@@ -21,7 +21,7 @@ import orjson
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from pydantic import BaseModel
 
-from infra.settings import Settings
+from infra.settings import Settings, get_settings
 from infra.tokens import Principal, TokenStore, require_principal
 from producers.bodies import BadBody, parse_body
 from producers.ingest import IngestService, Unavailable
@@ -133,3 +133,8 @@ def build_gateway_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="popreg gateway", lifespan=lifespan)
     app.include_router(router)
     return app
+
+
+def create_app() -> FastAPI:
+    """Factory for `uvicorn --factory producers.gateway:create_app` (settings from POPREG_*)."""
+    return build_gateway_app(get_settings())

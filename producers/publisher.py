@@ -32,11 +32,13 @@ class Record:
 
 @dataclass(frozen=True, slots=True)
 class Delivered:
-    """Where Kafka stored a record, once the transaction holding it committed."""
+    """Where Kafka stored a run of a batch's records, once the transaction holding it committed:
+    `count` consecutive offsets from `base_offset` (one entry per record batch, not per record)."""
 
     topic: str
     partition: int
-    offset: int
+    base_offset: int
+    count: int
 
 
 class PublishError(RuntimeError):
@@ -119,7 +121,10 @@ class Publisher:
         await self.stop()
 
     async def publish(self, topic: str, records: Sequence[Record]) -> list[Delivered]:
-        """Write the records in one transaction; return only after Kafka acknowledged the commit."""
+        """Write the records in one transaction; return only after Kafka acknowledged the commit.
+
+        Records keep their order within each partition; the answer says where they went.
+        """
         if not records:
             return []
         if self._writer is None or self._writer.done():
@@ -147,10 +152,8 @@ class Publisher:
                 placed = [await self._append(producer, p) for p in group]
             # The commit flushed every batch, so these futures are already resolved.
             for pending, batches in zip(group, placed, strict=True):
-                delivered: list[Delivered] = []
-                for fut, partition, relative in batches:
-                    base = (await fut).offset
-                    delivered.extend(Delivered(pending.topic, partition, base + r) for r in relative)
+                delivered = [Delivered(pending.topic, partition, (await fut).offset, count)
+                             for fut, partition, count in batches]
                 if not pending.done.done():
                     pending.done.set_result(delivered)
         except (TimeoutError, KafkaError, OSError) as exc:
@@ -162,32 +165,31 @@ class Publisher:
 
     async def _append(
         self, producer: AIOKafkaProducer, pending: _Pending
-    ) -> list[tuple[asyncio.Future, int, list[int]]]:
+    ) -> list[tuple[asyncio.Future, int, int]]:
         """Queue one caller's records as whole record batches (not one future per record:
         per-message sends cost more Python time than the broker round trip)."""
         partitions = sorted(await producer.partitions_for(pending.topic))
+        single = partitions[0] if len(partitions) == 1 else None
         builders: dict[int, Any] = {}
-        relative: dict[int, list[int]] = {}
-        sent: list[tuple[asyncio.Future, int, list[int]]] = []
+        counts: dict[int, int] = {}
+        sent: list[tuple[asyncio.Future, int, int]] = []
         for rec in pending.records:
-            part = self._partitioner(rec.key, partitions, partitions)
+            part = single if single is not None else self._partitioner(rec.key, partitions, partitions)
             builder = builders.get(part)
             meta = builder.append(timestamp=None, key=rec.key, value=rec.value,
                                   headers=list(rec.headers)) if builder is not None else None
             if meta is None:  # no builder yet, or it is full: send it and start another
                 if builder is not None:
-                    fut = await producer.send_batch(builder, pending.topic, partition=part)
-                    sent.append((fut, part, relative[part]))
+                    sent.append((await producer.send_batch(builder, pending.topic, partition=part),
+                                 part, counts[part]))
                 builder = builders[part] = producer.create_batch()
-                relative[part] = []
-                meta = builder.append(timestamp=None, key=rec.key, value=rec.value,
-                                      headers=list(rec.headers))
-                if meta is None:
+                counts[part] = 0
+                if builder.append(timestamp=None, key=rec.key, value=rec.value,
+                                  headers=list(rec.headers)) is None:
                     raise PublishError(f"a record of {len(rec.value)} bytes is over the batch size")
-            relative[part].append(meta.offset)
+            counts[part] += 1
         for part, builder in builders.items():
-            fut = await producer.send_batch(builder, pending.topic, partition=part)
-            sent.append((fut, part, relative[part]))
+            sent.append((await producer.send_batch(builder, pending.topic, partition=part), part, counts[part]))
         return sent
 
     async def _ensure_producer(self) -> AIOKafkaProducer:

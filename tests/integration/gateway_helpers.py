@@ -74,8 +74,12 @@ async def read_submissions(settings: Settings, want: set[str], timeout: float = 
         end = (await consumer.end_offsets([tp]))[tp]
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while await consumer.position(tp) < end and loop.time() < deadline:
-            batch = await consumer.getmany(tp, timeout_ms=500, max_records=10_000)
+        idle = False
+        # Until the end (transaction markers included) and one empty poll: the position alone
+        # can run ahead of what getmany has handed out.
+        while (not idle or await consumer.position(tp) < end) and loop.time() < deadline:
+            batch = await consumer.getmany(tp, timeout_ms=300, max_records=10_000)
+            idle = not batch
             for rec in batch.get(tp, []):
                 eid = orjson.loads(rec.value)["event_id"]
                 if eid in want:
