@@ -115,3 +115,23 @@ def test_surrounding_spaces_are_trimmed_and_nulls_in_corrections_mean_not_given(
     assert event.payload.person_id == "p-1"  # type: ignore[union-attr]
     assert event.payload.changes.model_fields_set == {"full_name"}  # type: ignore[union-attr]
     assert event.payload.changes.full_name == "An"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("hours_ahead", "offset", "future"),
+    [(-48, "+07:00", False), (12, "+14:00", False), (23, "-12:00", False), (26, "-12:00", True),
+     (26, "+14:00", True), (72, "+07:00", True)],
+)
+def test_recorded_at_in_the_future_is_judged_on_the_instant_not_the_local_day(
+        hours_ahead: int, offset: str, future: bool) -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    sign = 1 if offset[0] == "+" else -1
+    zone = timezone(sign * timedelta(hours=int(offset[1:3])))
+    recorded = (datetime.now(UTC) + timedelta(hours=hours_ahead)).astimezone(zone)
+    raw = {**_valid("death"), "occurred_on": (datetime.now(UTC) - timedelta(days=3)).date().isoformat(),
+           "recorded_at": recorded.isoformat()}
+    if future:
+        assert _errors(raw) == [("recorded_at", "is in the future (check the device clock)")]
+    else:
+        assert decode_submission(orjson.dumps(raw)).recorded_at == recorded
