@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from events.gazetteer import Gazetteer
 from infra.db import connect, open_async_pool
@@ -15,6 +19,10 @@ from infra.topics import SUBMISSIONS
 from producers.ingest import IngestService
 from producers.publisher import Publisher
 
+log = logging.getLogger(__name__)
+
+LATEST_LOAD = "SELECT coalesce(max(load_id), 0) FROM gazetteer_loads"
+
 
 def current_gazetteer(settings: Settings) -> Gazetteer:
     """The gazetteer loaded into PostgreSQL (`popreg gazetteer load`), else the built-in one."""
@@ -23,20 +31,50 @@ def current_gazetteer(settings: Settings) -> Gazetteer:
     return loaded if len(loaded) else builtin_gazetteer()
 
 
+async def _latest_load(pool: AsyncConnectionPool) -> int:
+    async with pool.connection() as conn:
+        cur = await conn.execute(LATEST_LOAD)
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def _follow_gazetteer(service: IngestService, settings: Settings, seen: int, every: float) -> None:
+    # A `popreg gazetteer load` while the gateway runs (new units, a reform) takes effect
+    # within `every` seconds, without a restart; one cheap query per round.
+    while True:
+        await asyncio.sleep(every)
+        try:
+            latest = await _latest_load(service.pool)
+            if latest != seen:
+                service.gazetteer = await asyncio.to_thread(current_gazetteer, settings)
+                seen = latest
+                log.info("gazetteer reloaded (load %s, version %s)", latest, service.gazetteer.version)
+        except (psycopg.Error, PoolTimeout, OSError) as exc:
+            log.warning("gazetteer refresh skipped: %r", exc)
+
+
 @contextlib.asynccontextmanager
-async def open_ingest(settings: Settings, *, pool_size: int | None = None) -> AsyncIterator[IngestService]:
+async def open_ingest(settings: Settings, *, pool_size: int | None = None,
+                      gazetteer_refresh: float = 30.0) -> AsyncIterator[IngestService]:
     """An IngestService with its own pool and publisher, closed on exit.
 
     Raises DatabaseUnavailable or a Kafka error at once when either is unreachable.
     """
-    gazetteer = await asyncio.to_thread(current_gazetteer, settings)
-    # Create missing topics with their real configs (infinite retention) before the first
-    # send, rather than letting a broker's auto-create make them with its defaults.
-    await ensure_topics_async(settings)
     pool = await open_async_pool(settings, max_size=pool_size, name="popreg-ingest")
     try:
+        seen = await _latest_load(pool)
+        gazetteer = await asyncio.to_thread(current_gazetteer, settings)
+        # Create missing topics with their real configs (infinite retention) before the first
+        # send, rather than letting a broker's auto-create make them with its defaults.
+        await ensure_topics_async(settings)
         async with Publisher(settings) as publisher:
-            yield IngestService(pool, publisher, gazetteer, settings.topic(SUBMISSIONS))
+            service = IngestService(pool, publisher, gazetteer, settings.topic(SUBMISSIONS))
+            follower = asyncio.create_task(_follow_gazetteer(service, settings, seen, gazetteer_refresh))
+            try:
+                yield service
+            finally:
+                follower.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await follower
     finally:
         await pool.close()
-
