@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,15 +103,20 @@ def _pattern_message(loc: tuple[int | str, ...]) -> str:
     return "wrong format"
 
 
-def _loc(parts: tuple[int | str, ...], extra: str | None) -> str:
+# Steps of pydantic's own schema that show in `loc` but not in the JSON ("function-after[...]").
+_SCHEMA_STEP = re.compile(r"^[a-z][a-z-]*\[.*\]$")
+_TAG_ERRORS = frozenset({"union_tag_invalid", "union_tag_not_found"})
+
+
+def _loc(parts: tuple[int | str, ...], extra: str | None, keep_last: bool) -> str:
     kept: list[str] = []
     for i, part in enumerate(parts):
-        if isinstance(part, str):
-            # The union branch tag ("birth") at the top or under "event" is not in the JSON;
-            # nor are pydantic's validator names ("function-after[...]").
+        last = i == len(parts) - 1
+        if isinstance(part, str) and not (last and keep_last):
+            # The union branch tag ("birth") at the top or under "event" is not in the JSON.
             if part in _TYPE_TAGS and (i == 0 or parts[i - 1] == "event"):
                 continue
-            if "[" in part:
+            if _SCHEMA_STEP.match(part):
                 continue
         kept.append(str(part))
     if extra:
@@ -122,10 +128,12 @@ def friendly_errors(exc: ValidationError) -> list[FieldError]:
     out: list[FieldError] = []
     for err in exc.errors(include_url=False):
         error: Any = (err.get("ctx") or {}).get("error")
-        extra = error.field if isinstance(error, FieldRule) else None
-        loc = "type" if err["type"] in {"union_tag_invalid", "union_tag_not_found"} else _loc(err["loc"], extra)
-        if err["type"] in {"union_tag_invalid", "union_tag_not_found"} and err["loc"]:
-            loc = _loc(err["loc"], "type")
+        if err["type"] in _TAG_ERRORS:
+            extra: str | None = "type"  # reported on the discriminator itself
+        else:
+            extra = error.field if isinstance(error, FieldRule) else None
+        # An unknown key is the producer's own text: show it as given, whatever it looks like.
+        loc = _loc(err["loc"], extra, keep_last=err["type"] == "extra_forbidden")
         out.append(FieldError(loc=loc, msg=_message(err)))
     return out
 

@@ -58,6 +58,12 @@ def test_builtin_load_then_reload_adds_nothing(fresh: Settings, tmp_path: Path) 
         assert _count(conn) == len(builtin)
         stored = load_gazetteer(conn)
     assert stored.version == builtin.version
+    pool = db.open_pool(fresh, min_size=1, max_size=2)
+    try:
+        assert load_gazetteer(pool).version == builtin.version  # a pool works as well as a connection
+        assert load_builtin(pool).rows_added == 0
+    finally:
+        pool.close()
     out = tmp_path / "export.csv"
     assert export_csv(out, stored) == len(builtin)
     assert parse_csv(out.read_text(encoding="utf-8")).rows == list(builtin.rows)
