@@ -140,9 +140,9 @@ class Gazetteer:
                     row.valid_from, row.valid_to, row.district_name or "", row.province_code
                 )
             provinces[row.province_code].add(row.valid_from, row.valid_to, row.province_name, None)
-        self._by_code = dict(self._by_code)
-        self._districts = dict(districts)  # merged on first use of each code
-        self._provinces = dict(provinces)
+        self._by_code = dict(sorted(self._by_code.items()))  # listings come out in code order
+        self._districts = dict(sorted(districts.items()))  # merged on first use of each code
+        self._provinces = dict(sorted(provinces.items()))
         self._merged: dict[tuple[str, str], _Spans] = {}
         self._paths: dict[int, AreaPath] = {}  # id(row) -> its AreaPath, built once
         self._remaps: dict[date, list[Remap]] = {}
@@ -244,7 +244,7 @@ class Gazetteer:
         """Communes in force on `on` (default today), optionally within a province or district."""
         day = on or date.today()
         out: list[Unit] = []
-        for code in sorted(self._by_code):
+        for code in self._by_code:
             row = self._row(code, day)
             if row is None:
                 continue
@@ -258,12 +258,12 @@ class Gazetteer:
 
     def districts(self, province: str | None = None, on: date | None = None) -> list[Unit]:
         day = on or date.today()
-        found = (self.unit(code, day) for code in sorted(self._districts))
+        found = (self.unit(code, day) for code in self._districts)
         return [u for u in found if u is not None and province in (None, u.province)]
 
     def provinces(self, on: date | None = None) -> list[Unit]:
         day = on or date.today()
-        found = (self.unit(code, day) for code in sorted(self._provinces))
+        found = (self.unit(code, day) for code in self._provinces)
         return [u for u in found if u is not None]
 
     def successors(self, old_commune: str) -> list[str]:
