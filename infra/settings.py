@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     api_port: int = 8000
     max_body_bytes: int = 8 * 1024 * 1024
 
+    # Which stack the test fixtures use: the local one from jars and binaries, or testcontainers
+    # on a host with a Docker engine.
+    test_stack: Literal["local", "testcontainers"] = "local"
+
     # faust workers
     faust_store: str = "rocksdb://"
     faust_web_port: int = 16066

@@ -16,24 +16,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Literal
 
 import pytest
 from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from infra import db, kafka_admin, migrate
 from infra import stack as local_stack
 from infra.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-class _TestStack(BaseSettings):
-    """Which stack the tests run on (POPREG_TEST_STACK); test-only, not a product setting."""
-
-    model_config = SettingsConfigDict(env_prefix="POPREG_", extra="ignore")
-    test_stack: Literal["local", "testcontainers"] = "local"
 
 
 def _base_settings() -> Settings:
@@ -47,7 +38,7 @@ def _base_settings() -> Settings:
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Settings]:
     base = _base_settings()
-    if _TestStack().test_stack == "testcontainers":
+    if base.test_stack == "testcontainers":
         from infra.stack.containers import container_stack
 
         with container_stack(base) as settings:
