@@ -1,1 +1,1 @@
-"""processors."""
+"""Stream processors (faust apps): the register (processors.register) and the indicators."""
