@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "popreg.commands.submit",
     "popreg.commands.import_a0",
     "popreg.commands.token",
+    "popreg.commands.read",
     "popreg.commands.register",
 ]
 

@@ -1,0 +1,186 @@
+"""Recomputing units in PostgreSQL: which persons and households an event touches, their events, their rows.
+
+A unit's rows are a function of its events only, so recomputing a unit is: load every event
+about it from the archive, fold (projections.bitemporal), delete its old rows, write the new
+ones. Run inside the sink's batch transaction, with search_path set to the version's schema.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+import psycopg
+from psycopg import sql
+
+from projections.fold_person import Row
+from projections.model import (
+    ATTRIBUTE_TYPES,
+    BITEMPORAL,
+    OWNER,
+    PERSON_ROLES,
+    PERSON_TABLES,
+    TABLES,
+    Ev,
+    roles,
+)
+from projections.rules import Rules
+from projections.units import EventIndex, rows_of
+
+EVENT_SUBJECTS = "SELECT event_id, subject_id, role, type FROM event_subjects WHERE event_id = ANY(%s)"
+SUBJECT_EVENTS = "SELECT DISTINCT event_id FROM event_subjects WHERE subject_id = ANY(%s)"
+MERGE_LINKS = """
+SELECT s.subject_id, o.subject_id FROM event_subjects AS s
+JOIN event_subjects AS o ON o.event_id = s.event_id AND o.role IN ('surviving', 'merged')
+                          AND o.subject_id <> s.subject_id
+WHERE s.subject_id = ANY(%s) AND s.role IN ('surviving', 'merged')
+"""
+# Whose rows read this person's sex, birth date or death: their mother (births, mother's age)
+# and their spouses (child marriage, widowhood).
+DEPENDENTS = """
+SELECT DISTINCT o.subject_id FROM event_subjects AS s JOIN event_subjects AS o ON o.event_id = s.event_id
+WHERE s.subject_id = ANY(%s)
+  AND ((s.role = 'child' AND o.role = 'mother')
+       OR (s.role IN ('spouse1', 'spouse2') AND o.role IN ('spouse1', 'spouse2') AND o.subject_id <> s.subject_id))
+"""
+# Whose sex, birth date or death this person's rows read: their children and spouses.
+RELATED = """
+SELECT DISTINCT o.subject_id FROM event_subjects AS s JOIN event_subjects AS o ON o.event_id = s.event_id
+WHERE s.subject_id = ANY(%s)
+  AND ((s.role = 'mother' AND o.role = 'child')
+       OR (s.role IN ('spouse1', 'spouse2') AND o.role IN ('spouse1', 'spouse2') AND o.subject_id <> s.subject_id))
+"""
+ATTRIBUTE_EVENTS = """
+SELECT DISTINCT event_id FROM event_subjects
+WHERE subject_id = ANY(%s) AND role IN ('person', 'child') AND type = ANY(%s)
+"""
+HOUSEHOLD_EVENTS = """
+SELECT DISTINCT event_id FROM event_subjects
+WHERE subject_id = ANY(%s) AND role = 'household' AND type = 'household.registered'
+"""
+VOIDS = "SELECT event_id FROM event_subjects WHERE role = 'voids' AND subject_id = ANY(%s)"
+EVENTS = """
+SELECT event_id, type, occurred_on, recorded_at, commune, payload, context
+FROM event_archive WHERE event_id = ANY(%s)
+"""
+
+
+def _copy_sql(table: str) -> sql.Composed:
+    cols = TABLES[table] + (() if table == "persons" else ("known_from", "known_to"))
+    return sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, cols)))
+
+
+COPY_ROWS = {t: _copy_sql(t) for t in TABLES}
+DELETE_ROWS = {t: sql.SQL("DELETE FROM {} WHERE {} = ANY(%s)").format(sql.Identifier(t), sql.Identifier(OWNER[t]))
+               for t in TABLES}
+
+
+def copy_rows(conn: psycopg.Connection, table: str, rows: Iterable[Row]) -> None:
+    with conn.cursor().copy(COPY_ROWS[table]) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def affected(conn: psycopg.Connection, new: list[Ev]) -> tuple[set[str], set[str]]:
+    """(person ids, household ids) whose rows the newly archived events change."""
+    persons: set[str] = set()
+    households: set[str] = set()
+    targets: set[str] = set()
+    for ev in new:
+        for subject, role in roles(ev):
+            if role in PERSON_ROLES:
+                persons.add(subject)
+            elif role == "household" and ev.type == "household.registered":
+                households.add(subject)
+            elif role == "voids":
+                targets.add(subject)
+    seen: set[str] = set()
+    while targets - seen:  # a void changes what its target was about (a void of a void too)
+        todo = targets - seen
+        seen |= todo
+        for _event_id, subject, role, etype in conn.execute(EVENT_SUBJECTS, (list(todo),)).fetchall():
+            if role in PERSON_ROLES:
+                persons.add(subject)
+            elif role == "household" and etype == "household.registered":
+                households.add(subject)
+            elif role == "voids":
+                targets.add(subject)
+    return persons, households
+
+
+def clusters(conn: psycopg.Connection, person_ids: set[str]) -> list[frozenset[str]]:
+    """The affected persons, their dependents, and every id a merge links them to, as clusters."""
+
+    def closure(ids: set[str]) -> dict[str, set[str]]:
+        links: dict[str, set[str]] = defaultdict(set)
+        frontier = set(ids)
+        known = set(ids)
+        while frontier:
+            found = conn.execute(MERGE_LINKS, (list(frontier),)).fetchall()
+            frontier = set()
+            for a, b in found:
+                links[a].add(b)
+                links[b].add(a)
+                if b not in known:
+                    known.add(b)
+                    frontier.add(b)
+        return {pid: links.get(pid, set()) for pid in known}
+
+    first = closure(person_ids)
+    dependents = {r[0] for r in conn.execute(DEPENDENTS, (list(first),)).fetchall()}
+    graph = closure(set(first) | dependents)
+    out, done = [], set()
+    for pid in sorted(graph):
+        if pid in done:
+            continue
+        comp, stack = set(), [pid]
+        while stack:
+            x = stack.pop()
+            if x not in comp:
+                comp.add(x)
+                stack.extend(graph.get(x, ()))
+        done |= comp
+        out.append(frozenset(comp))
+    return out
+
+
+def _ids(conn: psycopg.Connection, query: str, *params: object) -> set[str]:
+    return {r[0] for r in conn.execute(query, params).fetchall()}
+
+
+def load_events(conn: psycopg.Connection, event_ids: set[str]) -> dict[str, Ev]:
+    """Archived events by id, with every void of them (and of those voids) added."""
+    ids, frontier = set(event_ids), set(event_ids)
+    while frontier:
+        frontier = _ids(conn, VOIDS, list(frontier)) - ids
+        ids |= frontier
+    rows = conn.execute(EVENTS, (list(ids),)).fetchall()
+    return {r[0]: Ev(*r) for r in rows}
+
+
+def recompute(conn: psycopg.Connection, person_ids: set[str], household_ids: set[str], rules: Rules) -> int:
+    """Rewrite the rows of these persons (with their merge clusters and dependents) and households.
+
+    Returns the number of units recomputed.
+    """
+    groups = clusters(conn, person_ids) if person_ids else []
+    all_ids = set().union(*groups) if groups else set()
+    own_ids = _ids(conn, SUBJECT_EVENTS, list(all_ids)) if all_ids else set()
+    related = _ids(conn, RELATED, list(all_ids)) - all_ids if all_ids else set()
+    attr_ids = _ids(conn, ATTRIBUTE_EVENTS, list(related), list(ATTRIBUTE_TYPES)) if related else set()
+    hh_ids = _ids(conn, HOUSEHOLD_EVENTS, list(household_ids)) if household_ids else set()
+    events = load_events(conn, own_ids | attr_ids | hh_ids)
+
+    out = rows_of(EventIndex(events.values()), groups, household_ids, rules)
+
+    if all_ids:
+        owners = sorted(all_ids)
+        for table in PERSON_TABLES:
+            conn.execute(DELETE_ROWS[table], (owners,))
+    if household_ids:
+        conn.execute(DELETE_ROWS["households"], (sorted(household_ids),))
+    for table in (*BITEMPORAL, "persons"):
+        if out.get(table):
+            copy_rows(conn, table, out[table])
+    return len(groups) + len(household_ids)
