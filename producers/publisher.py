@@ -149,11 +149,11 @@ class Publisher:
         try:
             producer = await self._ensure_producer()
             async with producer.transaction():
-                placed = [await self._append(producer, p) for p in group]
+                runs = await self._append_group(producer, group)
             # The commit flushed every batch, so these futures are already resolved.
-            for pending, batches in zip(group, placed, strict=True):
-                delivered = [Delivered(pending.topic, partition, (await fut).offset, count)
-                             for fut, partition, count in batches]
+            for pending, mine in zip(group, runs, strict=True):
+                delivered = [Delivered(pending.topic, part, (await fut).offset + first, count)
+                             for fut, part, first, count in mine]
                 if not pending.done.done():
                     pending.done.set_result(delivered)
         except (TimeoutError, KafkaError, OSError) as exc:
@@ -163,34 +163,53 @@ class Publisher:
                     pending.done.set_exception(PublishError(f"Kafka did not take the batch: {exc!r}"))
             await self._discard_producer()
 
-    async def _append(
-        self, producer: AIOKafkaProducer, pending: _Pending
-    ) -> list[tuple[asyncio.Future, int, int]]:
-        """Queue one caller's records as whole record batches (not one future per record:
-        per-message sends cost more Python time than the broker round trip)."""
-        partitions = sorted(await producer.partitions_for(pending.topic))
-        single = partitions[0] if len(partitions) == 1 else None
-        builders: dict[int, Any] = {}
-        counts: dict[int, int] = {}
-        sent: list[tuple[asyncio.Future, int, int]] = []
-        for rec in pending.records:
-            part = single if single is not None else self._partitioner(rec.key, partitions, partitions)
-            builder = builders.get(part)
-            meta = builder.append(timestamp=None, key=rec.key, value=rec.value,
-                                  headers=list(rec.headers)) if builder is not None else None
-            if meta is None:  # no builder yet, or it is full: send it and start another
-                if builder is not None:
-                    sent.append((await producer.send_batch(builder, pending.topic, partition=part),
-                                 part, counts[part]))
-                builder = builders[part] = producer.create_batch()
-                counts[part] = 0
-                if builder.append(timestamp=None, key=rec.key, value=rec.value,
-                                  headers=list(rec.headers)) is None:
-                    raise PublishError(f"a record of {len(rec.value)} bytes is over the batch size")
-            counts[part] += 1
-        for part, builder in builders.items():
-            sent.append((await producer.send_batch(builder, pending.topic, partition=part), part, counts[part]))
-        return sent
+    async def _append_group(self, producer: AIOKafkaProducer, group: list[_Pending]) -> list[list[list[Any]]]:
+        """Queue every caller's records as shared record batches, one open batch per partition.
+
+        Not one future per record (per-message sends cost more Python time than the broker round
+        trip), and not one batch per caller: aiokafka lets a partition's next batch in only when
+        the previous one drained, so many small batches would cost a round trip each. Returns,
+        per caller, its runs [batch future, partition, first relative offset, count].
+        """
+        builders: dict[tuple[str, int], Any] = {}
+        waiting: dict[tuple[str, int], list[list[Any]]] = {}  # runs whose batch is not sent yet
+        runs: list[list[list[Any]]] = []
+        for pending in group:
+            partitions = sorted(await producer.partitions_for(pending.topic))
+            single = partitions[0] if len(partitions) == 1 else None
+            mine: list[list[Any]] = []
+            last: dict[int, list[Any]] = {}
+            for rec in pending.records:
+                part = single if single is not None else self._partitioner(rec.key, partitions, partitions)
+                tp = (pending.topic, part)
+                builder = builders.get(tp)
+                meta = None if builder is None else builder.append(
+                    timestamp=None, key=rec.key, value=rec.value, headers=list(rec.headers))
+                if meta is None:  # no open batch, or it is full: send it and open another
+                    if builder is not None:
+                        await self._send(producer, builder, tp, waiting.pop(tp, []))
+                    builder = builders[tp] = producer.create_batch()
+                    meta = builder.append(timestamp=None, key=rec.key, value=rec.value,
+                                          headers=list(rec.headers))
+                    if meta is None:
+                        raise PublishError(f"a record of {len(rec.value)} bytes is over the batch size")
+                run = last.get(part)
+                if run is not None and run[0] is builder:
+                    run[3] += 1
+                else:
+                    run = last[part] = [builder, part, meta.offset, 1]
+                    mine.append(run)
+                    waiting.setdefault(tp, []).append(run)
+            runs.append(mine)
+        for tp, builder in builders.items():
+            await self._send(producer, builder, tp, waiting.pop(tp, []))
+        return runs
+
+    @staticmethod
+    async def _send(producer: AIOKafkaProducer, builder: Any, tp: tuple[str, int], runs: list[list[Any]]) -> None:
+        future = await producer.send_batch(builder, tp[0], partition=tp[1])
+        for run in runs:
+            run[0] = future  # the run's batch is now known by its delivery future
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
         # After a failure the next batch tries a new producer once: callers get a prompt error

@@ -42,10 +42,13 @@ async def read_all(settings: Settings, topic: str, partitions: int) -> dict[int,
     return out
 
 
-async def test_batches_land_whole_in_order_on_the_key_partition(settings: Settings, unique) -> None:
+@pytest.mark.parametrize("pad", [0, 3000], ids=["small", "over-one-record-batch"])
+async def test_batches_land_whole_in_order_on_the_key_partition(settings: Settings, unique, pad: int) -> None:
     topic = unique("publisher")
     await kafka_admin.ensure_topics_async(settings, [TopicSpec(topic, 3)])
-    batches = [[Record(f"p-{b}-{i % 4}".encode(), f"{b}:{i}".encode()) for i in range(50)] for b in range(12)]
+    filler = b"x" * pad  # 600 x 3 kB spans several 512 kB record batches per partition
+    batches = [[Record(f"p-{b}-{i % 4}".encode(), f"{b}:{i}".encode() + filler) for i in range(50)]
+               for b in range(12)]
     async with Publisher(settings) as publisher:
         answers = await asyncio.gather(*(publisher.publish(topic, batch) for batch in batches))
     assert all(sum(d.count for d in answer) == 50 for answer in answers)
