@@ -56,7 +56,7 @@ def indicators(
                 raise _forbidden(principal, f"area {code}")
             return compute_indicators(conn, code, period, known_on, names.split(",") if names else None)
         except ValueError as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=str(exc)) from None
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
 
 
 def _person_in_scope(conn: Any, principal: Principal, record: dict[str, Any] | None) -> None:

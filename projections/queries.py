@@ -44,20 +44,18 @@ SELECT r.event_id, r.reason, r.type, r.commune, r.occurred_on, r.recorded_at, r.
 FROM review_items AS r
 WHERE (%(commune)s::text IS NULL OR r.commune = %(commune)s)
   AND (%(scope)s::text IS NULL OR EXISTS (
-        SELECT 1 FROM area_map AS m WHERE m.commune = r.commune AND %(scope)s = ANY(m.areas)
-          AND m.valid_from <= %(today)s AND (m.valid_until IS NULL OR %(today)s < m.valid_until)))
+        SELECT 1 FROM area_map AS m WHERE m.commune = r.commune AND %(scope)s = ANY(m.areas)))
   -- resolved by a new submission: the held event itself applied, or an override of it
   AND NOT EXISTS (SELECT 1 FROM event_archive AS a WHERE a.event_id = r.event_id)
   AND NOT EXISTS (SELECT 1 FROM event_subjects AS o WHERE o.subject_id = r.event_id AND o.role = 'overrides')
 ORDER BY r.held_at, r.event_id, r.reason
 """
+# Scopes hold across boundary changes: a unit is inside a token's area if it ever was (a
+# district clerk keeps seeing the communes of their district after the 2025 reform).
 WITHIN = """
 SELECT EXISTS (SELECT 1 FROM area_map WHERE %(inner)s = ANY(areas) AND %(outer)s = ANY(areas))
 """
-COMMUNE_WITHIN = """
-SELECT EXISTS (SELECT 1 FROM area_map WHERE commune = %(commune)s AND %(outer)s = ANY(areas)
-               AND valid_from <= %(today)s AND (valid_until IS NULL OR %(today)s < valid_until))
-"""
+COMMUNE_WITHIN = "SELECT EXISTS (SELECT 1 FROM area_map WHERE commune = %(commune)s AND %(outer)s = ANY(areas))"
 _DEPTH = {"country": 0, "province": 1, "district": 2, "commune": 3}
 
 
@@ -111,7 +109,7 @@ def review(conn: psycopg.Connection, commune: str | None = None, scope: str | No
     """Submissions held in review and not yet resolved, optionally for a commune / inside an area."""
     with conn.transaction():
         _live(conn)
-        params = {"commune": commune, "scope": None if scope in (None, "VN") else scope, "today": date.today()}
+        params = {"commune": commune, "scope": None if scope in (None, "VN") else scope}
         return conn.cursor(row_factory=dict_row).execute(OPEN_REVIEW, params).fetchall()
 
 
@@ -133,5 +131,5 @@ def commune_within(conn: psycopg.Connection, commune: str | None, outer: str) ->
         return False
     with conn.transaction():
         _live(conn)
-        row = conn.execute(COMMUNE_WITHIN, {"commune": commune, "outer": outer, "today": date.today()}).fetchone()
+        row = conn.execute(COMMUNE_WITHIN, {"commune": commune, "outer": outer}).fetchone()
         return bool(row and row[0])
