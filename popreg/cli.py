@@ -18,6 +18,7 @@ app = typer.Typer(
 COMMAND_MODULES = [
     "popreg.commands.stack",
     "popreg.commands.gazetteer",
+    "popreg.commands.generate",
     "popreg.commands.schemas",
     "popreg.commands.submit",
     "popreg.commands.import_a0",
