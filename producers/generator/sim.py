@@ -34,6 +34,7 @@ class Sim:
     start_day: int
     month: int = 0  # index of the month being simulated
     month_first: int = 0  # its first day (date ordinal)
+    move_norm: float = 1.0  # mean age factor of single movers (migration.age_norm, set at the start)
     queue: dict[int, list[tuple[Any, ...]]] = field(default_factory=lambda: defaultdict(list))
     eth_by_commune: list[Table] = field(default_factory=list)
 
