@@ -94,8 +94,11 @@ def _archive(conn: psycopg.Connection, parsed: list[tuple[Ev, tuple]]) -> list[E
 
 
 def apply_batch(conn: psycopg.Connection, version: Version, records: Iterable[Record],
-                positions: dict[TopicPartition, int], events_topic: str) -> BatchResult:
-    """Apply consumed records and store `positions` (next offset per partition), atomically."""
+                positions: dict[TopicPartition, int], events_topic: str, *, fold: bool = True) -> BatchResult:
+    """Apply consumed records and store `positions` (next offset per partition), atomically.
+
+    fold=False archives only (a rebuild's replay; store.fold_all writes the rows afterwards).
+    """
     result = BatchResult()
     with conn.transaction():
         use_schema(conn, version.schema)
@@ -120,7 +123,7 @@ def apply_batch(conn: psycopg.Connection, version: Version, records: Iterable[Re
         if parsed:
             new = _archive(conn, parsed)
             result.archived, result.duplicates = len(new), len(parsed) - len(new)
-            if new:
+            if new and fold:
                 persons, households = store.affected(conn, new)
                 result.units = store.recompute(conn, persons, households, version.rules)
         if reviews:

@@ -104,6 +104,7 @@ class _PersonUnit:
         self.voided: set[str] = set()
         self.groups: dict[str, frozenset[str]] = {}
         self.folds: dict[str, PersonFold] = {}
+        self.last_related: dict[str, Related] = {}
 
     def effective(self, ev: Ev) -> bool:
         return ev.event_id in self.known and ev.event_id not in self.voided
@@ -159,7 +160,7 @@ class _PersonUnit:
         return out
 
     def rows(self) -> dict[str, list[Row]]:
-        related = self.related()
+        related = self.last_related = self.related()
         out: dict[str, list[Row]] = defaultdict(list)
         for fold in self.folds.values():
             for table, rows in person_rows(fold, related).items():
@@ -167,7 +168,8 @@ class _PersonUnit:
         return out
 
     def records(self) -> list[Row]:
-        related = self.related()
+        """The `persons` rows after the last learn/rows (current knowledge)."""
+        related = self.last_related
         out = []
         for rep, ids in sorted(self.groups.items()):
             record = person_record(self.folds[rep], related)

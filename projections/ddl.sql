@@ -118,10 +118,15 @@ CREATE TABLE residence_episodes (
     sex          text,
     birth_date   date,
     known_from   timestamptz NOT NULL,
-    known_to     timestamptz
+    known_to     timestamptz,
+    -- YYYYMMDD as an integer: completed years on day d are (d as YYYYMMDD - birth_ymd) / 10000,
+    -- the same as age() (29 February birthdays on 1 March), at a fraction of its cost per row
+    birth_ymd    integer GENERATED ALWAYS AS ((extract(year FROM birth_date) * 10000
+                                              + extract(month FROM birth_date) * 100
+                                              + extract(day FROM birth_date))::integer) STORED
 );
 CREATE INDEX residence_episodes_person ON residence_episodes (person_id);
-CREATE INDEX residence_episodes_commune ON residence_episodes (commune, valid_from) INCLUDE (valid_to, sex, birth_date, known_to);
+CREATE INDEX residence_episodes_commune ON residence_episodes (commune, valid_from);
 CREATE INDEX residence_episodes_household ON residence_episodes (household_id);
 
 CREATE TABLE marital_episodes (
@@ -248,14 +253,13 @@ CREATE TABLE area_map (
     areas        text[] NOT NULL
 );
 CREATE INDEX area_map_commune ON area_map (commune, valid_from);
-CREATE INDEX area_map_areas ON area_map USING gin (areas);
 CREATE TABLE area_map_source (load_id bigint NOT NULL);
 
 -- The n-th birthday (29 February births have theirs on 1 March in common years, as age() does).
+-- One immutable expression and not STRICT, so the planner inlines it into the queries.
 CREATE FUNCTION birthday(born date, n integer) RETURNS date
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT CASE WHEN to_char(born, 'MMDD') = '0229'
-                 AND to_char((born + make_interval(years => n))::date, 'MMDD') = '0228'
-                THEN (born + make_interval(years => n))::date + 1
-                ELSE (born + make_interval(years => n))::date END
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT (born + make_interval(years => n))::date
+           + CASE WHEN extract(month FROM born) = 2 AND extract(day FROM born) = 29
+                   AND extract(day FROM born + make_interval(years => n)) = 28 THEN 1 ELSE 0 END
 $$;

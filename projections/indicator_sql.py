@@ -7,61 +7,60 @@ district, a province or VN, and never a sum of communes. Knowledge filter on eve
 known_from < k <= known_to (k = 'infinity' for what is known now).
 
 Parameters: area, d (stock date), k (knowledge instant), ps/pe (period first/last day),
-pe1 (the day after the period), modern (modern method names).
+pe1 (the day after the period), dymd (the stock date as the integer YYYYMMDD).
 """
 
 from __future__ import annotations
 
-from projections.definitions import AGE_GROUPS, BANDS, FERTILE
+from projections.definitions import FERTILE
 
 KNOWN = "{t}.known_from < %(k)s::timestamptz AND ({t}.known_to IS NULL OR {t}.known_to >= %(k)s::timestamptz)"
 COVERS = "{t}.valid_from <= {d} AND ({t}.valid_to IS NULL OR {t}.valid_to > {d})"
-IN_AREA = "%(area)s = ANY({m}.areas) AND {m}.valid_from <= {d} AND ({m}.valid_until IS NULL OR {d} < {m}.valid_until)"
+# Written as equalities on the map's columns (not `= ANY(areas)`) so that the planner estimates
+# how many communes an area has, and picks hash joins for a province, index loops for a commune.
+AREA = "%(area)s IN ({m}.unit_commune, {m}.district, {m}.province, 'VN')"
+IN_AREA = AREA + " AND {m}.valid_from <= {d} AND ({m}.valid_until IS NULL OR {d} < {m}.valid_until)"
 
-
-def _band(lo: int, hi: int | None) -> str:
-    return f"age >= {lo}" if hi is None else f"age BETWEEN {lo} AND {hi}"
-
-
-_AGE_COUNTS = ",\n".join(f"'{n}', count(*) FILTER (WHERE {_band(lo, hi)})" for n, lo, hi in AGE_GROUPS + BANDS)
 
 _POP = f"""
 pop AS MATERIALIZED (
-    SELECT r.person_id, r.household_id, r.sex, extract(year FROM age(%(d)s::date, r.birth_date))::int AS age
+    SELECT r.person_id, r.household_id, r.sex, (%(dymd)s - r.birth_ymd) / 10000 AS age
     FROM residence_episodes AS r
     JOIN area_map AS m ON m.commune = r.commune AND {IN_AREA.format(m="m", d="%(d)s::date")}
     WHERE {COVERS.format(t="r", d="%(d)s::date")} AND {KNOWN.format(t="r")}
 )"""
 
-POPULATION = f"WITH {_POP} SELECT jsonb_build_object('mid_population', count(*)) FROM pop"
+POPULATION = f"""
+SELECT jsonb_build_object('mid_population', count(*))
+FROM residence_episodes AS r
+JOIN area_map AS m ON m.commune = r.commune AND {IN_AREA.format(m="m", d="%(d)s::date")}
+WHERE {COVERS.format(t="r", d="%(d)s::date")} AND {KNOWN.format(t="r")}
+"""
 
+# Small histograms, made into the catalogue's facts in Python (projections.indicators): persons
+# by (sex, completed years); women 15-49 by (married, method in use). At most one marital and one
+# contraception episode covers a day in any state of knowledge, so the LEFT JOINs add no rows.
+# The women are selected from the table again (ages 15-49 as a birth_ymd range) rather than from
+# `pop`, so the planner sees their number: index lookups for a commune, hash joins for a province.
 STOCKS = f"""
 WITH {_POP},
-women AS MATERIALIZED (
-    SELECT p.person_id,
-           EXISTS (SELECT 1 FROM marital_episodes AS e
-                   WHERE e.person_id = p.person_id AND e.status = 'married'
-                     AND {COVERS.format(t="e", d="%(d)s::date")} AND {KNOWN.format(t="e")}) AS married,
-           (SELECT c.method FROM contraception_episodes AS c
-            WHERE c.person_id = p.person_id AND {COVERS.format(t="c", d="%(d)s::date")} AND {KNOWN.format(t="c")}
-            ORDER BY c.valid_from DESC, c.event_id LIMIT 1) AS method
-    FROM pop AS p WHERE p.sex = 'F' AND p.age BETWEEN 15 AND 49
+women AS (
+    SELECT e.person_id IS NOT NULL AS married, c.method
+    FROM residence_episodes AS r
+    JOIN area_map AS m ON m.commune = r.commune AND {IN_AREA.format(m="m", d="%(d)s::date")}
+    LEFT JOIN marital_episodes AS e ON e.person_id = r.person_id AND e.status = 'married'
+         AND {COVERS.format(t="e", d="%(d)s::date")} AND {KNOWN.format(t="e")}
+    LEFT JOIN contraception_episodes AS c ON c.person_id = r.person_id
+         AND {COVERS.format(t="c", d="%(d)s::date")} AND {KNOWN.format(t="c")}
+    WHERE {COVERS.format(t="r", d="%(d)s::date")} AND {KNOWN.format(t="r")} AND r.sex = 'F'
+      AND r.birth_ymd > %(dymd)s - 500000 AND r.birth_ymd <= %(dymd)s - 150000
 )
-SELECT (SELECT jsonb_build_object(
-            'population', count(*),
-            'population_male', count(*) FILTER (WHERE sex = 'M'),
-            'population_female', count(*) FILTER (WHERE sex = 'F'),
-            'households', count(DISTINCT household_id),
-            {_AGE_COUNTS}) FROM pop)
-    || (SELECT jsonb_build_object(
-            'women_15_49', count(*),
-            'married_women_15_49', count(*) FILTER (WHERE married),
-            'married_modern', count(*) FILTER (WHERE married AND method = ANY(%(modern)s)),
-            'women_modern', count(*) FILTER (WHERE method = ANY(%(modern)s)),
-            'married_users', (SELECT coalesce(jsonb_object_agg(method, n), '{{}}'::jsonb)
-                              FROM (SELECT method, count(*) AS n FROM women
-                                    WHERE married AND method IS NOT NULL GROUP BY method) AS u))
-        FROM women)
+SELECT jsonb_build_object(
+    'ages', (SELECT coalesce(jsonb_agg(jsonb_build_array(sex, age, n)), '[]'::jsonb)
+             FROM (SELECT sex, age, count(*) AS n FROM pop GROUP BY sex, age) AS a),
+    'households', (SELECT count(*) FROM (SELECT DISTINCT household_id FROM pop) AS h),
+    'women', (SELECT coalesce(jsonb_agg(jsonb_build_array(married, method, n)), '[]'::jsonb)
+              FROM (SELECT married, method, count(*) AS n FROM women GROUP BY married, method) AS w))
 """
 
 _MOTHER_AGES = ", ".join(f"'{lo}', count(*) FILTER (WHERE b.mother_age BETWEEN {lo} AND {lo + 4})" for lo in FERTILE)
@@ -122,28 +121,34 @@ SELECT jsonb_build_object(
 """
 
 # Woman-years lived in each five-year age group inside the area during the period: every
-# residence episode is cut at the period's ends, at the commune's dates in the area, and at
-# the woman's birthdays (a day counts when she is in the population at its end).
+# residence episode is cut at the period's ends and at the commune's dates in the area; a period
+# is shorter than five years, so a piece crosses at most one group boundary, her birthday `next`
+# (a day counts when she is in the population at its end, at her age on that day).
 EXPOSURE = f"""
 WITH ep AS (
-    SELECT r.birth_date AS born,
+    SELECT r.birth_date AS born, r.birth_ymd,
            greatest(r.valid_from, m.valid_from, %(ps)s::date) AS lo,
            least(coalesce(r.valid_to, 'infinity'::date), coalesce(m.valid_until, 'infinity'::date),
                  %(pe1)s::date) AS hi
     FROM residence_episodes AS r
-    JOIN area_map AS m ON m.commune = r.commune AND %(area)s = ANY(m.areas)
+    JOIN area_map AS m ON m.commune = r.commune AND {AREA.format(m="m")}
          AND m.valid_from < %(pe1)s AND (m.valid_until IS NULL OR m.valid_until > %(ps)s)
     WHERE r.sex = 'F' AND r.valid_from < %(pe1)s AND (r.valid_to IS NULL OR r.valid_to > %(ps)s)
       AND r.birth_date > %(ps)s::date - interval '51 years' AND r.birth_date <= %(pe1)s::date - interval '14 years'
       AND {KNOWN.format(t="r")}
+), cut AS (
+    SELECT lo, hi, g, birthday(born, g + 5) AS next
+    FROM (SELECT lo, hi, born,
+                 ((extract(year FROM lo) * 10000 + extract(month FROM lo) * 100 + extract(day FROM lo))::integer
+                  - birth_ymd) / 50000 * 5 AS g
+          FROM ep WHERE hi > lo) AS aged
+), pieces AS (
+    SELECT g, least(hi, next) - lo AS days FROM cut
+    UNION ALL
+    SELECT g + 5, hi - next FROM cut WHERE hi > next
 )
-SELECT jsonb_build_object('woman_years', coalesce(jsonb_object_agg(g.lower::text, g.years), '{{}}'::jsonb))
-FROM (
-    SELECT a.lower, sum(greatest(0, least(ep.hi, birthday(ep.born, a.lower + 5))
-                                  - greatest(ep.lo, birthday(ep.born, a.lower)))) / 365.25 AS years
-    FROM ep CROSS JOIN generate_series(15, 45, 5) AS a (lower)
-    GROUP BY a.lower
-) AS g
+SELECT jsonb_build_object('woman_years', coalesce(jsonb_object_agg(g::text, years), '{{}}'::jsonb))
+FROM (SELECT g, sum(days) / 365.25 AS years FROM pieces WHERE g BETWEEN 15 AND 45 GROUP BY g) AS y
 """
 
 QUERIES: dict[str, str] = {

@@ -9,7 +9,7 @@ import psycopg
 
 from events.gazetteer import level as area_level
 from projections.areas import refresh_area_map
-from projections.definitions import MODERN, select
+from projections.definitions import AGE_GROUPS, BANDS, MODERN, select
 from projections.indicator_sql import QUERIES
 from projections.periods import Period, knowledge_instant, parse_day, parse_period
 from projections.versions import Version, ensure_live, get_version, use_schema
@@ -28,16 +28,50 @@ def _resolve(conn: psycopg.Connection, version: int | None) -> Version:
     return get_version(conn, version) if version is not None else ensure_live(conn)
 
 
+def _ymd(day: date) -> int:
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+def stock_facts(ages: list[list[Any]], households: int, women: list[list[Any]]) -> dict[str, Any]:
+    """The catalogue's stock facts from the two histograms of STOCKS: persons by (sex, completed
+    years) and women 15-49 by (married, method in use)."""
+    out: dict[str, Any] = {"population": 0, "population_male": 0, "population_female": 0, "households": households}
+    for name, _, _ in AGE_GROUPS + BANDS:
+        out[name] = 0
+    for sex, age, n in ages:
+        out["population"] += n
+        if sex in ("M", "F"):
+            out[f"population_{'male' if sex == 'M' else 'female'}"] += n
+        if age is None:
+            continue
+        for name, lo, hi in AGE_GROUPS + BANDS:
+            if age >= lo and (hi is None or age <= hi):
+                out[name] += n
+    users: dict[str, int] = {}
+    out.update(women_15_49=0, married_women_15_49=0, married_modern=0, women_modern=0, married_users=users)
+    for married, method, n in women:
+        out["women_15_49"] += n
+        modern = method in MODERN
+        out["women_modern"] += n if modern else 0
+        if married:
+            out["married_women_15_49"] += n
+            out["married_modern"] += n if modern else 0
+            if method is not None:
+                users[method] = users.get(method, 0) + n
+    return out
+
+
 def facts(conn: psycopg.Connection, area: str, period: Period, known_on: date | None, groups: set[str]) -> dict[str, Any]:
     """Counted facts of the given groups; call inside a transaction on a version's schema."""
-    params = {"area": area, "d": period.end, "k": knowledge_instant(known_on), "ps": period.start,
-              "pe": period.end, "pe1": period.after, "modern": MODERN}
+    params = {"area": area, "d": period.end, "dymd": _ymd(period.end), "k": knowledge_instant(known_on),
+              "ps": period.start, "pe": period.end, "pe1": period.after}
     out: dict[str, Any] = {}
     for group in _ORDER:
         if group in groups:
             query_params = {**params, "d": period.mid} if group == "mid" else params
-            (found,) = conn.execute(QUERIES[group], query_params).fetchone()  # type: ignore[misc]
-            out.update(found)
+            # never a prepared generic plan: a commune and a province want different plans
+            (found,) = conn.execute(QUERIES[group], query_params, prepare=False).fetchone()  # type: ignore[misc]
+            out.update(stock_facts(found["ages"], found["households"], found["women"]) if group == "stock" else found)
     return out
 
 

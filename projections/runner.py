@@ -28,14 +28,15 @@ async def _feed(settings: Settings, pool: ConnectionPool, version: versions.Vers
 
 
 async def run_sinks(settings: Settings, pool: ConnectionPool, stop: asyncio.Event, poll_s: float = 3.0) -> None:
-    """Feed every version not dropped (live, building, ready, retired) until `stop` is set."""
+    """Feed every version that is live, ready or retired until `stop` is set (a version still
+    `building` belongs to its rebuild: projections.rebuild)."""
     with pool.connection() as conn:
         versions.ensure_live(conn)
     running: dict[int, tuple[asyncio.Task[None], asyncio.Event]] = {}
     try:
         while not stop.is_set():
             with pool.connection() as conn:
-                active = {v.version: v for v in versions.active_versions(conn)}
+                active = {v.version: v for v in versions.active_versions(conn) if v.state != "building"}
             for number, version in active.items():
                 if number not in running:
                     own_stop = asyncio.Event()

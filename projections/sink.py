@@ -53,9 +53,9 @@ class Sink:
     """Feeds one projection version; `run` until stopped, or until caught up with the log."""
 
     def __init__(self, settings: Settings, version: Version, pool: ConnectionPool, *,
-                 max_records: int = 5000, poll_ms: int = 300,
+                 max_records: int = 5000, poll_ms: int = 300, fold: bool = True,
                  on_batch: Callable[[BatchResult, SinkStats], None] | None = None):
-        self.settings, self.version, self.pool = settings, version, pool
+        self.settings, self.version, self.pool, self.fold = settings, version, pool, fold
         self.max_records, self.poll_ms, self.on_batch = max_records, poll_ms, on_batch
         self.events_topic = settings.topic(EVENTS)
         self.topics = (self.events_topic, settings.topic(REVIEW))
@@ -86,7 +86,7 @@ class Sink:
 
     def _apply(self, records: list[Record], positions: dict[tuple[str, int], int]) -> BatchResult:
         with self.pool.connection() as conn:
-            return apply_batch(conn, self.version, records, positions, self.events_topic)
+            return apply_batch(conn, self.version, records, positions, self.events_topic, fold=self.fold)
 
     async def run(self, stop: asyncio.Event | None = None, *, until_caught_up: bool = False) -> SinkStats:
         """Consume and apply; returns when `stop` is set or, with until_caught_up, at the log's end."""

@@ -121,7 +121,7 @@ def get_version(conn: psycopg.Connection, version: int) -> Version:
 
 
 def active_versions(conn: psycopg.Connection) -> list[Version]:
-    """Versions the sink feeds: every one not dropped (a retired one stays ready for a swap back)."""
+    """Every version not dropped (a retired one is still fed, ready for a swap back)."""
     return [_version(r) for r in conn.execute(ACTIVE).fetchall()]
 
 

@@ -144,6 +144,7 @@ def rebuild_cmd(
     swap_to: int | None = typer.Option(None, "--swap-to", help="switch readers to this existing version and exit"),
     drop: int | None = typer.Option(None, "--drop", help="drop this (not live) version and exit"),
     drop_old: bool = typer.Option(False, "--drop-old", help="drop every retired or unused version and exit"),
+    resume: int | None = typer.Option(None, "--resume", help="continue an interrupted rebuild of this version"),
 ) -> None:
     """Rebuild every projection from offset 0 into a new version beside the live one; --swap switches readers."""
     settings = _settings()
@@ -180,11 +181,12 @@ def rebuild_cmd(
     async def main() -> versions.Version:
         pool = open_pool(settings, min_size=1, max_size=4, name="popreg-rebuild")
         try:
-            built, stats = await rebuild(settings, pool, rules, swap=swap, on_batch=report, stop=_stoppable())
+            built, stats = await rebuild(settings, pool, rules, swap=swap, resume=resume, on_batch=report,
+                                         stop=_stoppable())
         finally:
             pool.close()
         console.print(f"v{built.version} ({built.schema}) {built.state}: {stats.records:,} records, "
-                      f"{stats.archived:,} events, {stats.review:,} review items")
+                      f"{stats.archived:,} events, {stats.review:,} review items, {stats.units:,} units folded")
         return built
 
     asyncio.run(main())

@@ -138,7 +138,11 @@ def dump(pool: ConnectionPool, schema: str, tables: tuple[str, ...] = COMPARED) 
     out = {}
     with pool.connection() as conn:
         for table in tables:
-            rows = conn.execute(sql.SQL("SELECT * FROM {}.{}").format(sql.Identifier(schema), sql.Identifier(table))).fetchall()
-            out[table] = sorted(rows, key=repr)
+            # the model's columns (a read model may add derived ones, e.g. birth_ymd)
+            known = ("known_from", "known_to") if table != "persons" else ()
+            what = (sql.SQL(", ").join(map(sql.Identifier, TABLES[table] + known)) if table in TABLES
+                    else sql.SQL("*"))
+            query = sql.SQL("SELECT {} FROM {}.{}").format(what, sql.Identifier(schema), sql.Identifier(table))
+            out[table] = sorted(conn.execute(query).fetchall(), key=repr)
     return out
 
