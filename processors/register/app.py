@@ -8,6 +8,7 @@ from typing import Any
 
 import faust
 import orjson
+from faust.types import FutureMessage
 
 from infra.settings import Settings
 from infra.topics import EVENTS, REVIEW, SUBMISSIONS
@@ -40,6 +41,37 @@ class TableStore:
 
     def put(self, key: str, value: dict[str, Any]) -> None:
         self.table[key] = orjson.dumps(value)
+
+
+class StateTable(faust.Table):
+    """A faust Table whose changelog messages the agent publishes itself, in order, before outputs.
+
+    faust puts changelog writes in a buffer drained by a background task, and its pre-commit
+    flush gives up after 0.1 s without a message leaving the buffer; a commit could then run ahead
+    of the changelog. Publishing them from the agent (straight into the Kafka producer, which
+    the commit does flush) makes "offset committed" imply "state in the changelog".
+    """
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.pending_changelog: list[FutureMessage] = []
+
+    def send_changelog(self, partition: int | None, key: Any, value: Any,
+                       key_serializer: Any = None, value_serializer: Any = None) -> FutureMessage:
+        fut = self.changelog_topic.as_future_message(
+            key=key, value=value, partition=partition,
+            key_serializer=key_serializer or self.key_serializer,
+            value_serializer=value_serializer or self.value_serializer,
+            callback=self._on_changelog_sent,  # keeps faust's persisted offset for restarts
+            eager_partitioning=True,
+        )
+        self.pending_changelog.append(fut)
+        return fut
+
+    async def publish_changelog(self) -> None:
+        pending, self.pending_changelog = self.pending_changelog, []
+        for fut in pending:
+            await self.changelog_topic.publish_message(fut, wait=False)
 
 
 def faust_options(settings: Settings) -> dict[str, Any]:
@@ -90,8 +122,10 @@ def build_register_app(settings: Settings, gazetteer: GazetteerLike | None = Non
     events_topic = app.topic(settings.topic(EVENTS), **raw)
     review_topic = app.topic(settings.topic(REVIEW), **raw)
     # One table, one changelog partition: its writes keep the order they were made in.
-    state_by_key = app.Table("state_by_key", partitions=1,
-                             help="p:/h: timelines, e: outcome markers, r: held submissions, w: ring")
+    state_by_key = app.tables.add(StateTable(
+        app, name="state_by_key", partitions=1, beacon=app.tables.beacon,
+        help="p:/h: timelines, e: outcome markers, r: held submissions, w: ring",
+    ))
     holder: dict[str, Register] = {}
 
     def register() -> Register:
@@ -106,7 +140,9 @@ def build_register_app(settings: Settings, gazetteer: GazetteerLike | None = Non
         async for event in stream.events():
             message = event.message
             timestamp_ms = round(message.timestamp * 1000)
-            for kind, key, value in engine.process(message.value, message.offset, timestamp_ms):
+            outputs = engine.process(message.value, message.offset, timestamp_ms)
+            await state_by_key.publish_changelog()  # the state first, then what it produced
+            for kind, key, value in outputs:
                 target = events_topic if kind == EVENTS_KIND else review_topic
                 await target.send(key=key, value=value)
 

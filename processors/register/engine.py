@@ -76,8 +76,9 @@ class Register:
         if marker.get("o") == offset:
             slot = tx.get(ring_key(offset))
             if slot is not None and slot.get("o") == offset and slot.get("i") == sub.event_id:
-                tx.apply(slot["ops"])  # writes lost with the crash land now; the rest are no-ops
-                tx.flush()
+                # every key is written again: what the crash kept from the changelog lands there now
+                tx.apply(slot["ops"])
+                tx.flush([(ring_key(offset), slot), ("e:" + sub.event_id, marker)])
                 self.stats["redelivered"] += 1
                 return [(kind, key.encode(), data.encode()) for kind, key, data in slot["out"]]
         self.stats["duplicate"] += 1

@@ -28,7 +28,8 @@ def accepted(sub: EnvelopeBase, ctx: dict[str, Any], flags: list[str], at: datet
     context.update(accepted_at=at, submission_offset=offset)
     if flags:
         context["flags"] = list(dict.fromkeys(flags))
-    record = RegisterEvent(event=sub, context=Enrichment.model_validate(context))
+    # the submission is already validated: construct, do not validate it a second time
+    record = RegisterEvent.model_construct(event=sub, context=Enrichment.model_validate(context))
     return EVENTS, kafka_key(sub), encode(record)
 
 

@@ -19,9 +19,12 @@ from processors.register.timeline import (
 IDENTITY_FIELDS = ("sex", "birth_date")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PersonState:
-    """What the register knows about a person at one point of their timeline."""
+    """What the register knows about a person at one point of their timeline.
+
+    Mutable only inside this module (the fold works on its own copy); callers get a fresh one.
+    """
 
     exists: bool = False  # a registration, birth or arrival is on the timeline so far
     present: bool = False  # in the population: arrived and not died or moved out
@@ -42,7 +45,7 @@ class PersonState:
     live_births: int = 0
     registered_on: date | None = None
     merged_into: str | None = None
-    events: tuple[str, ...] = field(default=())  # event ids folded, in order
+    events: list[str] = field(default_factory=list)  # event ids folded, in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,101 +59,86 @@ def _d(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def _place(state: PersonState, entry: Entry, data: dict[str, Any]) -> PersonState:
-    return replace(
-        state,
-        exists=True,
-        present=True,
-        household_id=data.get("h", state.household_id),
-        commune=entry["c"],
-        departed_on=None,
-        departed_to=None,
-        departure_id=None,
-        registered_on=state.registered_on or entry_date(entry),
-    )
+# Each step changes the state in place; fold() hands the steps a copy, so fold stays pure.
+def _place(s: PersonState, entry: Entry, data: dict[str, Any]) -> None:
+    s.exists = s.present = True
+    s.household_id = data.get("h", s.household_id)
+    s.commune = entry["c"]
+    s.departed_on = s.departed_to = s.departure_id = None
+    if s.registered_on is None:
+        s.registered_on = entry_date(entry)
 
 
-def _registered(state: PersonState, entry: Entry, data: dict[str, Any]) -> PersonState:
+def _registered(s: PersonState, entry: Entry, data: dict[str, Any]) -> None:
     if entry.get("x"):  # a merged duplicate's registration: the survivor's own one stands
-        return state
-    placed = _place(state, entry, data)
-    return replace(
-        placed,
-        sex=data.get("s", state.sex),
-        birth_date=_d(data.get("b")) or state.birth_date,
-        marital_status=data.get("ms", state.marital_status),
-        live_births=state.live_births + int(data.get("ceb") or 0),
-    )
+        return
+    _place(s, entry, data)
+    s.sex = data.get("s", s.sex)
+    s.birth_date = _d(data.get("b")) or s.birth_date
+    s.marital_status = data.get("ms", s.marital_status)
+    s.live_births += int(data.get("ceb") or 0)
 
 
-def _birth(state: PersonState, entry: Entry, data: dict[str, Any]) -> PersonState:
+def _birth(s: PersonState, entry: Entry, data: dict[str, Any]) -> None:
     if data.get("role") == "mother":
-        return replace(
-            state,
-            live_births=state.live_births + 1,
-            last_birth_on=entry_date(entry),
-            pregnant=False,
-        )
+        s.live_births += 1
+        s.last_birth_on = entry_date(entry)
+        s.pregnant = False
+        return
     if entry.get("x"):
-        return state
-    placed = _place(state, entry, data)
-    return replace(placed, sex=data.get("s", state.sex), birth_date=entry_date(entry))
+        return
+    _place(s, entry, data)
+    s.sex = data.get("s", s.sex)
+    s.birth_date = entry_date(entry)
 
 
-def _death(state: PersonState, entry: Entry, data: dict[str, Any]) -> PersonState:
+def _death(s: PersonState, entry: Entry, data: dict[str, Any]) -> None:
     if data.get("role") == "spouse":  # the other party of a marriage ended by death
         # spouse None: a couple known from an A0 page (head and spouse), paired at the death
-        if state.marital_status == "married" and state.spouse in (None, data.get("of")):
-            return replace(state, marital_status="widowed", spouse=None)
-        return state
-    return replace(state, alive=False, present=False, died_on=entry_date(entry))
+        if s.marital_status == "married" and s.spouse in (None, data.get("of")):
+            s.marital_status, s.spouse = "widowed", None
+        return
+    s.alive = s.present = False
+    s.died_on = entry_date(entry)
 
 
 def _union(status: str):
-    def fold_union(state: PersonState, entry: Entry, data: dict[str, Any]) -> PersonState:
-        return replace(
-            state, marital_status=status, spouse=data.get("sp") if status == "married" else None
-        )
+    def fold_union(s: PersonState, entry: Entry, data: dict[str, Any]) -> None:
+        s.marital_status = status
+        s.spouse = data.get("sp") if status == "married" else None
 
     return fold_union
 
 
-def _move_out(state: PersonState, entry: Entry, data: dict[str, Any]) -> PersonState:
+def _move_out(s: PersonState, entry: Entry, data: dict[str, Any]) -> None:
     if data.get("dup"):  # the late move_out of an arrival already applied: same move, no effect
-        return state
-    return replace(
-        state,
-        present=False,
-        departed_on=entry_date(entry),
-        departed_to=data.get("to"),
-        departure_id=entry["i"],
-    )
+        return
+    s.present = False
+    s.departed_on = entry_date(entry)
+    s.departed_to = data.get("to")
+    s.departure_id = entry["i"]
 
 
-def _move_in(state: PersonState, entry: Entry, data: dict[str, Any]) -> PersonState:
-    return _place(state, entry, data)
-
-
-def _member_moved(state: PersonState, entry: Entry, data: dict[str, Any]) -> PersonState:
-    return replace(state, household_id=data["h"])
+def _member_moved(s: PersonState, entry: Entry, data: dict[str, Any]) -> None:
+    s.household_id = data["h"]
 
 
 def _contraception(started: bool):
-    def fold_contraception(state: PersonState, entry: Entry, data: dict[str, Any]) -> PersonState:
-        return replace(state, contraception=data["m"] if started else None)
+    def fold_contraception(s: PersonState, entry: Entry, data: dict[str, Any]) -> None:
+        s.contraception = data["m"] if started else None
 
     return fold_contraception
 
 
 def _pregnancy(recorded: bool):
-    def fold_pregnancy(state: PersonState, entry: Entry, data: dict[str, Any]) -> PersonState:
-        return replace(state, pregnant=recorded)
+    def fold_pregnancy(s: PersonState, entry: Entry, data: dict[str, Any]) -> None:
+        s.pregnant = recorded
 
     return fold_pregnancy
 
 
-def _unchanged(state: PersonState, entry: Entry, data: dict[str, Any]) -> PersonState:
-    return state
+def _unchanged(s: PersonState, entry: Entry, data: dict[str, Any]) -> None:
+    return None
 
 
 FOLDS = {
@@ -160,23 +148,31 @@ FOLDS = {
     "marriage": _union("married"),
     "divorce": _union("divorced"),
     "move_out": _move_out,
-    "move_in": _move_in,
+    "move_in": _place,
     "household.member_moved": _member_moved,
     "contraception.started": _contraception(True),
     "contraception.stopped": _contraception(False),
     "pregnancy.recorded": _pregnancy(True),
     "pregnancy.ended": _pregnancy(False),
-    # identity facts: corrections act timelessly (below), merges join timelines in apply.py
+    # identity facts: corrections act timelessly (below), merges join timelines in identity.py
     "person.corrected": _unchanged,
     "persons.merged": _unchanged,
 }
 
 
+def _step(state: PersonState, entry: Entry) -> None:
+    FOLDS.get(entry["t"], _unchanged)(state, entry, entry.get("d", {}))
+    state.events.append(entry["i"])
+
+
 def fold(state: PersonState, entry: Entry) -> PersonState:
-    """One fact applied to a person's state; an unknown type only records that it was seen."""
-    step = FOLDS.get(entry["t"], _unchanged)
-    new = step(state, entry, entry.get("d", {}))
-    return replace(new, events=(*new.events, entry["i"]))
+    """One fact applied to a person's state (a new state; `state` is left as it was).
+
+    An unknown type only records that it was seen.
+    """
+    new = replace(state, events=list(state.events))
+    _step(new, entry)
+    return new
 
 
 def _corrections(timeline: Timeline | None, known_on: str | None) -> list[dict[str, Any]]:
@@ -187,20 +183,16 @@ def _corrections(timeline: Timeline | None, known_on: str | None) -> list[dict[s
     return [e["d"]["ch"] for e in found]
 
 
-def _with_identity(state: PersonState, changes: list[dict[str, Any]]) -> PersonState:
-    for change in changes:
-        if "sex" in change:
-            state = replace(state, sex=change["sex"])
-        if "birth_date" in change:
-            state = replace(state, birth_date=_d(change["birth_date"]))
-    return state
-
-
 def fold_entries(entries: list[Entry], timeline: Timeline | None, known_on: str | None = None) -> PersonState:
     state = PersonState(merged_into=(timeline or {}).get("mi"))
     for entry in entries:
-        state = fold(state, entry)
-    return _with_identity(state, _corrections(timeline, known_on))
+        _step(state, entry)
+    for change in _corrections(timeline, known_on):
+        if "sex" in change:
+            state.sex = change["sex"]
+        if "birth_date" in change:
+            state.birth_date = _d(change["birth_date"])
+    return state
 
 
 def state_at(timeline: Timeline | None, on: date, known_on: str | None = None) -> PersonState:

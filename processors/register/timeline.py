@@ -26,7 +26,7 @@ PRESENCE_TYPES = frozenset({"person.registered", "birth", "move_in"})
 
 def utc_iso(moment: datetime) -> str:
     """recorded_at as a UTC string whose lexical order is time order (offsets differ in input)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def sort_key(entry: Entry) -> SortKey:

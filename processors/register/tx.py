@@ -58,6 +58,10 @@ class Tx:
     def apply(self, ops: list[list[Any]]) -> None:
         for op in ops:
             getattr(self, "op_" + op[0])(*op[1:])
+            # Written even when the op changed nothing: after a crash the local store may hold
+            # what the changelog never got, and this write is what puts it there.
+            if self.get(op[1]) is not None:
+                self._dirty[op[1]] = None
 
     def op_ins(self, key: str, entry: Entry) -> None:
         timeline = self.get(key)

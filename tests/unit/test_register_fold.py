@@ -34,7 +34,7 @@ REG = entry("e1", "person.registered", "2020-01-01",
 def test_fold_is_pure_and_records_the_event():
     s0 = PersonState()
     s1 = fold(s0, REG)
-    assert s0 == PersonState() and s1.exists and s1.present and s1.events == ("e1",)
+    assert s0 == PersonState() and s1.exists and s1.present and s1.events == ["e1"]
     assert (s1.sex, s1.birth_date, s1.household_id, s1.commune, s1.live_births) == ("F", date(1990, 5, 1), "h1", "00001", 2)
 
 
