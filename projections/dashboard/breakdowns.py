@@ -64,6 +64,13 @@ def births_by_order(conn: psycopg.Connection, area: str, period: str, known_on: 
             "total": sum(c["total"] for c in table.values())}
 
 
+def moved_communes(conn: psycopg.Connection, period: str, known_on: date | None) -> set[str]:
+    """Commune codes that some move of the period starts or ends in (with their units)."""
+    with conn.transaction():
+        _enter_live(conn)
+        return {c for (c,) in conn.execute(sql.MOVED_COMMUNES, _params("VN", period, known_on)).fetchall()}
+
+
 def quality(conn: psycopg.Connection, area: str, period: str, known_on: date | None,
             collectors: int = 15) -> dict[str, Any]:
     """Submissions of the period in the area: accepted, late, still held in review (by reason),

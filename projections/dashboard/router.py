@@ -187,9 +187,12 @@ def _communes(board: Dashboard, code: str, per: Period) -> list[str]:
 def area_migration(code: Code, who: Who, board: Board, period: PeriodQ, known_on: KnownQ = None) -> dict[str, Any]:
     _allow(board, who, code)
     per, known = _period(period), _known(known_on)
-    communes = _communes(board, code, per)
     with board.pool.connection() as conn:
-        return board.figures.migration(conn, code, communes, per.code, known)
+        # Only communes some move touches can have a figure other than 0 to add.
+        moved = breakdowns.moved_communes(conn, per.code, known)
+        communes = _communes(board, code, per)
+        result = board.figures.migration(conn, code, [c for c in communes if c in moved], per.code, known)
+    return {**result, "communes": len(communes)}
 
 
 @router.get("/v1/areas/{code}/map", summary="One figure for every unit of the area, at its centroid")

@@ -88,6 +88,17 @@ ORDER BY sum(late) + sum(held) DESC, sum(accepted) DESC, collector NULLS LAST
 LIMIT %(limit)s
 """
 
+# Communes (and the units they count in) that any move of the period touches: every other
+# commune has no in- or out-migrant then, so summing communes needs only these.
+MOVED_COMMUNES = f"""
+SELECT DISTINCT c FROM (
+    SELECT v.from_commune AS a, v.to_commune AS b FROM moves AS v
+    WHERE (v.out_on BETWEEN %(ps)s AND %(pe)s OR v.in_on BETWEEN %(ps)s AND %(pe)s) AND {KNOWN.format(t="v")}
+) AS mv
+JOIN area_map AS m ON m.commune IN (mv.a, mv.b)
+CROSS JOIN LATERAL unnest(ARRAY[m.commune, m.unit_commune]) AS c
+"""
+
 # What the register knows at all: the first and last day with accepted events (default period).
 DATA_SPAN = "SELECT min(occurred_on), max(occurred_on), count(*) FROM event_archive"
 LAST_ACCEPTED = "SELECT max(accepted_at), max(recorded_at) FROM event_archive"

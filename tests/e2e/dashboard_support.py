@@ -19,9 +19,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -50,6 +52,11 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 PROVINCE = "14"  # Sơn La: districts before 1 July 2025, communes straight under it after
 START = date(2024, 7, 1)  # two years across the 2025 reform
+# Debian's Chromium (infra/install_browser.sh), driven by Playwright through executable_path: its
+# own browser download cannot work here. The flags keep it off the (closed) network.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 # The faust worker (`popreg worker register`) once the projections read its records as written
 # (see _without_envelope_nulls); until then the register's engine runs in-process over the topic.
 FAUST_WORKER = False
@@ -233,3 +240,46 @@ def serve(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+@dataclass
+class Province:
+    """A generated province in a fresh database and topics, served by a real uvicorn."""
+
+    settings: Settings
+    url: str
+    tokens: dict[str, str]  # operator (VN), analyst14, clerk14, analyst01 (Hà Nội)
+    source: Path  # the generated submissions
+
+    def get(self, path: str, who: str = "operator", **params: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
+        return httpx.get(self.url + path, params=params, headers=headers, timeout=120)
+
+    def json(self, path: str, who: str = "operator", **params: Any) -> Any:
+        response = self.get(path, who, **params)
+        assert response.status_code == 200, (path, params, response.status_code, response.text)
+        return response.json()
+
+
+_SHARED: dict[str, Any] = {}
+
+
+def shared_province(make_settings: Callable[..., Settings], workdir: Path) -> Province:
+    """One province per test session, shared by the dashboard's API and browser tests."""
+    if "province" not in _SHARED:
+        settings = make_settings()
+        source = generate_province(workdir / "province.jsonl")
+        feed_province(settings, source, workdir)
+        stack = contextlib.ExitStack()
+        url = stack.enter_context(serve(compose_app(settings)))
+        tokens = {"operator": token(settings, "operator", "VN"), "analyst14": token(settings, "analyst", PROVINCE),
+                  "clerk14": token(settings, "clerk", PROVINCE), "analyst01": token(settings, "analyst", "01")}
+        _SHARED.update(province=Province(settings, url, tokens, source), stack=stack)
+    return _SHARED["province"]
+
+
+def close_shared() -> None:
+    stack = _SHARED.pop("stack", None)
+    _SHARED.pop("province", None)
+    if stack is not None:
+        stack.close()

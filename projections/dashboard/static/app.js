@@ -144,6 +144,7 @@ function drawHeadline(res, gen) {
   performance.mark("headline-" + gen);
 }
 function drawChange(res) {
+  $("headline").dataset.change = `${res.area}|${res.period}|${res.known_on || ""}`;
   for (const [name, ch] of Object.entries(res.change)) {
     const cell = document.querySelector(`[data-delta="${CSS.escape(name)}"]`);
     if (!cell || ch.diff === null) continue;
@@ -232,7 +233,7 @@ function drawMap(res) {
   const { svg, classes } = Charts.map(res.units, res.indicator, (code) => go({ area: code }), Fmt.t("map"));
   $("map").replaceChildren(svg);
   $("map").dataset.area = res.area;
-  const items = classes.map((top, k) => h("li", {}, h("i", { class: "sw c" + k }), `≤ ${Fmt.value(res.indicator, top)}`));
+  const items = classes.map((c) => h("li", {}, h("i", { class: "sw " + c.cls }), `≤ ${Fmt.value(res.indicator, c.top)}`));
   $("map-legend").replaceChildren(h("b", {}, `${Fmt.t("legend")}: ${Fmt.label(res.indicator)}`), h("ul", {}, items),
     h("p", { class: "muted" }, `${Fmt.t("levels." + res.level)} · ${Fmt.date(res.on)} · ${res.units.length}`));
   setState("map", "ready");
@@ -330,6 +331,8 @@ async function render() {
   const headline = api(`/v1/indicators?area=${area}&${q}&names=${S.me.headline.join(",")}`);
   const change = api(`/v1/areas/${area}/change?${q}&names=${S.me.headline.join(",")}`);
   const info = api(`/v1/areas/${area}?on=${periodEnd(S.period)}`);
+  // Started beside the headline; when the headline fails (403), nobody waits for them.
+  for (const p of [change, info]) p.catch(() => {});
   try {
     S.headline = await headline;
     if (stale(gen)) return;
@@ -428,6 +431,7 @@ async function start() {
   $("logout").hidden = false;
   $("who").hidden = false;
   $("p-person").hidden = !S.me.may_read_persons;
+  readHash();
   if (!location.hash) go({}); else render();
   clearInterval(S.timer);
   S.timer = setInterval(drawPipeline, 15000);
@@ -459,8 +463,10 @@ function wire() {
   $("q").addEventListener("input", onSearch);
   $("q").addEventListener("keydown", (e) => { if (e.key === "Escape") $("hits").hidden = true; });
   $("kind").addEventListener("change", () => {
-    const y = $("year").value, k = $("kind").value;
-    go({ period: k === "year" ? y : k === "quarter" ? `${y}-Q4` : `${y}-12` });
+    // The new kind's period that holds the end of the current one (June -> Q2 -> the year).
+    const y = S.period.slice(0, 4), k = $("kind").value, end = periodEnd(S.period);
+    const month = +end.slice(5, 7);
+    go({ period: k === "year" ? y : k === "quarter" ? `${y}-Q${Math.ceil(month / 3)}` : `${y}-${end.slice(5, 7)}` });
   });
   for (const id of ["year", "sub"]) $(id).addEventListener("change", () => go({ period: periodFromControls() }));
   const applyKnown = () => {

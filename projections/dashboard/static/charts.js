@@ -103,7 +103,7 @@ const Charts = {
     return svg;
   },
 
-  // Five classes by quantile; counts sized by area too. points: [{code, name, lat, lon, value}]
+  // Colour classes by quantile; counts also sized by area. points: [{code, name, lat, lon, value}]
   map(points, name, onPick, label) {
     const W = 640, H = 520, pad = 18;
     const svg = svgBox(W, H, label);
@@ -121,14 +121,16 @@ const Charts = {
     const s = Math.min((W - 2 * pad) / (x1 - x0 || 1), (H - 2 * pad) / (y1 - y0 || 1));
     const ox = (W - s * (x1 - x0)) / 2, oy = (H - s * (y1 - y0)) / 2;
     const vals = placed.map((p) => p.value).filter((v) => typeof v === "number").sort((a, b) => a - b);
-    const classes = [];
-    if (vals.length) {
-      for (let k = 1; k <= 5; k++) classes.push(vals[Math.min(vals.length - 1, Math.ceil((k * vals.length) / 5) - 1)]);
-    }
+    // Quantile breaks (at most five, repeated values merged), spread over the five colours.
+    const quantiles = [];
+    for (let k = 1; k <= 5 && vals.length; k++) quantiles.push(vals[Math.min(vals.length - 1, Math.ceil((k * vals.length) / 5) - 1)]);
+    const breaks = [...new Set(quantiles)];
+    const colour = (i) => "c" + (breaks.length === 1 ? 4 : Math.round((i * 4) / (breaks.length - 1)));
+    const classes = breaks.map((top, i) => ({ top, cls: colour(i) }));
     const cls = (v) => {
       if (typeof v !== "number") return "c-none";
-      for (let k = 0; k < classes.length; k++) if (v <= classes[k]) return "c" + k;
-      return "c4";
+      const i = breaks.findIndex((b) => v <= b);
+      return colour(i < 0 ? breaks.length - 1 : i);
     };
     const maxAbs = Math.max(1, ...vals.map(Math.abs));
     const counts = !PERCENT.has(name) && !DECIMAL1.has(name) && !DECIMAL2.has(name);
