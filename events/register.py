@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SerializationInfo, field_serializer
 
 from events.base import Frozen
 from events.envelope import Submission
@@ -53,6 +53,13 @@ class RegisterEvent(Frozen):
 
     event: Submission
     context: Enrichment
+
+    @field_serializer("event")
+    def _submission_shape(self, event: Any, info: SerializationInfo) -> Any:
+        # The submission keeps its wire shape (absent, not null, where it has no value), so a
+        # reader of the log sees exactly what a producer could have sent; only the register's
+        # context carries explicit nulls (area.district after the 2025 reform).
+        return event.model_dump(mode=info.mode or "python", exclude_none=True)
 
 
 class ReviewItem(Frozen):

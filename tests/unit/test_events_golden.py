@@ -61,6 +61,7 @@ def test_an_unknown_future_version_is_refused_by_field() -> None:
 
 
 def test_register_event_golden_keeps_explicit_nulls_after_the_2025_reform() -> None:
+    # Nulls are explicit in the register's context, absent in the submission (its wire shape).
     data = _read("register_event.json")
     record = decode_register_event(data)
     assert record.context.area.district is None and record.context.area.province == "14"
