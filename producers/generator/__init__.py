@@ -60,7 +60,7 @@ def generate(config: GeneratorConfig, out: BinaryIO, gazetteer: Any,
         raise ValueError(f"the history would end on {config.end}, in the future: start earlier or use fewer years")
     preset = rates.preset_for(config.province)
     r = Rand(config.seed)
-    places = Places(gazetteer, config.province, config.start, r)
+    places = Places(gazetteer, config.province, config.start, r, config.households)
     names = Names([g for g, _ in preset.ethnic_mix])
     capacity = int(config.households * preset.household_size * 1.3) + 64
     state = State(capacity, int(config.households * 1.2) + 16, len(places.communes))

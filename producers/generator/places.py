@@ -39,10 +39,17 @@ class Commune:
 class Places:
     """The province's communes at `start`, their districts, codes by day, and other provinces."""
 
-    def __init__(self, gaz: Gazetteer, province: str, start: date, r: Rand):
+    def __init__(self, gaz: Gazetteer, province: str, start: date, r: Rand, households: int):
         units = gaz.communes(province=province, on=start)
         if not units:
             raise ValueError(f"the gazetteer has no communes in province {province!r} on {start}")
+        # A commune has some 1,400 households in Sơn La (283,468 / 204, DEMOGRAPHY §2.3); a small
+        # run keeps communes of at least ~100 households (spread over every district) so that
+        # people still find spouses and neighbours in their own commune.
+        keep = min(len(units), max(len({u.district for u in units}), households // 100))
+        if keep < len(units):
+            units = sorted(units, key=lambda u: (u.district or "", u.code))
+            units = [units[i * len(units) // keep] for i in range(keep)]
         self.province = province
         self.communes = [self._commune(gaz, u) for u in units]
         self.by_district: dict[str | None, list[int]] = {}

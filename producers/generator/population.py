@@ -76,7 +76,7 @@ class Baseline:
                 sex = 1 if s.r.chance(0.7) else 0  # widows outnumber widowers
                 members.append((self._adult(h, eth, sex, age, WIDOWED), "head"))
         else:  # mostly young men not yet married, working away from their parents' village (L)
-            sex = 0 if s.r.chance(0.7) else 1
+            sex = 0 if s.r.chance(0.6) else 1
             age = s.r.between(20, 34)
             members.append((self._adult(h, eth, sex, age, NEVER if age < 30 or s.r.chance(0.6) else DIVORCED), "head"))
         self._emit(h, commune, members)
@@ -115,7 +115,7 @@ class Baseline:
         self._children(h, woman, man, eth, members, "child")
         if self.sim.r.chance(0.08):  # an unmarried brother (or sister) of the head
             age = self.sim.r.between(18, 30)
-            members.append((self._adult(h, eth, 0 if self.sim.r.chance(0.7) else 1, age, NEVER), "sibling"))
+            members.append((self._adult(h, eth, 0 if self.sim.r.chance(0.6) else 1, age, NEVER), "sibling"))
 
     def _stem(self, h: int, eth: int, members: list) -> None:
         """A married son with his wife and children living with his parents (or widowed mother).
@@ -237,7 +237,9 @@ class Baseline:
         for col in ("birth", "sex", "hh", "commune", "marital", "mother", "eth", "surname", "parity"):
             getattr(p, col)[ghost] = getattr(p, col)[i]
         p.status[ghost] = GHOST
-        payload = s.person_payload(ghost, relation, name, national_id=False)
+        # listed again lower on the page; never a second head or spouse, so the A0 couple stays clear
+        payload = s.person_payload(ghost, "other" if relation in ("head", "spouse") else relation, name,
+                                   national_id=False)
         if s.em.event("person.registered", s.start_day, commune, payload, persons=(ghost,),
                       households=(h,), at=s.em.tick(), collector=h):
             s.truth.noise["duplicate_persons"] += 1

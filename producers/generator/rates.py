@@ -213,7 +213,7 @@ def first_marriage_hazard(mean_age: float, ever_marry: float = 0.97) -> list[flo
 class Hazards:
     """Annual event rates that are not age schedules (all L unless noted)."""
 
-    divorce: float = 0.004  # per married couple; calibrated so ~2-2.6 % of 15+ are divorced [V23]
+    divorce: float = 0.006  # per identifiable married couple; so ~2 % of 15+ are divorced [V23]
     remarriage_young: float = 0.06  # divorced or widowed women under 45
     remarriage_old: float = 0.01  # 45-59
     # Moves, per person-year, individuals not currently married (DEMOGRAPHY §2.2: ~1.5 %/yr
