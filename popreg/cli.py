@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "popreg.commands.token",
     "popreg.commands.read",
     "popreg.commands.register",
+    "popreg.commands.analyses",
     "popreg.commands.run",
 ]
 

@@ -1,0 +1,52 @@
+"""A typology of yearly residence trajectories: Hamming distances on a sample, average-linkage
+clustering, each cluster described by its medoid (the heavy OM/sequenzo route is optional:
+the wide CSV of the export feeds TraMineR or sequenzo directly)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import pdist, squareform
+
+from analyses.derived import ALPHABET
+
+CODES = {s: i for i, s in enumerate(ALPHABET)}
+CLUSTERS = 4
+
+
+def typology(sequences: Path, moves: pl.DataFrame, sample: int = 2000, seed: int = 1) -> dict[str, pl.DataFrame]:
+    seq = pl.read_parquet(sequences, columns=["person_key", "year", "state"])
+    if seq.is_empty():
+        return {"trajectory_types": pl.DataFrame(), "trajectory_sample": pl.DataFrame()}
+    wide = seq.pivot(on="year", index="person_key", values="state", sort_columns=True).fill_null(".")
+    years = [c for c in wide.columns if c != "person_key"]
+    observed = wide.filter(pl.sum_horizontal([(pl.col(y) != ".").cast(pl.Int32) for y in years]) >= 2)
+    if observed.height < 2:
+        return {"trajectory_types": pl.DataFrame(), "trajectory_sample": pl.DataFrame()}
+    picked = observed.sample(n=min(sample, observed.height), seed=seed).sort("person_key")
+    matrix = np.array([[CODES[s] for s in row] for row in picked.select(years).iter_rows()], dtype=np.int8)
+    dist = pdist(matrix, metric="hamming")
+    k = min(CLUSTERS, picked.height)
+    labels = fcluster(linkage(dist, method="average"), t=k, criterion="maxclust") if dist.size else np.ones(1, int)
+    square = squareform(dist) if dist.size else np.zeros((1, 1))
+    n_moves = dict(moves.group_by("person_key").len().iter_rows())
+    strings = ["".join(r) for r in picked.select(years).iter_rows()]
+    keys = picked["person_key"].to_list()
+    rows = []
+    for c in sorted(set(labels.tolist())):
+        idx = np.nonzero(labels == c)[0]
+        medoid = idx[int(np.argmin(square[np.ix_(idx, idx)].sum(axis=1)))]
+        members = [strings[i] for i in idx]
+        rows.append({
+            "cluster": int(c), "persons": int(idx.size), "share": idx.size / len(keys),
+            "medoid": strings[medoid], "years": f"{years[0]}-{years[-1]}",
+            "mean_moves": float(np.mean([n_moves.get(keys[i], 0) for i in idx])),
+            "ever_other_province": float(np.mean(["P" in s for s in members])),
+            "ever_abroad_or_away": float(np.mean([("A" in s) or ("U" in s) for s in members])),
+            "mean_distance_to_medoid": float(square[medoid, idx].mean()),
+        })
+    sample_rows = pl.DataFrame({"person_key": keys, "cluster": labels.astype(int).tolist(), "sequence": strings})
+    return {"trajectory_types": pl.DataFrame(rows).sort("persons", descending=True), "trajectory_sample": sample_rows}
