@@ -111,6 +111,8 @@ class State:
             # holds her married, so she cannot remarry in the register's eyes either.
             if self.p.union_known[person]:
                 self.p.marital[spouse] = WIDOWED
+                # the death is a prerequisite of anything the widow(er) does next (a remarriage)
+                self.p.rec[spouse] = max(self.p.rec[spouse], self.p.rec[person])
             self.p.spouse[spouse] = NONE
             self.p.spouse[person] = NONE
 

@@ -51,6 +51,9 @@ def test_prerequisites_are_recorded_first(history) -> None:
     homes: set[str] = set()
     events: set[str] = set()
     last: dict[str, str] = {}
+    a0: dict[str, dict[str, str]] = {}
+    partner: dict[str, str] = {}
+    died: set[str] = set()
     for line in _unique(lines):
         p, kind = line["payload"], line["type"]
         if kind == "household.registered":
@@ -73,6 +76,22 @@ def test_prerequisites_are_recorded_first(history) -> None:
         if kind == "event.voided":
             assert p["voided_event_id"] in events
         events.add(line["event_id"])
+        # a widow(er)'s remarriage comes after the spouse's death is on record
+        if kind == "person.registered" and p["relation_to_head"] in ("head", "spouse") and p["marital_status"] == "married":
+            pair = a0.setdefault(p["household_id"], {})
+            pair[p["relation_to_head"]] = p["person_id"]
+            if len(pair) == 2:
+                partner[pair["head"]], partner[pair["spouse"]] = pair["spouse"], pair["head"]
+        elif kind == "death":
+            died.add(p["person_id"])
+        elif kind == "divorce":
+            for x in p["person_ids"]:
+                partner.pop(x, None)
+        elif kind == "marriage":
+            for x in p["person_ids"]:
+                assert partner.get(x) is None or partner[x] in died, f"{x} remarries before the death is recorded"
+            a, b = p["person_ids"]
+            partner[a], partner[b] = b, a
 
 
 def test_facts_follow_the_register_rules(history) -> None:
