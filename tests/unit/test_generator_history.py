@@ -211,3 +211,20 @@ def test_events_never_follow_a_death(history) -> None:
         for s in list(p.get("person_ids", [])) + [p[k] for k in ("person_id", "mother_id") if k in p]:
             if s in died:
                 assert x["occurred_on"] <= died[s], f"{x['type']} of {s} after death"
+
+
+def test_a_death_is_a_prerequisite_of_the_widows_next_fact() -> None:
+    """Widowhood carries the death's record time to the survivor (a remarriage is never held)."""
+    from producers.generator.state import DEAD, WIDOWED, State
+
+    s = State(4, 2, 1)
+    h = s.new_household(0)
+    a, b = s.p.add(), s.p.add()
+    s.p.hh[a] = s.p.hh[b] = h
+    s.h.size[h] = 2
+    s.p.marital[a] = s.p.marital[b] = 1
+    s.p.spouse[a], s.p.spouse[b] = b, a
+    s.p.union_known[a] = s.p.union_known[b] = 1
+    s.p.rec[a], s.p.rec[b] = 500, 100  # a's death recorded late, at 500
+    s.leave(a, DEAD)
+    assert s.p.marital[b] == WIDOWED and s.p.rec[b] == 500 and s.h.size[h] == 1
