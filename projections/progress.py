@@ -55,7 +55,8 @@ async def _no_records_between(settings: Settings, topic: str, starts: dict[int, 
             data = await consumer.getmany(timeout_ms=200, max_records=1)
             if any(m.offset < tps[tp][1] for tp, msgs in data.items() for m in msgs):
                 return False
-            if all(await consumer.position(tp) >= gap[1] for tp, gap in tps.items()):
+            positions = [await consumer.position(tp) for tp in tps]
+            if all(pos >= gap[1] for pos, gap in zip(positions, tps.values(), strict=True)):
                 return True
         return False
     finally:
