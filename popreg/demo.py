@@ -155,7 +155,7 @@ def run_demo(settings: Settings, opt: DemoOptions, console: Console) -> int:
                 counts = asyncio.run(push(url, token, path, progress))
                 asyncio.run(follow(settings, progress, timeout=3600))
             console.print(f"submitted through {url}/v1/submissions: {_counts(counts)}")
-            print_summary(url, token, opt.province, console)
+            print_summary(url, token, opt.province, console, first_year=date.today().year - opt.years + 1)
             console.print(f"\n[bold]done in {time.monotonic() - t0:.0f}s.[/] API docs: {url}/docs · "
                           f"dashboard: {url}/ · token: {ready.dev_token_path}")
             if opt.serve:

@@ -37,6 +37,13 @@ class Api:
         return self.get("/v1/indicators", area=area, period=period, names=",".join(names))["values"]
 
 
+def _short(name: str) -> str:
+    for long, short in (("Thành phố ", "TP "), ("Thị xã ", "TX "), ("Huyện ", ""), ("Tỉnh ", "")):
+        if name.startswith(long):
+            return short + name[len(long):]
+    return name
+
+
 def _years(first: int, last: int) -> list[str]:
     return [str(y) for y in range(first, last + 1)]
 
@@ -65,18 +72,20 @@ def _districts(api: Api, province: str, console: Console) -> None:
     unit = api.get(f"/v1/areas/{province}", on=f"{DISTRICT_YEAR}-12-31")
     table = Table(title=f"districts of {unit['name']} in {period}: migration by following people "
                         "vs by adding up communes", title_justify="left")
-    for col in ("district", "population", "births", "TFR", "in (true)", "in (sum of communes)",
-                "out (true)", "out (sum of communes)"):
+    for col in ("district", "population", "births", "TFR", "in", "in: Σ communes",
+                "out", "out: Σ communes"):
         table.add_column(col, justify="left" if col == "district" else "right")
     shown = [(province, unit["name"])] + [(k["code"], k["name"]) for k in unit["children"]]
     for code, name in shown:
         v = api.values(code, period, DISTRICT)
         m = api.get(f"/v1/areas/{code}/migration", period=period)
         summed = m["sum_of_communes"]
-        table.add_row(name, _fmt(v.get("population")), _fmt(v.get("births")), _fmt(v.get("tfr")),
+        table.add_row(_short(name), _fmt(v.get("population")), _fmt(v.get("births")), _fmt(v.get("tfr")),
                       _fmt(v.get("in_migrants")), _fmt(summed.get("in_migrants")),
                       _fmt(v.get("out_migrants")), _fmt(summed.get("out_migrants")))
     console.print(table)
+    console.print("[dim]in / out: persons followed across the unit's own boundary. Σ communes: "
+                  "what adding up the communes' figures gives, as the legacy warehouse does.")
     console.print("[dim]A move between two communes of one district is an out- and an in-move of "
                   "those communes, but not of the district: adding up communes counts it anyway "
                   "(and a move between districts twice at province level). popreg follows each "

@@ -71,7 +71,7 @@ def demo(
 
     # SIGTERM ends the demo like Ctrl-C, so the children it started are stopped too.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    console = Console()
+    console = Console(width=max(Console().width, 110))  # the summary tables need the room
     opt = DemoOptions(province=province, households=households, years=years, seed=seed, serve=serve)
     try:
         code = run_demo(get_settings(), opt, console)
