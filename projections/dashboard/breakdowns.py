@@ -20,8 +20,9 @@ ORDERS = ("1", "2", "3", "4+")
 
 def _params(area: str, period: str, known_on: date | None) -> dict[str, Any]:
     per = parse_period(period)
-    return {"area": area, "d": per.end, "ps": per.start, "pe": per.end, "k": knowledge_instant(known_on),
-            "tz": TZ}
+    end = per.end
+    return {"area": area, "d": end, "dymd": end.year * 10000 + end.month * 100 + end.day, "ps": per.start,
+            "pe": end, "k": knowledge_instant(known_on), "tz": TZ}
 
 
 def _enter_live(conn: psycopg.Connection) -> None:

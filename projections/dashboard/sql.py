@@ -3,7 +3,8 @@
 They use the same area, validity and knowledge conditions as projections.indicator_sql, so
 their totals equal the catalogue's figures (tests/integration/test_dashboard_api.py checks:
 pyramid rows add up to pop_age_*, births by order to births and births_order_3_plus).
-Parameters: area, d (stock date), k (knowledge instant), ps/pe (period first/last day), tz.
+Parameters: area, d (stock date), dymd (d as YYYYMMDD), k (knowledge instant), ps/pe (period
+first/last day), tz.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from projections.indicator_sql import COVERS, IN_AREA, KNOWN
 # Five-year groups as the catalogue's pop_age_* (80+ open), by sex.
 PYRAMID = f"""
 WITH pop AS (
-    SELECT r.sex, extract(year FROM age(%(d)s::date, r.birth_date))::int AS age
+    SELECT r.sex, (%(dymd)s - r.birth_ymd) / 10000 AS age  -- completed years, as the catalogue counts them
     FROM residence_episodes AS r
     JOIN area_map AS m ON m.commune = r.commune AND {IN_AREA.format(m="m", d="%(d)s::date")}
     WHERE {COVERS.format(t="r", d="%(d)s::date")} AND {KNOWN.format(t="r")}

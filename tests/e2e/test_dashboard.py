@@ -116,6 +116,7 @@ def test_page_loads_with_no_console_errors(signed_in):
     s.open()
     cards = s.headline("VN|")
     assert cards["population"]["raw"] not in ("", None)
+    s.page.wait_for_selector('#crumbs[data-code="VN"]', timeout=TIMEOUT_MS)
     s.ready("trend", "pyramid", "births", "contra", "migration", "quality", "map", "sheet", "pipeline")
     assert s.page.locator("#crumbs .current").inner_text() == "Việt Nam"
     assert s.page.locator("#p-person").is_visible()  # an operator may open the person view
@@ -147,6 +148,7 @@ def test_picking_an_area_and_a_period_shows_the_apis_numbers(signed_in, province
     s = signed_in("operator")
     s.open("#area=VN&period=2026-06")
     s.headline("VN|2026-06|")
+    s.page.wait_for_selector('#crumbs[data-code="VN"]', timeout=TIMEOUT_MS)  # the units below are listed
     s.page.select_option("#children", PROVINCE)
     s.headline(f"{PROVINCE}|2026-06|")
     s.page.select_option("#kind", "quarter")
@@ -193,6 +195,7 @@ def test_search_without_diacritics_finds_the_unit(signed_in):
     s.shot("search", full_page=False)
     hit.click()
     s.headline("03646|2025-Q2|")
+    s.page.wait_for_selector('#crumbs[data-code="03646"]', timeout=TIMEOUT_MS)
     crumbs = s.page.inner_text("#crumbs")
     assert "Tỉnh Sơn La" in crumbs and "Phường Chiềng Lề" in crumbs
     assert s.errors == []
@@ -212,6 +215,7 @@ def test_a_click_on_the_map_drills_down(signed_in, province):
     s.shot("map", full_page=False)
     s.page.locator(f'#map circle.unit[data-code="{code}"]').click()
     s.headline(f"{code}|2025-Q2|")
+    s.page.wait_for_selector(f'#crumbs[data-code="{code}"]', timeout=TIMEOUT_MS)
     assert s.page.locator("#crumbs .current").get_attribute("data-code") == code
     # the view of the 34 provinces after the 2025 reform
     s.open("#area=VN&period=2025-Q4")
@@ -248,6 +252,7 @@ def test_a_province_token_cannot_reach_another_province(signed_in, province):
     s = signed_in("analyst14")
     s.open("#area=01&period=2025")
     s.headline(f"{PROVINCE}|2025|")
+    s.page.wait_for_selector(f'#crumbs[data-code="{PROVINCE}"]', timeout=TIMEOUT_MS)
     assert "01" in s.page.inner_text("#notice") and s.page.is_visible("#notice")
     assert s.page.locator("#crumbs a").count() == 0  # Việt Nam is above the token's area: not a link
     assert not s.page.locator("#p-person").is_visible()  # an analyst never sees names

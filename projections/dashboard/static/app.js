@@ -3,6 +3,8 @@
 // and only formats what they answer. State lives in the URL hash (#area=14&period=2025-Q2).
 "use strict";
 
+// The headline cards (index.html, the same list as GET /v1/dashboard/me's "headline").
+const HEADLINE = window.POPREG_HEADLINE;
 const METHODS = ["iud", "implant", "injectable", "pill", "condom", "female_sterilization", "male_sterilization", "traditional"];
 const DETAIL = ["population_male", "population_female", "women_15_49", "married_women_15_49", "children_0_5",
   "youth_10_24", "working_age_15_64", "elderly_60_plus", "births_male", "births_female", "births_order_3_plus",
@@ -35,7 +37,9 @@ class ApiError extends Error {
 }
 
 async function api(path) {
-  const r = await fetch(path, { headers: { Authorization: "Bearer " + S.token, Accept: "application/json" } });
+  return answer(await fetch(path, { headers: { Authorization: "Bearer " + S.token, Accept: "application/json" } }));
+}
+async function answer(r) {
   if (r.status === 401) { signOut(Fmt.t("login_bad")); throw new ApiError(401, "unauthorized"); }
   if (!r.ok) {
     const body = await r.json().catch(() => ({}));
@@ -129,7 +133,7 @@ function stale(gen) { return gen !== S.gen; }
 
 function drawHeadline(res, gen) {
   const key = `${res.area}|${res.period}|${res.known_on || ""}`;
-  const cards = S.me.headline.map((name) => {
+  const cards = HEADLINE.map((name) => {
     const v = res.values[name];
     return h("div", { class: "card", "data-name": name, "data-value": v === null ? "" : v },
       h("div", { class: "label" }, Fmt.label(name)),
@@ -163,6 +167,7 @@ function drawArea(info) {
   });
   $("crumbs").replaceChildren(...crumbs.flat().filter(Boolean),
     h("span", { class: "level" }, Fmt.t("levels." + info.level)));
+  $("crumbs").dataset.code = info.code;
   const opts = [["", info.children.length ? Fmt.t("drill") : "—"], ...info.children.map((c) => [c.code, c.name])];
   fillSelect($("children"), opts, "");
 }
@@ -321,6 +326,16 @@ function drawReport(info, hv, dv, births, quality) {
 }
 
 // ---- one render: headline first, then every panel as its answer arrives ----
+function headlineRequest(area, q) {
+  const url = `/v1/indicators?area=${area}&${q}&names=${HEADLINE.join(",")}`;
+  const early = window.POPREG_EARLY;
+  window.POPREG_EARLY = null;
+  // The request index.html made before this script loaded, when it asked for the same figures.
+  return early && early.url === url ? early.response.then(answer) : api(url);
+}
+
+// ---- one render: the headline alone first (on 2 cores, anything beside it slows it down),
+// then every panel as its answer arrives ----
 async function render() {
   readHash();
   translate();
@@ -328,13 +343,11 @@ async function render() {
   const gen = ++S.gen;
   const area = S.area, q = query({});
   for (const id of ["headline", "trend", "pyramid", "births", "contra", "migration", "quality", "map", "sheet"]) setState(id, "loading");
-  const headline = api(`/v1/indicators?area=${area}&${q}&names=${S.me.headline.join(",")}`);
-  const change = api(`/v1/areas/${area}/change?${q}&names=${S.me.headline.join(",")}`);
-  const info = api(`/v1/areas/${area}?on=${periodEnd(S.period)}`);
-  // Started beside the headline; when the headline fails (403), nobody waits for them.
-  for (const p of [change, info]) p.catch(() => {});
+  delete $("headline").dataset.change;
+  const early = S.prefetch && S.prefetch.key === `${area}&${q}` ? S.prefetch.promise : null;
+  S.prefetch = null;
   try {
-    S.headline = await headline;
+    S.headline = await (early || headlineRequest(area, q));
     if (stale(gen)) return;
     drawHeadline(S.headline, gen);
   } catch (err) {
@@ -349,8 +362,8 @@ async function render() {
   }
   notice(S.forbiddenNotice || "");
   S.forbiddenNotice = null;
-  change.then((res) => !stale(gen) && drawChange(res)).catch(() => {});
-  const infoDone = info.then((res) => { if (!stale(gen)) drawArea(res); return res; });
+  api(`/v1/areas/${area}/change?${q}&names=${HEADLINE.join(",")}`).then((res) => !stale(gen) && drawChange(res)).catch(() => {});
+  const infoDone = api(`/v1/areas/${area}?on=${periodEnd(S.period)}`).then((res) => { if (!stale(gen)) drawArea(res); return res; });
   const detail = api(`/v1/indicators?area=${area}&${q}&names=${DETAIL.join(",")}`)
     .then((res) => { if (!stale(gen)) { S.detail = res; drawContraception(res); } return res; });
   const births = api(`/v1/areas/${area}/births?${q}`).then((res) => { detail.then(() => !stale(gen) && drawBirths(res)); return res; });
@@ -420,8 +433,19 @@ async function lookUpPerson(e) {
 
 // ---- sign in / out ----
 async function start() {
+  // A bookmarked area and period: ask for the headline while /me answers.
+  const q = new URLSearchParams(location.hash.slice(1));
+  if (q.get("area") && q.get("period")) {
+    S.area = q.get("area"); S.period = q.get("period"); S.known = q.get("known") || null;
+    const promise = headlineRequest(S.area, query({}));
+    promise.catch(() => {});
+    S.prefetch = { key: `${S.area}&${query({})}`, promise };
+  }
+  const early = window.POPREG_ME;
+  window.POPREG_ME = null;
   try {
-    S.me = await api("/v1/dashboard/me");
+    // index.html asked already when the page opened with this token
+    S.me = await (early && early.token === S.token ? early.response.then(answer) : api("/v1/dashboard/me"));
   } catch (err) {
     if (err.status !== 401) { $("login-error").textContent = Fmt.t("error", { msg: err.message }); $("login-error").hidden = false; showLogin(); }
     return;

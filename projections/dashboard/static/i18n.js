@@ -298,9 +298,20 @@ const DECIMAL1 = new Set(["srb", "cbr", "cdr", "gfr", "sex_ratio_population"]);
 const DECIMAL2 = new Set(["tfr"]);
 const ROMAN = ["I", "II", "III", "IV"];
 
+const FORMATS = new Map();  // Intl formatters are costly to make: one per language and shape
+
 const Fmt = {
   lang: "vi",
   locale() { return this.lang === "vi" ? "vi-VN" : "en-GB"; },
+  nf(min, max) {
+    const key = `${this.lang}|${min}|${max}`;
+    let found = FORMATS.get(key);
+    if (!found) {
+      found = new Intl.NumberFormat(this.locale(), min === undefined ? {} : { minimumFractionDigits: min, maximumFractionDigits: max });
+      FORMATS.set(key, found);
+    }
+    return found;
+  },
   t(key, vars) {
     const path = key.split(".");
     let v = I18N[this.lang];
@@ -321,26 +332,24 @@ const Fmt = {
   // The API's figure as written, never changed but for display scaling of ratios to percent.
   value(name, v) {
     if (v === null || v === undefined) return "—";
-    const opts = (min, max) => ({ minimumFractionDigits: min, maximumFractionDigits: max });
-    if (PERCENT.has(name)) return new Intl.NumberFormat(this.locale(), opts(1, 1)).format(v * 100) + " %";
-    if (DECIMAL1.has(name)) return new Intl.NumberFormat(this.locale(), opts(1, 1)).format(v);
-    if (DECIMAL2.has(name) || !Number.isInteger(v)) return new Intl.NumberFormat(this.locale(), opts(2, 2)).format(v);
-    return new Intl.NumberFormat(this.locale()).format(v);
+    if (PERCENT.has(name)) return this.nf(1, 1).format(v * 100) + " %";
+    if (DECIMAL1.has(name)) return this.nf(1, 1).format(v);
+    if (DECIMAL2.has(name) || !Number.isInteger(v)) return this.nf(2, 2).format(v);
+    return this.nf().format(v);
   },
-  int(v) { return v === null || v === undefined ? "—" : new Intl.NumberFormat(this.locale()).format(v); },
+  int(v) { return v === null || v === undefined ? "—" : this.nf().format(v); },
   signed(name, v) {
     if (v === null || v === undefined) return "";
     const sign = v > 0 ? "+" : v < 0 ? "−" : "±";
     if (PERCENT.has(name)) {
-      const points = new Intl.NumberFormat(this.locale(), { minimumFractionDigits: 1, maximumFractionDigits: 1 });
-      return sign + points.format(Math.abs(v) * 100) + " " + this.t("pp");
+      return sign + this.nf(1, 1).format(Math.abs(v) * 100) + " " + this.t("pp");
     }
     return sign + this.value(name, Math.abs(v));
   },
   pct(v) {
     if (v === null || v === undefined) return "";
     const sign = v > 0 ? "+" : v < 0 ? "−" : "±";
-    return sign + new Intl.NumberFormat(this.locale(), { maximumFractionDigits: 1 }).format(Math.abs(v)) + " %";
+    return sign + this.nf(0, 1).format(Math.abs(v)) + " %";
   },
   // 2026-11-25 -> 25/11/2026 (as on the forms, Circular 01/2022).
   date(iso) {
