@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import faust
-import orjson
-from faust.types import FutureMessage
 
 from infra.settings import Settings
 from infra.topics import EVENTS, REVIEW, SUBMISSIONS
 from processors.register.checks import GazetteerLike
 from processors.register.engine import Register
 from processors.register.output import EVENTS as EVENTS_KIND
+from processors.register.output import REVIEW as REVIEW_KIND
+from processors.register.table import StateTable, TableStore, kafka_producer
 
 log = logging.getLogger(__name__)
 APP_ID = "popreg-register-v1"  # a new version (new changelog) when the table's meaning changes
@@ -22,56 +22,6 @@ APP_ID = "popreg-register-v1"  # a new version (new changelog) when the table's 
 
 def app_id(settings: Settings) -> str:
     return settings.topic(APP_ID)
-
-
-class TableStore:
-    """The engine's store over the faust table: values written as orjson bytes.
-
-    faust tables always use their JSON codec (faust picks it from the key/value type, not from a
-    schema): bytes are stored as given, and the rocksdb store hands them back decoded to a dict;
-    the memory store (unit tests) hands back the bytes.
-    """
-
-    def __init__(self, table: Any):
-        self.table = table
-
-    def get(self, key: str) -> dict[str, Any] | None:
-        raw = self.table.get(key)
-        return orjson.loads(raw) if isinstance(raw, bytes | str) else raw
-
-    def put(self, key: str, value: dict[str, Any]) -> None:
-        self.table[key] = orjson.dumps(value)
-
-
-class StateTable(faust.Table):
-    """A faust Table whose changelog messages the agent publishes itself, in order, before outputs.
-
-    faust puts changelog writes in a buffer drained by a background task, and its pre-commit
-    flush gives up after 0.1 s without a message leaving the buffer; a commit could then run ahead
-    of the changelog. Publishing them from the agent (straight into the Kafka producer, which
-    the commit does flush) makes "offset committed" imply "state in the changelog".
-    """
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self.pending_changelog: list[FutureMessage] = []
-
-    def send_changelog(self, partition: int | None, key: Any, value: Any,
-                       key_serializer: Any = None, value_serializer: Any = None) -> FutureMessage:
-        fut = self.changelog_topic.as_future_message(
-            key=key, value=value, partition=partition,
-            key_serializer=key_serializer or self.key_serializer,
-            value_serializer=value_serializer or self.value_serializer,
-            callback=self._on_changelog_sent,  # keeps faust's persisted offset for restarts
-            eager_partitioning=True,
-        )
-        self.pending_changelog.append(fut)
-        return fut
-
-    async def publish_changelog(self) -> None:
-        pending, self.pending_changelog = self.pending_changelog, []
-        for fut in pending:
-            await self.changelog_topic.publish_message(fut, wait=False)
 
 
 def faust_options(settings: Settings) -> dict[str, Any]:
@@ -88,6 +38,9 @@ def faust_options(settings: Settings) -> dict[str, Any]:
         "broker_commit_every": 1000,  # well inside the engine's ring of redelivery records
         "broker_commit_interval": 1.0,
         "producer_linger_ms": 5,
+        # 16 KB batches (the default) wait on one acks=all round trip per 16 KB of changelog:
+        # that, not CPU, bounded the worker (about 250 submissions/s); a batch stays < 1 MB.
+        "producer_max_batch_size": 900_000,
         "key_serializer": "raw",
         "value_serializer": "raw",
     }
@@ -119,8 +72,6 @@ def build_register_app(settings: Settings, gazetteer: GazetteerLike | None = Non
     app = faust.App(app_id(settings), autodiscover=False, **options)
     raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
     submissions_topic = app.topic(settings.topic(SUBMISSIONS), **raw)
-    events_topic = app.topic(settings.topic(EVENTS), **raw)
-    review_topic = app.topic(settings.topic(REVIEW), **raw)
     # One table, one changelog partition: its writes keep the order they were made in.
     state_by_key = app.tables.add(StateTable(
         app, name="state_by_key", partitions=1, beacon=app.tables.beacon,
@@ -137,14 +88,15 @@ def build_register_app(settings: Settings, gazetteer: GazetteerLike | None = Non
     @app.agent(submissions_topic, concurrency=1)
     async def register_submissions(stream: faust.StreamT) -> None:
         engine = register()
+        producer = kafka_producer(app)
+        targets = {EVENTS_KIND: settings.topic(EVENTS), REVIEW_KIND: settings.topic(REVIEW)}
         async for event in stream.events():
             message = event.message
             timestamp_ms = round(message.timestamp * 1000)
             outputs = engine.process(message.value, message.offset, timestamp_ms)
-            await state_by_key.publish_changelog()  # the state first, then what it produced
-            for kind, key, value in outputs:
-                target = events_topic if kind == EVENTS_KIND else review_topic
-                await target.send(key=key, value=value)
+            await state_by_key.publish_changelog(message.partition)  # the state first,
+            for kind, key, value in outputs:  # then what it produced; a commit flushes both
+                await producer.send(targets[kind], value, key=key)
 
     @app.timer(interval=30.0)
     async def report_progress() -> None:
@@ -165,4 +117,7 @@ def run_register_worker(settings: Settings, loglevel: str = "info") -> None:
     gazetteer = load_register_gazetteer(settings)
     app = build_register_app(settings, gazetteer)
     worker = faust.Worker(app, loglevel=loglevel)
+    # faust's terminal spinner turns the root logger to DEBUG (at -l warn and above), which makes
+    # every debug call of faust and aiokafka build a log record: 10-20 % of the worker's CPU.
+    worker.spinner = None
     worker.execute_from_commandline()

@@ -7,7 +7,6 @@ same messages at the same offsets and timestamps through the engine over a dict 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -26,7 +25,7 @@ from events import InvalidSubmission, kafka_key, validate_submission
 from infra.settings import Settings
 from infra.topics import EVENTS, REVIEW, SUBMISSIONS
 from processors.register import DictStore, Register
-from processors.register.app import app_id, load_register_gazetteer
+from processors.register.app import load_register_gazetteer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 
@@ -191,19 +190,13 @@ def has_all(want: set[str]) -> Callable[[list[Record]], bool]:
     return lambda records: want <= outcome_ids(records)
 
 
-def consumer_group(settings: Settings) -> str:
-    return app_id(settings)
-
-
-def run(coro: Any) -> Any:
-    return asyncio.get_event_loop().run_until_complete(coro)
-
-
 @pytest.mark.integration
 def test_worker_command_starts_and_stops_cleanly(make_settings, tmp_path):
     settings = make_settings()
     worker = RegisterWorker(settings, tmp_path / "home", tmp_path / "worker.log").start()
-    time.sleep(8)
-    assert worker.alive(), worker.tail()
+    deadline = time.monotonic() + 120
+    while "Ready" not in worker.log.read_text(errors="replace"):  # faust: "[^Worker]: Ready"
+        assert worker.alive() and time.monotonic() < deadline, worker.tail()
+        time.sleep(0.5)
     assert worker.stop() == 0, worker.tail()
     assert "state_by_key" in worker.log.read_text()
