@@ -6,9 +6,11 @@ dropped at the end. Steps, each timed in the same run:
   2. the sink projects them from offset 0 (archive + bitemporal recompute + offsets per batch);
   3. the same event_archive rows are COPYed into a bare copy of the table (the floor);
   4. `rebuild` replays the whole log into a new version;
-  5. DuckDB counts births and deaths by year from a Parquet export of the same events.
+  5. DuckDB counts births and deaths by year from a Parquet export of the same events;
+  6. freshness under a steady load: a fact (household + person, one Kafka transaction, as the
+     register writes it) committed on the events topic -> its rows visible to readers, p50/p99.
 
-    python bench/bench_sink.py [--households 20000] [--years 6]
+    python bench/bench_sink.py [--households 20000] [--years 6] [--rate 100] [--seconds 15]
 """
 
 from __future__ import annotations
@@ -81,7 +83,51 @@ def _duckdb(values: list[bytes]) -> tuple[float, int]:
         return time.perf_counter() - t0, len(found)
 
 
-async def main(n_households: int, years: int) -> None:
+SEEN = "SELECT event_id FROM {schema}.event_archive WHERE event_id = ANY(%s)"
+
+
+async def _freshness(settings: Settings, pool: db.ConnectionPool, f: EventFactory, live: versions.Version,
+                     rate: int, seconds: int) -> list[float]:
+    stop = asyncio.Event()
+    sink = asyncio.create_task(Sink(settings, live, pool, poll_ms=100).run(stop))
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, enable_idempotence=True, acks="all",
+                                transactional_id=settings.topic("bench-fresh"))
+    await producer.start()
+    acked: dict[str, float] = {}
+    latencies: list[float] = []
+
+    async def watch() -> None:
+        while not stop.is_set() or acked:
+            if acked:
+                with pool.connection() as conn:
+                    seen = conn.execute(SEEN.format(schema=live.schema), (list(acked),)).fetchall()  # noqa: S608
+                now = time.perf_counter()
+                latencies.extend(now - acked.pop(event_id) for (event_id,) in seen)
+            await asyncio.sleep(0.01)
+
+    watcher = asyncio.create_task(watch())
+    try:
+        start = time.perf_counter()
+        for i in range(rate * seconds):
+            await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
+            hh, pid = f"fresh-h{i}", f"fresh-p{i}"
+            fact = [f.record("household.registered", "2024-06-01", "03646", {"household_id": hh, "address": "x"}),
+                    f.record("person.registered", "2024-06-01", "03646", {
+                        "person_id": pid, "household_id": hh, "full_name": "x", "sex": "F", "birth_date": "1990-01-01",
+                        "relation_to_head": "head", "marital_status": "married"})]
+            async with producer.transaction():
+                for rec in fact:
+                    await producer.send(settings.topic(EVENTS), key=f.key(rec), value=orjson.dumps(rec))
+            acked[fact[-1]["event"]["event_id"]] = time.perf_counter()
+    finally:
+        await producer.stop()
+        stop.set()
+        await asyncio.wait_for(watcher, 60)
+        await sink
+    return sorted(latencies)
+
+
+async def main(n_households: int, years: int, rate: int, seconds: int) -> None:
     base = Settings()
     tag = f"bench{uuid.uuid4().hex[:8]}"
     settings = base.model_copy(update={"topic_prefix": f"{tag}.", "pg_database": f"popreg_{tag}"})
@@ -110,6 +156,7 @@ async def main(n_households: int, years: int) -> None:
         built, _ = await rebuild(settings, pool)
         rebuild_s = time.perf_counter() - t0
         duck_s, groups = _duckdb(values)
+        fresh = await _freshness(settings, pool, f, live, rate, seconds)
 
         print(f"sink:      {sink_s:8.2f} s  {n / sink_s:10,.0f} events/s  ({stats.batches} batches, "
               f"{stats.units:,} units recomputed)")
@@ -119,6 +166,9 @@ async def main(n_households: int, years: int) -> None:
         print(f"duckdb:    {duck_s:8.3f} s  births/deaths by province-year from Parquet ({groups} groups; "
               f"no voids, corrections, merges or knowledge time)")
         print(f"ratio rebuild / duckdb time: {rebuild_s / duck_s:,.0f}")
+        p50, p99 = fresh[len(fresh) // 2], fresh[min(len(fresh) - 1, int(0.99 * len(fresh)))]
+        print(f"freshness: committed on the events topic -> rows visible, {len(fresh)} facts at {rate}/s: "
+              f"p50 {1000 * p50:.0f} ms, p99 {1000 * p99:.0f} ms")
     finally:
         if pool is not None:
             pool.close()
@@ -130,5 +180,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--households", type=int, default=20_000)
     parser.add_argument("--years", type=int, default=6)
+    parser.add_argument("--rate", type=int, default=100, help="facts per second in the freshness run")
+    parser.add_argument("--seconds", type=int, default=15)
     args = parser.parse_args()
-    asyncio.run(main(args.households, args.years))
+    asyncio.run(main(args.households, args.years, args.rate, args.seconds))

@@ -60,6 +60,8 @@ def indicators(
 
 
 def _person_in_scope(conn: Any, principal: Principal, record: dict[str, Any] | None) -> None:
+    if record is not None and record.get("merged_into"):  # a merged id is where its survivor lives
+        record = queries.person(conn, record["merged_into"]) or record
     if record is not None and not queries.commune_within(conn, record.get("commune"), principal.area):
         raise _forbidden(principal, "this person")
 

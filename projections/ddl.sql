@@ -254,12 +254,3 @@ CREATE TABLE area_map (
 );
 CREATE INDEX area_map_commune ON area_map (commune, valid_from);
 CREATE TABLE area_map_source (load_id bigint NOT NULL);
-
--- The n-th birthday (29 February births have theirs on 1 March in common years, as age() does).
--- One immutable expression and not STRICT, so the planner inlines it into the queries.
-CREATE FUNCTION birthday(born date, n integer) RETURNS date
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT (born + make_interval(years => n))::date
-           + CASE WHEN extract(month FROM born) = 2 AND extract(day FROM born) = 29
-                   AND extract(day FROM born + make_interval(years => n)) = 28 THEN 1 ELSE 0 END
-$$;

@@ -9,12 +9,14 @@ import psycopg
 
 from events.gazetteer import level as area_level
 from projections.areas import refresh_area_map
-from projections.definitions import AGE_GROUPS, BANDS, MODERN, select
-from projections.indicator_sql import QUERIES
+from projections.definitions import AGE_GROUPS, BANDS, FERTILE, MODERN, select
+from projections.indicator_sql import AREA_COMMUNES, QUERIES
 from projections.periods import Period, knowledge_instant, parse_day, parse_period
 from projections.versions import Version, ensure_live, get_version, use_schema
 
 SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+# A province's distinct households and joins fit in memory instead of spilling to disk.
+WORK_MEM = "SET LOCAL work_mem = '64MB'"
 _ORDER = ("stock", "mid", "births", "deaths", "unions", "moves", "contraception", "exposure")
 
 
@@ -63,16 +65,38 @@ def stock_facts(ages: list[list[Any]], households: int, women: list[list[Any]]) 
 
 def facts(conn: psycopg.Connection, area: str, period: Period, known_on: date | None, groups: set[str]) -> dict[str, Any]:
     """Counted facts of the given groups; call inside a transaction on a version's schema."""
-    params = {"area": area, "d": period.end, "dymd": _ymd(period.end), "k": knowledge_instant(known_on),
-              "ps": period.start, "pe": period.end, "pe1": period.after}
+    params = {"area": area, "k": knowledge_instant(known_on), "ps": period.start, "psymd": _ymd(period.start),
+              "pe": period.end, "pe1": period.after}
+    spans = conn.execute(AREA_COMMUNES, params, prepare=False).fetchall()
+    params.update(spans_commune=[c for c, _, _ in spans], spans_from=[f for _, f, _ in spans],
+                  spans_until=[u for _, _, u in spans])
+
+    def on(day: date) -> dict[str, Any]:
+        return {**params, "d": day, "dymd": _ymd(day), "communes": [c for c, f, u in spans if f <= day < u]}
+
+    at_end = on(period.end)
     out: dict[str, Any] = {}
     for group in _ORDER:
         if group in groups:
-            query_params = {**params, "d": period.mid} if group == "mid" else params
+            query_params = on(period.mid) if group == "mid" else at_end
             # never a prepared generic plan: a commune and a province want different plans
             (found,) = conn.execute(QUERIES[group], query_params, prepare=False).fetchone()  # type: ignore[misc]
-            out.update(stock_facts(found["ages"], found["households"], found["women"]) if group == "stock" else found)
+            if group == "stock":
+                found = stock_facts(found["ages"], found["households"], found["women"])
+            elif group == "exposure":
+                found = {"woman_years": woman_years(found["exposure_days"])}
+            out.update(found)
     return out
+
+
+def woman_years(rows: list[list[Any]]) -> dict[str, float]:
+    """Woman-years by ASFR group lower bound (as text) from EXPOSURE's (group, days in it, days in
+    the next group) rows."""
+    days: dict[int, float] = {}
+    for g, d_in, d_next in rows:
+        days[g] = days.get(g, 0) + d_in
+        days[g + 5] = days.get(g + 5, 0) + d_next
+    return {str(g): days[g] / 365.25 for g in FERTILE if g in days}
 
 
 def compute_indicators(conn: psycopg.Connection, area: str, period: str, known_on: date | str | None = None,
@@ -94,6 +118,7 @@ def compute_indicators(conn: psycopg.Connection, area: str, period: str, known_o
     select(names, target.rules.definitions)  # unknown names fail before any counting
     with conn.transaction():
         conn.execute(SNAPSHOT)
+        conn.execute(WORK_MEM)
         target = _resolve(conn, version)  # a swap in between: read the new live version whole
         use_schema(conn, target.schema)
         definitions = select(names, target.rules.definitions)

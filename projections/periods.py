@@ -38,7 +38,7 @@ class Period:
 
 
 def parse_period(text: str) -> Period:
-    m = _PERIOD.match(text.strip())
+    m = _PERIOD.match(text.strip().upper())
     if not m:
         raise PeriodError(f"period {text!r}: use YYYY-MM (a month), YYYY-Qn (a quarter) or YYYY (a year)")
     year = int(m.group(1))
