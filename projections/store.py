@@ -7,7 +7,6 @@ ones. Run inside the sink's batch transaction, with search_path set to the versi
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 
 import orjson
@@ -27,7 +26,7 @@ from projections.model import (
     roles,
 )
 from projections.rules import Rules
-from projections.units import EventIndex, rows_of
+from projections.units import EventIndex, components, rows_of
 from projections.versions import use_schema
 
 EVENT_SUBJECTS = "SELECT event_id, subject_id, role, type FROM event_subjects WHERE event_id = ANY(%b)"
@@ -86,6 +85,15 @@ def copy_rows(conn: psycopg.Connection, table: str, rows: Iterable[Row]) -> None
             copy.write_row(row)
 
 
+def _classify(subject: str, role: str, etype: str, persons: set[str], households: set[str], targets: set[str]) -> None:
+    if role in PERSON_ROLES:
+        persons.add(subject)
+    elif role == "household" and etype == "household.registered":
+        households.add(subject)
+    elif role == "voids":
+        targets.add(subject)
+
+
 def affected(conn: psycopg.Connection, new: list[Ev]) -> tuple[set[str], set[str]]:
     """(person ids, household ids) whose rows the newly archived events change."""
     persons: set[str] = set()
@@ -93,60 +101,32 @@ def affected(conn: psycopg.Connection, new: list[Ev]) -> tuple[set[str], set[str
     targets: set[str] = set()
     for ev in new:
         for subject, role in roles(ev):
-            if role in PERSON_ROLES:
-                persons.add(subject)
-            elif role == "household" and ev.type == "household.registered":
-                households.add(subject)
-            elif role == "voids":
-                targets.add(subject)
+            _classify(subject, role, ev.type, persons, households, targets)
     seen: set[str] = set()
     while targets - seen:  # a void changes what its target was about (a void of a void too)
         todo = targets - seen
         seen |= todo
         for _event_id, subject, role, etype in conn.execute(EVENT_SUBJECTS, (list(todo),)).fetchall():
-            if role in PERSON_ROLES:
-                persons.add(subject)
-            elif role == "household" and etype == "household.registered":
-                households.add(subject)
-            elif role == "voids":
-                targets.add(subject)
+            _classify(subject, role, etype, persons, households, targets)
     return persons, households
 
 
 def clusters(conn: psycopg.Connection, person_ids: set[str]) -> list[frozenset[str]]:
     """The affected persons, their dependents, and every id a merge links them to, as clusters."""
+    links: set[tuple[str, str]] = set()
 
-    def closure(ids: set[str]) -> dict[str, set[str]]:
-        links: dict[str, set[str]] = defaultdict(set)
-        frontier = set(ids)
-        known = set(ids)
+    def closure(ids: set[str]) -> set[str]:
+        known, frontier = set(ids), set(ids)
         while frontier:
             found = conn.execute(MERGE_LINKS, (list(frontier),)).fetchall()
-            frontier = set()
-            for a, b in found:
-                links[a].add(b)
-                links[b].add(a)
-                if b not in known:
-                    known.add(b)
-                    frontier.add(b)
-        return {pid: links.get(pid, set()) for pid in known}
+            links.update(found)
+            frontier = {b for _, b in found} - known
+            known |= frontier
+        return known
 
     first = closure(person_ids)
     dependents = {r[0] for r in conn.execute(DEPENDENTS, (list(first),)).fetchall()}
-    graph = closure(set(first) | dependents)
-    out, done = [], set()
-    for pid in sorted(graph):
-        if pid in done:
-            continue
-        comp, stack = set(), [pid]
-        while stack:
-            x = stack.pop()
-            if x not in comp:
-                comp.add(x)
-                stack.extend(graph.get(x, ()))
-        done |= comp
-        out.append(frozenset(comp))
-    return out
+    return components(closure(first | dependents), links)
 
 
 def _ids(conn: psycopg.Connection, query: str, *params: object) -> set[str]:
@@ -214,7 +194,7 @@ def fold_all(pool: ConnectionPool, schema: str, rules: Rules, chunk: int = 4000)
         persons = [r[0] for r in conn.execute(ALL_PERSONS, (sorted(PERSON_ROLES),)).fetchall()]
         merges = conn.execute(ALL_MERGES).fetchall()
         households = sorted(r[0] for r in conn.execute(ALL_HOUSEHOLDS).fetchall())
-    groups = _components(persons, merges)
+    groups = components(persons, merges)
     done = 0
     while groups or households:
         batch, size = [], 0
@@ -227,22 +207,3 @@ def fold_all(pool: ConnectionPool, schema: str, rules: Rules, chunk: int = 4000)
             write_units(conn, batch, homes, rules, replace=False)
         done += len(batch) + len(homes)
     return done
-
-
-def _components(ids: list[str], links: list[tuple[str, str]]) -> list[frozenset[str]]:
-    parent = {pid: pid for pid in ids}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in links:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    comps: dict[str, set[str]] = defaultdict(set)
-    for pid in parent:
-        comps[find(pid)].add(pid)
-    return [frozenset(c) for _, c in sorted(comps.items(), reverse=True)]

@@ -63,27 +63,34 @@ def rows_of(index: EventIndex, clusters: Iterable[frozenset[str]], households: I
     return out
 
 
-def person_clusters(events: Iterable[Ev]) -> list[frozenset[str]]:
-    """Every person id of a log, grouped by the merges that link them (voided or not)."""
+def components(ids: Iterable[str], links: Iterable[tuple[str, str]]) -> list[frozenset[str]]:
+    """Connected components of ids under links (merges, voided or not), in a stable order."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
         while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
             x = parent[x]
         return x
 
-    for ev in events:
-        ids = [s for s, r in roles(ev) if r in PERSON_ROLES]
-        for pid in ids:
-            find(pid)
-        if ev.type == "persons.merged" and len(ids) == 2:
-            a, b = find(ids[0]), find(ids[1])
-            if a != b:
-                parent[max(a, b)] = min(a, b)
+    for pid in ids:
+        find(pid)
+    for a, b in links:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
     groups: dict[str, set[str]] = defaultdict(set)
-    for pid in parent:
+    for pid in list(parent):
         groups[find(pid)].add(pid)
     return [frozenset(g) for _, g in sorted(groups.items())]
+
+
+def person_clusters(events: Iterable[Ev]) -> list[frozenset[str]]:
+    """Every person id of a log, grouped by the merges that link them (voided or not)."""
+    evs = list(events)
+    ids = {s for ev in evs for s, r in roles(ev) if r in PERSON_ROLES}
+    links = [(ev.payload["surviving_id"], ev.payload["merged_id"]) for ev in evs if ev.type == "persons.merged"]
+    return components(ids, links)
 
 
 def project(events: Iterable[Ev], rules: Rules) -> dict[str, list[Row]]:
