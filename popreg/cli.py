@@ -25,6 +25,8 @@ COMMAND_MODULES = [
     "popreg.commands.token",
     "popreg.commands.read",
     "popreg.commands.register",
+    "popreg.commands.indicators_worker",
+    "popreg.commands.report",
     "popreg.commands.analyses",
     "popreg.commands.run",
 ]

@@ -1,0 +1,182 @@
+"""The indicator processor as a faust app: live flow counters from register.events.v1, snapshots to PostgreSQL.
+
+Two agents in one app (id settings.topic("popreg-indicators-v1")):
+- `forward` reads the events topic (every partition) and copies each record, unchanged, onto the
+  app's own one-partition topic `<app id>-serial`, with its source partition and offset as headers;
+- `count` reads that topic in order (concurrency 1) and applies each record to one table
+  (`live_state`, one changelog partition) through processors.indicators.engine.
+
+Why the hop: a void is keyed by the voided event's id, a move_in by its first mover, a birth by
+the child, so the records an event's counting needs are spread over the partitions; one ordered
+partition puts them all in one table, whose changelog keeps every write in order (a table fed
+from three partitions would write one key into three changelog partitions). The forward is
+at-least-once (a copy on the serial topic is a copy of an event_id: the engine ignores it).
+
+A timer writes the counters changed since the last snapshot to PostgreSQL every 2 s
+(live_counters), with how far the events topic has been read (live_counter_positions).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import faust
+
+from infra.settings import Settings
+from infra.topics import EVENTS, INFINITE, TopicSpec
+from processors.indicators.engine import LiveCounters
+from processors.indicators.facts import Places
+from processors.indicators.snapshot import Snapshotter
+from processors.indicators.table import StateTable, TableStore
+from processors.register.app import load_register_gazetteer
+
+log = logging.getLogger(__name__)
+APP_ID = "popreg-indicators-v1"  # a new version (new changelog, new serial topic) when counting changes
+SNAPSHOT_EVERY_S = 2.0
+META_FROM = "meta|from"
+
+
+def app_id(settings: Settings) -> str:
+    return settings.topic(APP_ID)
+
+
+def serial_topic(settings: Settings) -> TopicSpec:
+    """The app's own ordered copy of the events (kept like the log: it is what the counts replay)."""
+    return TopicSpec(settings.topic(f"{APP_ID}-serial"), 1, dict(INFINITE))
+
+
+def default_live_from(today: date | None = None) -> date:
+    """Periods are kept live from 1 January of last year: the current month, quarter and year, and
+    the late events' periods of the year before. Fixed at the first record a table counts."""
+    day = today or date.today()
+    return date(day.year - 1, 1, 1)
+
+
+def faust_options(settings: Settings) -> dict[str, Any]:
+    """faust configuration, all of it from Settings."""
+    return {
+        "broker": [f"kafka://{host.strip()}" for host in settings.bootstrap.split(",")],
+        "store": settings.faust_store,
+        "datadir": str(settings.home_dir / "faust" / app_id(settings)),
+        "web_enabled": False,
+        "topic_partitions": 1,  # the table's changelog matches the one serial partition
+        "producer_acks": -1,
+        "consumer_auto_offset_reset": "earliest",
+        "processing_guarantee": "at_least_once",  # exactly_once is unreliable (faust #177, #517)
+        "broker_commit_every": 1000,
+        "broker_commit_interval": 1.0,
+        "producer_linger_ms": 5,
+        # a worker killed without leaving the group holds its partitions this long: the counters
+        # stall until then (faust's default is 60 s)
+        "broker_session_timeout": 15.0,
+        "broker_heartbeat_interval": 3.0,
+        "key_serializer": "raw",
+        "value_serializer": "raw",
+    }
+
+
+def _header(headers: Any, name: str) -> int | None:
+    pairs = headers.items() if isinstance(headers, dict) else (headers or ())
+    for key, value in pairs:
+        if key == name and value is not None:
+            return int(value.decode() if isinstance(value, bytes) else value)
+    return None
+
+
+def build_indicator_app(settings: Settings, gazetteer: Any = None, live_from: date | None = None) -> faust.App:
+    """The faust app; `live_from` (default: 1 January of last year) applies to a new table only."""
+    options = faust_options(settings)
+    Path(options["datadir"]).mkdir(parents=True, exist_ok=True)
+    app = faust.App(app_id(settings), autodiscover=False, **options)
+    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+    events_name = settings.topic(EVENTS)
+    events_topic = app.topic(events_name, **raw)
+    serial = app.topic(serial_topic(settings).name, partitions=1, **raw)
+    state = app.tables.add(StateTable(
+        app, name="live_state", partitions=1, beacon=app.tables.beacon,
+        help="n| counters, e| per-event journals and contributions, w| persons, pos| positions",
+    ))
+    store = TableStore(state)
+    holder: dict[str, LiveCounters] = {}
+    snapshots = Snapshotter(settings, app_id(settings), events_name)
+
+    def engine() -> LiveCounters:
+        if "e" not in holder:
+            found = store.get(META_FROM)
+            start = date.fromisoformat(found[1]) if found else (live_from or default_live_from())
+            start = date(start.year, 1, 1)  # whole years, so every quarter and month kept is complete
+            if found is None:
+                store.put(META_FROM, [-1, start.isoformat()])  # inside the agent: a table write
+            holder["e"] = LiveCounters(store, Places(gazetteer or load_register_gazetteer(settings)), start)
+            snapshots.full = True
+        return holder["e"]
+
+    @app.agent(events_topic, concurrency=1)
+    async def forward(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            m = event.message
+            await serial.send(key=m.key, value=m.value,
+                              headers=[("src-p", str(m.partition).encode()), ("src-o", str(m.offset).encode())])
+
+    # concurrency=1: faust #606 commits offsets with gaps above 1, and the engine needs order.
+    @app.agent(serial, concurrency=1)
+    async def count(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            m = event.message
+            counters = engine()  # first record: a table write needs the current event
+            counters.process(m.value, m.offset)
+            partition, offset = _header(m.headers, "src-p"), _header(m.headers, "src-o")
+            if partition is not None and offset is not None:
+                key = f"pos|{partition}"
+                found = store.get(key)
+                if found is None or found[1] < offset + 1:
+                    store.put(key, [m.offset, offset + 1])
+                    snapshots.positions[partition] = offset + 1
+            snapshots.events = m.offset + 1  # records taken from the serial topic, restarts included
+            await state.publish_changelog()  # the changelog keeps each write, in order
+
+    @app.on_rebalance_complete.connect
+    async def after_recovery(sender: Any, **_: Any) -> None:
+        snapshots.full = True  # the table may have been restored: write every counter once
+
+    @app.timer(interval=SNAPSHOT_EVERY_S)
+    async def snapshot() -> None:
+        if "e" not in holder or not app.tables.recovery.completed.is_set():
+            return
+        counters = holder["e"]
+        if snapshots.full:
+            for key in list(state.keys()):
+                if isinstance(key, str) and key.startswith("n|"):
+                    counters.dirty.add(key)
+                elif isinstance(key, str) and key.startswith("pos|"):
+                    snapshots.positions[int(key[4:])] = int(store.get(key)[1])
+            snapshots.full = False
+        await snapshots.write(counters.take_dirty(), counters.live_from)
+
+    @app.timer(interval=30.0)
+    async def report_progress() -> None:
+        if "e" in holder:
+            log.info("indicators: %s", dict(holder["e"].stats))
+
+    app.forward = forward  # type: ignore[attr-defined]
+    app.count = count  # type: ignore[attr-defined]
+    app.live_state = state  # type: ignore[attr-defined]
+    app.snapshots = snapshots  # type: ignore[attr-defined]
+    return app
+
+
+def run_indicator_worker(settings: Settings, loglevel: str = "info", live_from: date | None = None) -> None:
+    """Run the indicator worker in the foreground until SIGINT/SIGTERM (popreg run supervises it)."""
+    from infra.kafka_admin import ensure_topics, wait_ready
+    from infra.migrate import apply_migrations
+
+    wait_ready(settings, timeout=60.0)
+    ensure_topics(settings)  # never let faust auto-create the log with the wrong partition count
+    ensure_topics(settings, [serial_topic(settings)])
+    apply_migrations(settings.dsn)  # live_counters (0005)
+    app = build_indicator_app(settings, load_register_gazetteer(settings), live_from)
+    worker = faust.Worker(app, loglevel=loglevel)
+    worker.execute_from_commandline()
