@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from processors.register.checks import GazetteerLike
 from processors.register.engine import Register
 from processors.register.output import EVENTS as EVENTS_KIND
 from processors.register.output import REVIEW as REVIEW_KIND
+from processors.register.places import GazetteerFollower
 from processors.register.table import StateTable, TableStore, kafka_producer
 
 log = logging.getLogger(__name__)
@@ -48,21 +50,7 @@ def faust_options(settings: Settings) -> dict[str, Any]:
 
 def load_register_gazetteer(settings: Settings) -> GazetteerLike:
     """The gazetteer loaded in PostgreSQL (`popreg gazetteer load`), else the built-in one."""
-    from infra.db import open_pool
-    from infra.gazetteer_store import builtin_gazetteer, load_gazetteer
-
-    try:
-        pool = open_pool(settings, min_size=1, max_size=1, name="register-gazetteer")
-        try:
-            loaded = load_gazetteer(pool)
-        finally:
-            pool.close()
-        if len(loaded):
-            log.info("register: gazetteer from PostgreSQL, %d rows, version %s", len(loaded), loaded.version)
-            return loaded
-    except Exception as exc:  # noqa: BLE001 (no database: the built-in units serve)
-        log.warning("register: no gazetteer from PostgreSQL (%s); using the built-in one", exc)
-    return builtin_gazetteer()
+    return GazetteerFollower(settings).load()
 
 
 def build_register_app(settings: Settings, gazetteer: GazetteerLike | None = None) -> faust.App:
@@ -78,10 +66,12 @@ def build_register_app(settings: Settings, gazetteer: GazetteerLike | None = Non
         help="p:/h: timelines, e: outcome markers, r: held submissions, w: ring",
     ))
     holder: dict[str, Register] = {}
+    follower = GazetteerFollower(settings)
 
     def register() -> Register:
         if "r" not in holder:
-            holder["r"] = Register(TableStore(state_by_key), gazetteer or load_register_gazetteer(settings))
+            first = gazetteer or follower.load()
+            holder["r"] = Register(TableStore(state_by_key), first, None if gazetteer else follower.newer)
         return holder["r"]
 
     # concurrency=1: faust #606 commits offsets with gaps above 1, and the design needs total order.
@@ -99,9 +89,14 @@ def build_register_app(settings: Settings, gazetteer: GazetteerLike | None = Non
                 await producer.send(targets[kind], value, key=key)
 
     @app.timer(interval=30.0)
-    async def report_progress() -> None:
-        if "r" in holder:
-            log.info("register: %s", dict(holder["r"].stats))
+    async def follow_gazetteer_and_report() -> None:
+        if "r" not in holder:
+            return
+        if gazetteer is None:  # a `popreg gazetteer load` since start-up takes effect here
+            newer = await asyncio.to_thread(follower.newer)
+            if newer is not None:
+                holder["r"].use_gazetteer(newer)
+        log.info("register: %s", dict(holder["r"].stats))
 
     app.register_submissions = register_submissions  # type: ignore[attr-defined]
     app.state_by_key = state_by_key  # type: ignore[attr-defined]
@@ -114,8 +109,7 @@ def run_register_worker(settings: Settings, loglevel: str = "info") -> None:
 
     wait_ready(settings, timeout=60.0)
     ensure_topics(settings)  # never let faust auto-create them with the wrong partition count
-    gazetteer = load_register_gazetteer(settings)
-    app = build_register_app(settings, gazetteer)
+    app = build_register_app(settings)
     worker = faust.Worker(app, loglevel=loglevel)
     # faust's terminal spinner turns the root logger to DEBUG (at -l warn and above), which makes
     # every debug call of faust and aiokafka build a log record: 10-20 % of the worker's CPU.

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -43,10 +44,16 @@ def ring_key(offset: int) -> str:
 class Register:
     """Processes submissions in offset order against a state store."""
 
-    def __init__(self, store: Store, gazetteer: GazetteerLike):
+    def __init__(self, store: Store, gazetteer: GazetteerLike,
+                 newer_gazetteer: Callable[[], GazetteerLike | None] | None = None):
         self.store = store
         self.places = Places(gazetteer)
+        # asked before holding a submission as unknown_commune: a unit loaded since start-up?
+        self.newer_gazetteer = newer_gazetteer
         self.stats: Counter[str] = Counter()
+
+    def use_gazetteer(self, gazetteer: GazetteerLike) -> None:
+        self.places = Places(gazetteer)
 
     def process(self, value: bytes, offset: int, timestamp_ms: int) -> list[Output]:
         at = moment(timestamp_ms)
@@ -63,10 +70,15 @@ class Register:
             return self._again(tx, sub, marker, offset)
         try:
             ops, outputs, marker = self._decide(tx, sub, raw, at, offset)
+            if marker.get("why") == "unknown_commune" and self._reload_gazetteer():
+                tx = Tx(self.store)
+                ops, outputs, marker = self._decide(tx, sub, raw, at, offset)
         except Exception as exc:  # a bug must not lose the submission: it is held with the error
             log.exception("register: processing %s failed", sub.event_id)
             tx = Tx(self.store)
             ops, outputs, marker = self._hold(tx, sub, raw, Violation("processing_error", f"{type(exc).__name__}: {exc}"), at, offset, [])
+        marker.pop("why", None)
+        self.stats["accepted" if marker["s"] == "a" else "review"] += 1
         slot = {"o": offset, "i": sub.event_id, "ops": ops,
                 "out": [[kind, key.decode(), data.decode()] for kind, key, data in outputs]}
         tx.flush([(ring_key(offset), slot), ("e:" + sub.event_id, marker)])
@@ -86,12 +98,18 @@ class Register:
 
     def _hold(self, tx: Tx, sub: EnvelopeBase, raw: dict[str, Any], violation: Violation, at: datetime,
               offset: int, extra_ops: list[list[Any]]) -> tuple[list[list[Any]], list[Output], dict[str, Any]]:
-        self.stats["review"] += 1
         held = {"sub": raw, "why": [violation.reason], "o": offset}
         ops = [*extra_ops, ["put", "r:" + sub.event_id, held]]
         tx.apply(ops)
         key = kafka_key(sub)
-        return ops, [review(raw, violation, at, key)], {"s": "r", "o": offset, "t": sub.type}
+        return ops, [review(raw, violation, at, key)], {"s": "r", "o": offset, "t": sub.type, "why": violation.reason}
+
+    def _reload_gazetteer(self) -> bool:
+        newer = self.newer_gazetteer() if self.newer_gazetteer is not None else None
+        if newer is None:
+            return False
+        self.use_gazetteer(newer)
+        return True
 
     def _decide(self, tx: Tx, sub: EnvelopeBase, raw: dict[str, Any], at: datetime,
                 offset: int) -> tuple[list[list[Any]], list[Output], dict[str, Any]]:
@@ -110,7 +128,6 @@ class Register:
             cause, cause_raw = ev.inner, held.get("sub", raw)
         outputs.append(accepted(sub, ev.ctx, ev.flags, at, offset))
         outputs.extend(_conflict(cause, cause_raw, c, at) for c in conflicts)
-        self.stats["accepted"] += 1
         self.stats["conflicts"] += len(conflicts)
         marker = {"s": "a", "o": offset, "t": sub.type, "k": own_keys(ev.ops, sub.event_id)}
         return ev.ops + conflict_ops, outputs, marker

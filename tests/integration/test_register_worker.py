@@ -142,3 +142,32 @@ async def test_every_rule_lands_where_it_should(make_settings, tmp_path):
     assert "person_dead" in conflicts[0]["detail"]
     # the duplicate resubmission produced nothing new: one record per event id
     assert all(len(docs) == 1 for docs in events.values())
+
+
+async def test_a_gazetteer_load_while_the_worker_runs_is_followed(make_settings, tmp_path):
+    from test_register_kit import START
+
+    from events.gazetteer import GazetteerRow
+    from infra import db
+    from infra.gazetteer_store import load_builtin, load_rows
+
+    settings = make_settings()
+    worker = RegisterWorker(settings, tmp_path / "home", tmp_path / "worker.log").start()
+    try:
+        before = household("hz0", "2020-01-01", "99001")
+        await produce(settings, [before])
+        async with LogReader(settings) as log:
+            await log.until(lambda r: len(r) >= 1, timeout=120, worker=worker)
+            assert orjson.loads(log.records[0][2])["reason"] == "unknown_commune"
+            with db.connect(settings) as conn:  # `popreg gazetteer load` of a new unit
+                load_builtin(conn)
+                load_rows(conn, [GazetteerRow("99001", "Xã Thử", "999", "Huyện Thử", "99", "Tỉnh Thử", START)], "test")
+                conn.commit()
+            after = household("hz1", "2020-01-01", "99001")
+            await produce(settings, [after], first_offset=1)
+            await log.until(lambda r: len(r) >= 2, timeout=120, worker=worker)
+            record = orjson.loads(log.records[1][2])
+            assert log.records[1][0] == "events", record
+            assert record["context"]["area"] == {"commune": "99001", "district": "999", "province": "99", "country": "VN"}
+    finally:
+        assert worker.stop() == 0, worker.tail()

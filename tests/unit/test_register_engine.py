@@ -271,3 +271,22 @@ def test_kill_with_a_lagging_changelog_and_a_replay_that_reverts_keys(seed):
     for key, value in model.log:
         from_changelog.data[key] = value
     assert _state(from_changelog) == _state(reference_store), "the changelog alone must rebuild the state"
+
+
+def test_a_unit_loaded_while_running_is_used_before_holding_for_unknown_commune():
+    from test_register_kit import START
+
+    from events.gazetteer import Gazetteer, GazetteerRow
+
+    new_unit = GazetteerRow("99001", "Xã Mới", "999", "Huyện Mới", "99", "Tỉnh Mới", START)
+    asked: list[int] = []
+
+    def newer():
+        asked.append(1)
+        return Gazetteer([*small_gazetteer().rows, new_unit]) if len(asked) > 1 else None
+
+    register = Register(DictStore(), small_gazetteer(), newer)
+    first = register.process(orjson.dumps(household("hx", "2020-01-01", "99001")), 0, 1_700_000_000_000)
+    assert decode_review_item(first[0][2]).reason == "unknown_commune"  # nothing newer yet
+    second = register.process(orjson.dumps(household("hy", "2020-01-01", "99001")), 1, 1_700_000_001_000)
+    assert second[0][0] == "events" and len(asked) == 2
