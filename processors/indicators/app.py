@@ -156,6 +156,13 @@ def build_indicator_app(settings: Settings, gazetteer: Any = None, live_from: da
             snapshots.full = False
         await snapshots.write(counters.take_dirty(), counters.live_from)
 
+    @app.on_before_shutdown.connect
+    async def last_snapshot(sender: Any, **_: Any) -> None:
+        # a stop (SIGTERM) leaves nothing unwritten; a crash is covered by the full snapshot at start
+        if "e" in holder:
+            await snapshots.write(holder["e"].take_dirty(), holder["e"].live_from)
+        await snapshots.close()
+
     @app.timer(interval=30.0)
     async def report_progress() -> None:
         if "e" in holder:
