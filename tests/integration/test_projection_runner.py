@@ -1,0 +1,86 @@
+"""`popreg sink` as its own process: feeds every live, ready and retired version, picks up a new
+version after a rebuild, leaves a version being built to its rebuild, stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from test_projection_support import A, dump, produce, scenario
+
+from infra import db
+from infra.gazetteer_store import builtin_gazetteer, load_builtin
+from infra.settings import Settings
+from projections import versions
+from projections.apply import stored_offsets
+from projections.rebuild import rebuild
+from projections.rules import Rules
+from projections.synthetic import EventFactory
+
+pytestmark = pytest.mark.integration
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    return {**os.environ, "POPREG_TOPIC_PREFIX": settings.topic_prefix, "POPREG_PG_DATABASE": settings.pg_database,
+            "POPREG_PG_PORT": str(settings.pg_port), "POPREG_KAFKA_BOOTSTRAP": settings.bootstrap,
+            "POPREG_ENV": "test", "POPREG_HOME": str(settings.home_dir)}
+
+
+def _archived(pool: Any, version: versions.Version) -> int:
+    with pool.connection() as conn, conn.transaction():
+        versions.use_schema(conn, version.schema)
+        return conn.execute("SELECT count(*) FROM event_archive").fetchone()[0]
+
+
+async def _until(check: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.3)
+
+
+async def test_sink_process_follows_versions(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings()
+    pool = db.open_pool(settings, max_size=4)
+    proc = subprocess.Popen([sys.executable, "-m", "popreg", "sink"], env=_env(settings),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        load_builtin(pool)
+        f = EventFactory(builtin_gazetteer())
+        records = scenario(f)
+        await produce(settings, f, records[:30])
+        with pool.connection() as conn:
+            live = versions.ensure_live(conn)
+        await _until(lambda: _archived(pool, live) == 30)
+        waited = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "popreg", "wait", "--timeout", "60"],
+                                         env=_env(settings), capture_output=True, text=True)
+        assert waited.returncode == 0, waited.stderr
+
+        # a version under construction is its rebuild's alone; once ready, the sink process feeds it
+        with pool.connection() as conn:
+            building = versions.create_version(conn, Rules(), "left building")
+        built, _ = await rebuild(settings, pool, Rules(definitions={"cpr_modern": 2}))
+        assert built.state == "ready"
+        await produce(settings, f, records[30:])
+        await _until(lambda: _archived(pool, live) == _archived(pool, built) == len(records))
+        assert _archived(pool, building) == 0
+        with pool.connection() as conn:
+            assert stored_offsets(conn, building.version) == {}
+        tables = ("residence_episodes", "births", "moves", "persons")
+        fed_live, fed_built = dump(pool, live.schema, tables), dump(pool, built.schema, tables)
+        assert fed_live == fed_built and all(fed_live[t] for t in tables)
+        assert any(p[7] == A for p in fed_built["persons"])
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            code = proc.wait(30)
+        finally:
+            pool.close()
+    assert code == 0, proc.stderr.read().decode() if proc.stderr else ""
