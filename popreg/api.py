@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
-import importlib.util
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,9 +15,7 @@ from producers import gateway
 from producers.runtime import open_ingest
 from projections.api import router as read_router
 from projections.dashboard import attach as attach_dashboard
-
-# Routers added by later work; each is included when its module exists in this install.
-OPTIONAL_ROUTERS = ["projections.reports_api"]
+from projections.reports_api import router as reports_router
 
 
 def build_app(settings: Settings) -> FastAPI:
@@ -48,9 +44,7 @@ def build_app(settings: Settings) -> FastAPI:
     )
     app.include_router(gateway.router)
     app.include_router(read_router)
-    for name in OPTIONAL_ROUTERS:
-        if importlib.util.find_spec(name) is not None:
-            app.include_router(importlib.import_module(name).router)
+    app.include_router(reports_router)
     attach_dashboard(app)
     return app
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,14 +38,12 @@ def prepare(settings: Settings, echo: Callable[[str], None] = lambda _: None) ->
 
 def pipeline(settings: Settings) -> list[Child]:
     """The children of `popreg run`, in start order: processors and sink first, the API last."""
-    children = [
+    return [
         Child("register", popreg_argv("worker", "register", "--loglevel", "warn")),
         Child("sink", popreg_argv("sink")),
+        Child("indicators", popreg_argv("worker", "indicators")),
+        Child("api", popreg_argv("serve")),
     ]
-    if importlib.util.find_spec("processors.indicators") is not None:
-        children.append(Child("indicators", popreg_argv("worker", "indicators")))
-    children.append(Child("api", popreg_argv("serve")))
-    return children
 
 
 def api_url(settings: Settings) -> str:
