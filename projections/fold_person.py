@@ -148,7 +148,10 @@ class PersonFold:
             self.registered_on, self.ceb0 = ev.occurred_on, p.get("children_ever_born")
         if not self.marital:
             self._marital(p["marital_status"], None, ev.occurred_on)
-        if self.current is not None:
+        cur = self.current
+        if cur is not None:
+            if cur.relation is None and cur.household == p["household_id"]:
+                cur.relation = p["relation_to_head"]  # a newcomer's move_in names no relation
             self._switch_household(ev, p["household_id"])
         else:
             self._enter(ev, p["household_id"], p["relation_to_head"], "registered")

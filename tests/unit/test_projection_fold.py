@@ -227,3 +227,14 @@ def test_rules_change_the_fold() -> None:
 def test_unknown_definition_versions_are_refused() -> None:
     with pytest.raises(ValueError, match="cpr_modern"):
         Rules(definitions={"cpr_modern": 9})
+
+
+def test_a_newcomer_arrives_from_elsewhere_and_keeps_the_relation_registered_with_them() -> None:
+    log = Log()
+    log.add("move_in", "2024-10-01", A, {"person_ids": ["N"], "household_id": "H7", "from_commune": D})
+    log.person("N", "H7", "F", "1992-11-11", on="2024-10-01")
+    rows = log.rows()
+    (person,) = rows["persons"]
+    assert (person[1], person[6], person[7], person[8]) == ("alive", "H7", A, "head")
+    (move,) = current(rows["moves"])
+    assert move[3:] == (D, A, None, date(2024, 10, 1))  # an in-move only: D never had her
