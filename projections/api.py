@@ -20,7 +20,7 @@ from infra import kafka_admin
 from infra.db import open_async_pool, open_pool
 from infra.settings import Settings
 from infra.tokens import Principal, TokenStore, require_principal
-from projections import progress, queries
+from projections import progress, queries, trajectory
 from projections.indicators import compute_indicators, normalise_area
 from projections.versions import live_version
 
@@ -85,6 +85,17 @@ def get_person_history(person_id: str, principal: Caller, pool: Pool, known_on: 
         if history is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no person {person_id!r}")
         return history
+
+
+@router.get("/persons/{person_id}/trajectory",
+            summary="Residence, union, childbearing and contraception episodes as one timeline")
+def get_person_trajectory(person_id: str, principal: Caller, pool: Pool, known_on: date | None = None) -> dict[str, Any]:
+    with pool.connection() as conn:
+        record = queries.person(conn, person_id)
+        if record is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no person {person_id!r}")
+        _person_in_scope(conn, principal, record)
+        return trajectory.person_trajectory(conn, person_id, known_on)
 
 
 @router.get("/households/{household_id}", summary="A household, its members and membership history")

@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -85,15 +86,28 @@ def indicators(
 def person(
     person_id: str = typer.Argument(..., help="the person id"),
     known_on: str | None = typer.Option(None, "--known-on", help="the history as known on this date"),
+    trajectory: bool = typer.Option(False, "--trajectory", help="the life-course timeline instead (JSON)"),
+    picture: Path | None = typer.Option(None, "--picture", help="with --trajectory: also draw it to this PNG"),
 ) -> None:
-    """A person's current record and full history (JSON)."""
+    """A person's current record and full history (JSON), or their trajectory."""
     settings = _settings()
+    on = date.fromisoformat(known_on) if known_on else None
     with connect(settings, autocommit=True) as conn:
         record = queries.person(conn, person_id)
         if record is None:
             err.print(f"no person {person_id!r}")
             raise typer.Exit(1)
-        history = queries.person_history(conn, person_id, date.fromisoformat(known_on) if known_on else None)
+        if trajectory:
+            from analyses.trajectory import render_png
+            from projections.trajectory import person_trajectory
+
+            found = person_trajectory(conn, person_id, on)
+            if picture is not None:
+                render_png(found, picture)
+                err.print(f"picture: {picture}")
+            _print_json(found)
+            return
+        history = queries.person_history(conn, person_id, on)
     _print_json({"person": record, "history": history})
 
 
