@@ -187,19 +187,18 @@ class PersonFold:
         cur = self.current
         return cur.commune if cur is not None else ev.commune
 
-    def _on_marriage(self, ev: Ev, p: dict[str, Any]) -> None:
-        a, b = p["person_ids"]
+    def _union(self, ev: Ev, kind: str, status: str) -> None:
+        a, b = ev.payload["person_ids"]
         partner = b if a in self.ids else a
-        self._marital("married", partner, ev.occurred_on)
-        if a in self.ids:
-            self.unions.append((ev, "marriage", partner, self._where(ev)))
+        self._marital(status, partner, ev.occurred_on)
+        if a in self.ids:  # the figure counts where the first listed person lives
+            self.unions.append((ev, kind, partner, self._where(ev)))
+
+    def _on_marriage(self, ev: Ev, p: dict[str, Any]) -> None:
+        self._union(ev, "marriage", "married")
 
     def _on_divorce(self, ev: Ev, p: dict[str, Any]) -> None:
-        a, b = p["person_ids"]
-        partner = b if a in self.ids else a
-        self._marital("divorced", partner, ev.occurred_on)
-        if a in self.ids:
-            self.unions.append((ev, "divorce", partner, self._where(ev)))
+        self._union(ev, "divorce", "divorced")
 
     def _on_move_out(self, ev: Ev, p: dict[str, Any]) -> None:
         cur = self.current

@@ -17,15 +17,16 @@ def _text(value: Any) -> str:
 def _birth_orders(fold: PersonFold, related: dict[str, Related]) -> list[tuple[Any, date, int]]:
     """(birth event, child's birth date, birth order): the mother's live births counted in date order.
 
-    Children born after her registration count on top of the children_ever_born the A0 book gave
-    then; births dated before it are already inside that number, so they are ranked among themselves.
+    Children born on or after her registration day count on top of the children_ever_born the A0
+    book gave then (as the register's birth_order does: a birth event dated on the A0 day is a new
+    birth); births dated before it are already inside that number, so they are ranked among themselves.
     """
     dated = sorted(((related.get(ev.payload["child_id"], Related()).birth_date or ev.occurred_on, ev.event_id, ev)
                     for ev in fold.births), key=lambda t: (t[0], t[1]))
     reg, ceb0 = fold.registered_on, fold.ceb0
     out, before, after = [], 0, 0
     for bd, _, ev in dated:
-        if reg is not None and ceb0 is not None and bd > reg:
+        if reg is not None and ceb0 is not None and bd >= reg:
             after += 1
             out.append((ev, bd, ceb0 + after))
         else:

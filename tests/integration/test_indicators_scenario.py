@@ -8,10 +8,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from test_projection_support import A, B, C, D, produce, scenario, sink_until_caught_up
+from test_projection_support import A, B, C, D, opened, produce, scenario, sink_until_caught_up
 
-from infra import db
-from infra.gazetteer_store import builtin_gazetteer, load_builtin
+from infra.gazetteer_store import builtin_gazetteer
 from infra.settings import Settings
 from projections import versions
 from projections.definitions import NAMES
@@ -23,11 +22,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def pool(make_settings: Callable[..., Settings]) -> Iterator[Any]:
-    settings = make_settings()
-    p = db.open_pool(settings, max_size=4)
-    load_builtin(p)
-    yield settings, p
-    p.close()
+    with opened(make_settings()) as (settings, p, _):
+        yield settings, p
 
 
 @pytest.fixture(scope="module")

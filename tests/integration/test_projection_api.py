@@ -6,19 +6,14 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from test_projection_support import A, C, produce, scenario, sink_until_caught_up
+from test_projection_support import A, C, opened, popreg, produce, scenario, sink_until_caught_up
 
-from infra import db
-from infra.gazetteer_store import builtin_gazetteer, load_builtin
 from infra.settings import Settings
 from infra.tokens import create_token
 from infra.topics import REVIEW
@@ -38,11 +33,8 @@ HELD = {"event_id": "held-9", "type": "birth", "commune": C, "occurred_on": "202
 
 @pytest.fixture(scope="module")
 def env(make_settings: Callable[..., Settings]) -> Iterator[tuple[Settings, Any, EventFactory]]:
-    settings = make_settings()
-    pool = db.open_pool(settings, max_size=4)
-    load_builtin(pool)
-    yield settings, pool, EventFactory(builtin_gazetteer())
-    pool.close()
+    with opened(make_settings(), max_size=4) as found:
+        yield found
 
 
 @pytest.fixture(scope="module")
@@ -126,58 +118,50 @@ def test_review_progress_health_and_openapi(client: Any) -> None:
             "/v1/households/{household_id}", "/v1/review", "/v1/progress", "/v1/health"} <= set(paths)
 
 
-def _popreg(settings: Settings, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "POPREG_TOPIC_PREFIX": settings.topic_prefix, "POPREG_PG_DATABASE": settings.pg_database,
-           "POPREG_PG_PORT": str(settings.pg_port), "POPREG_KAFKA_BOOTSTRAP": settings.bootstrap,
-           "POPREG_ENV": "test", "POPREG_HOME": str(settings.home_dir)}
-    return subprocess.run([sys.executable, "-m", "popreg", *args], env=env, capture_output=True, text=True,
-                          timeout=timeout)
-
-
 def test_cli_indicators_in_three_formats(fed: Any) -> None:
     settings = fed[0]
-    out = _popreg(settings, "indicators", "--area", "14", "--period", "2024", "--names", "population,srb")
+    out = popreg(settings, "indicators", "--area", "14", "--period", "2024", "--names", "population,srb")
     assert out.returncode == 0, out.stderr
     assert orjson.loads(out.stdout) == {"area": "14", "level": "province", "period": "2024", "known_on": None,
                                         "values": {"population": 12, "srb": 100.0}}
-    out = _popreg(settings, "indicators", "--area", A, "--period", "2024-01", "--known-on", "2024-02-15",
+    out = popreg(settings, "indicators", "--area", A, "--period", "2024-01", "--known-on", "2024-02-15",
                   "--names", "births,asfr_15_19", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
     assert [(r["indicator"], r["value"], r["known_on"]) for r in rows] == [
         ("births", "0", "2024-02-15"), ("asfr_15_19", "", "2024-02-15")]
-    table = _popreg(settings, "indicators", "--area", "VN", "--period", "2024", "--names", "population",
+    table = popreg(settings, "indicators", "--area", "VN", "--period", "2024", "--names", "population",
                     "--format", "table")
     assert table.returncode == 0 and "population" in table.stdout and "13" in table.stdout
-    bad = _popreg(settings, "indicators", "--area", "14", "--period", "24")
+    bad = popreg(settings, "indicators", "--area", "14", "--period", "24")
     assert bad.returncode == 2 and "period" in bad.stderr
 
 
 def test_cli_person_and_review(fed: Any) -> None:
     settings = fed[0]
-    out = _popreg(settings, "person", "P7")
+    out = popreg(settings, "person", "P7")
     assert out.returncode == 0, out.stderr
     body = orjson.loads(out.stdout)
     assert body["person"]["commune"] == A
     assert [m["kind"] for m in body["history"]["marriages"]] == ["marriage"]
-    assert _popreg(settings, "person", "nobody").returncode == 1
-    review = orjson.loads(_popreg(settings, "review", "--commune", C).stdout)
+    assert popreg(settings, "person", "nobody").returncode == 1
+    review = orjson.loads(popreg(settings, "review", "--commune", C).stdout)
     assert review["count"] == 1 and review["items"][0]["reason"] == "mother_too_young"
-    assert orjson.loads(_popreg(settings, "review", "--commune", A).stdout)["count"] == 0
+    assert orjson.loads(popreg(settings, "review", "--commune", A).stdout)["count"] == 0
 
 
 async def test_cli_wait_follows_the_sink(fed: Any) -> None:
     settings, pool, f = fed
-    assert (await asyncio.to_thread(_popreg, settings, "wait", "--timeout", "20")).returncode == 0
+    assert (await asyncio.to_thread(popreg, settings, "wait", "--timeout", "20")).returncode == 0
     extra = [f.record("death", "2024-12-01", C, {"person_id": "P6"})]
     await produce(settings, f, extra)
-    behind = await asyncio.to_thread(_popreg, settings, "wait", "--timeout", "3")
+    behind = await asyncio.to_thread(popreg, settings, "wait", "--timeout", "3")
     assert behind.returncode == 1 and "timeout" in behind.stderr
     with pool.connection() as conn:
         live = versions.ensure_live(conn)
     stop = asyncio.Event()
     task = asyncio.create_task(Sink(settings, live, pool).run(stop))
     try:
-        done = await asyncio.to_thread(_popreg, settings, "wait", "--timeout", "60")
+        done = await asyncio.to_thread(popreg, settings, "wait", "--timeout", "60")
         assert done.returncode == 0, done.stderr
     finally:
         stop.set()

@@ -3,19 +3,23 @@ for row; readers switch atomically; both operator reasons: a rule change, the 20
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
 import pytest
-from test_projection_support import COMPARED, dump, produce, scenario, sink_until_caught_up
+from test_projection_support import (
+    COMPARED,
+    dump,
+    opened,
+    popreg,
+    produce,
+    scenario,
+    sink_until_caught_up,
+)
 
-from infra import db
-from infra.gazetteer_store import builtin_gazetteer, load_builtin
+from infra.gazetteer_store import builtin_gazetteer
 from infra.settings import Settings
 from projections import versions
 from projections.indicators import compute_indicators
@@ -28,11 +32,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def env(make_settings: Callable[..., Settings]) -> Iterator[tuple[Settings, Any, EventFactory]]:
-    settings = make_settings()
-    pool = db.open_pool(settings, max_size=6)
-    load_builtin(pool)
-    yield settings, pool, EventFactory(builtin_gazetteer())
-    pool.close()
+    with opened(make_settings(), max_size=6) as found:
+        yield found
 
 
 def _cpr(pool: Any, version: int | None = None) -> Any:
@@ -129,20 +130,9 @@ def test_old_versions_stay_until_dropped(env: Any) -> None:
     assert _cpr(pool) == 0.8
 
 
-def _popreg(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "POPREG_TOPIC_PREFIX": settings.topic_prefix, "POPREG_PG_DATABASE": settings.pg_database,
-           "POPREG_PG_PORT": str(settings.pg_port), "POPREG_KAFKA_BOOTSTRAP": settings.bootstrap,
-           "POPREG_ENV": "test", "POPREG_HOME": str(settings.home_dir)}
-    return subprocess.run([sys.executable, "-m", "popreg", *args], env=env, capture_output=True, text=True,
-                          timeout=300)
-
-
 async def test_boundary_reform_rebuild_reaggregates_old_communes(make_settings: Callable[..., Settings]) -> None:
     """Hà Giang (02) and Tuyên Quang (08) became one province, code 08, on 1 July 2025."""
-    settings = make_settings()
-    pool = db.open_pool(settings, max_size=4)
-    try:
-        load_builtin(pool)
+    with opened(make_settings()) as (settings, pool, _):
         g = builtin_gazetteer()
         old_ha_giang, old_tuyen_quang = "00691", "02215"
         assert g.resolve(old_ha_giang, date(2024, 6, 1)).province == "02"
@@ -166,13 +156,11 @@ async def test_boundary_reform_rebuild_reaggregates_old_communes(make_settings: 
 
         # as of 2024 the units of 2024: 3 people in Hà Giang, 2 in (old) Tuyên Quang
         assert (population("02"), population("08")) == (3, 2)
-        done = _popreg(settings, "rebuild", "--swap", "--boundaries", "current")
+        done = popreg(settings, "rebuild", "--swap", "--boundaries", "current")
         assert done.returncode == 0, done.stderr
         assert "live" in done.stdout
         # rebuilt and swapped: 2024 re-aggregated into today's province 08 (its predecessors' people)
         assert (population("08"), population("02")) == (5, 0)
         assert population("00691") == 3  # the new commune Hà Giang 2, from its predecessor
-        listed = _popreg(settings, "rebuild", "--list")
+        listed = popreg(settings, "rebuild", "--list")
         assert listed.returncode == 0 and "current" in listed.stdout
-    finally:
-        pool.close()

@@ -4,7 +4,6 @@ version after a rebuild, leaves a version being built to its rebuild, stops clea
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -13,10 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from test_projection_support import A, dump, produce, scenario
+from test_projection_support import A, cli_env, dump, opened, popreg, produce, scenario
 
-from infra import db
-from infra.gazetteer_store import builtin_gazetteer, load_builtin
 from infra.settings import Settings
 from projections import versions
 from projections.apply import stored_offsets
@@ -25,12 +22,6 @@ from projections.rules import Rules
 from projections.synthetic import EventFactory
 
 pytestmark = pytest.mark.integration
-
-
-def _env(settings: Settings) -> dict[str, str]:
-    return {**os.environ, "POPREG_TOPIC_PREFIX": settings.topic_prefix, "POPREG_PG_DATABASE": settings.pg_database,
-            "POPREG_PG_PORT": str(settings.pg_port), "POPREG_KAFKA_BOOTSTRAP": settings.bootstrap,
-            "POPREG_ENV": "test", "POPREG_HOME": str(settings.home_dir)}
 
 
 def _archived(pool: Any, version: versions.Version) -> int:
@@ -47,20 +38,20 @@ async def _until(check: Callable[[], bool], timeout: float = 60.0) -> None:
 
 
 async def test_sink_process_follows_versions(make_settings: Callable[..., Settings]) -> None:
-    settings = make_settings()
-    pool = db.open_pool(settings, max_size=4)
-    proc = subprocess.Popen([sys.executable, "-m", "popreg", "sink"], env=_env(settings),
+    with opened(make_settings()) as (settings, pool, f):
+        await _follow_versions(settings, pool, f)
+
+
+async def _follow_versions(settings: Settings, pool: Any, f: EventFactory) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "popreg", "sink"], env=cli_env(settings),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        load_builtin(pool)
-        f = EventFactory(builtin_gazetteer())
         records = scenario(f)
         await produce(settings, f, records[:30])
         with pool.connection() as conn:
             live = versions.ensure_live(conn)
         await _until(lambda: _archived(pool, live) == 30)
-        waited = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "popreg", "wait", "--timeout", "60"],
-                                         env=_env(settings), capture_output=True, text=True)
+        waited = await asyncio.to_thread(popreg, settings, "wait", "--timeout", "60")
         assert waited.returncode == 0, waited.stderr
 
         # a version under construction is its rebuild's alone; once ready, the sink process feeds it
@@ -79,8 +70,5 @@ async def test_sink_process_follows_versions(make_settings: Callable[..., Settin
         assert any(p[7] == A for p in fed_built["persons"])
     finally:
         proc.send_signal(signal.SIGTERM)
-        try:
-            code = proc.wait(30)
-        finally:
-            pool.close()
+        code = proc.wait(30)
     assert code == 0, proc.stderr.read().decode() if proc.stderr else ""

@@ -13,10 +13,20 @@ from datetime import date
 from typing import Any
 
 import pytest
-from test_projection_support import A, B, C, D, dump, produce, scenario, sink_until_caught_up
+from test_projection_support import (
+    A,
+    B,
+    C,
+    D,
+    cli_env,
+    dump,
+    opened,
+    produce,
+    scenario,
+    sink_until_caught_up,
+)
 
-from infra import db
-from infra.gazetteer_store import builtin_gazetteer, load_builtin
+from infra.gazetteer_store import builtin_gazetteer
 from infra.settings import Settings
 from infra.topics import EVENTS, REVIEW
 from projections import versions
@@ -32,11 +42,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def env(make_settings: Callable[..., Settings]) -> Iterator[tuple[Settings, Any, EventFactory]]:
-    settings = make_settings()
-    pool = db.open_pool(settings, max_size=4)
-    load_builtin(pool)
-    yield settings, pool, EventFactory(builtin_gazetteer())
-    pool.close()
+    with opened(make_settings(), max_size=4) as found:
+        yield found
 
 
 def _live(pool: Any) -> versions.Version:
@@ -142,16 +149,13 @@ async def test_unreadable_records_and_review_items_are_kept(env: Any, both: dict
 
 
 def _sink_process(settings: Settings) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "POPREG_TOPIC_PREFIX": settings.topic_prefix, "POPREG_PG_DATABASE": settings.pg_database,
-           "POPREG_PG_PORT": str(settings.pg_port), "POPREG_KAFKA_BOOTSTRAP": settings.bootstrap,
-           "POPREG_ENV": "test", "POPREG_HOME": str(settings.home_dir)}
     code = ("import asyncio, logging, sys\n"
             "from infra.db import open_pool\nfrom infra.settings import Settings\n"
             "from projections.versions import ensure_live\nfrom projections.sink import Sink\n"
             "s = Settings(); pool = open_pool(s)\n"
             "with pool.connection() as c: v = ensure_live(c)\n"
             "asyncio.run(Sink(s, v, pool, max_records=int(sys.argv[1])).run())\n")
-    return subprocess.Popen([sys.executable, "-c", code, "40"], env=env, stdout=subprocess.DEVNULL,
+    return subprocess.Popen([sys.executable, "-c", code, "40"], env=cli_env(settings), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
 
 
@@ -172,10 +176,7 @@ def _bulk(f: EventFactory, households: int) -> list[dict[str, Any]]:
 
 
 async def test_killed_mid_batch_and_restarted_ends_like_a_clean_run(make_settings: Callable[..., Settings]) -> None:
-    settings = make_settings()
-    pool = db.open_pool(settings, max_size=4)
-    try:
-        load_builtin(pool)
+    with opened(make_settings()) as (settings, pool, _):
         f = EventFactory(builtin_gazetteer(), validate=False, prefix="k")
         await produce(settings, f, _bulk(f, 600), per_transaction=200)
         live = _live(pool)
@@ -202,8 +203,6 @@ async def test_killed_mid_batch_and_restarted_ends_like_a_clean_run(make_setting
             clean = versions.create_version(conn, Rules(), "clean run")
         await sink_until_caught_up(settings, clean, pool, max_records=5000)
         assert dump(pool, live.schema) == dump(pool, clean.schema)
-    finally:
-        pool.close()
 
 
 async def sink_until_caught_up_wait(pool: Any, settings: Settings, version: versions.Version) -> None:

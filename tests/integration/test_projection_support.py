@@ -28,6 +28,11 @@ Baseline on 2020-01-01 (recorded 2020-01-05):
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -35,6 +40,8 @@ from aiokafka import AIOKafkaProducer
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
+from infra import db
+from infra.gazetteer_store import builtin_gazetteer, load_builtin
 from infra.settings import Settings
 from infra.topics import EVENTS
 from projections.model import TABLES
@@ -146,3 +153,25 @@ def dump(pool: ConnectionPool, schema: str, tables: tuple[str, ...] = COMPARED) 
             out[table] = sorted(conn.execute(query).fetchall(), key=repr)
     return out
 
+
+@contextmanager
+def opened(settings: Settings, max_size: int = 4) -> Iterator[tuple[Settings, ConnectionPool, EventFactory]]:
+    """A pool on a fresh test database with the built-in gazetteer loaded, and an event factory."""
+    pool = db.open_pool(settings, max_size=max_size)
+    try:
+        load_builtin(pool)
+        yield settings, pool, EventFactory(builtin_gazetteer())
+    finally:
+        pool.close()
+
+
+def cli_env(settings: Settings) -> dict[str, str]:
+    """The environment that points a `popreg` subprocess at these test settings."""
+    return {**os.environ, "POPREG_TOPIC_PREFIX": settings.topic_prefix, "POPREG_PG_DATABASE": settings.pg_database,
+            "POPREG_PG_PORT": str(settings.pg_port), "POPREG_KAFKA_BOOTSTRAP": settings.bootstrap,
+            "POPREG_ENV": "test", "POPREG_HOME": str(settings.home_dir)}
+
+
+def popreg(settings: Settings, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "popreg", *args], env=cli_env(settings), capture_output=True,
+                          text=True, timeout=timeout)
