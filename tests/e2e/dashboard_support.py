@@ -2,49 +2,43 @@
 real uvicorn serving gateway + read API + dashboard on a free port.
 
 The pipeline: the generator's submissions go through the gateway's ingest path onto the real
-submissions topic; the register (the faust app when it exists, else its engine
-processors.register.Register consuming that topic in a real consumer group) writes the events
-and review topics; the projection sink stores them in PostgreSQL. Nothing is faked.
+submissions topic; the register's faust worker (`popreg worker register`, a child process)
+writes the events and review topics; the projection sink stores them in PostgreSQL. Nothing is
+faked.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 import uvicorn
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from events import to_dict
-from events.codec import decode_register_event
-from infra import kafka_admin
 from infra.db import connect, open_pool
 from infra.gazetteer_store import builtin_gazetteer, load_builtin
 from infra.settings import Settings
 from infra.tokens import create_token
-from infra.topics import EVENTS, REVIEW, SUBMISSIONS
-from processors.register import DictStore, Register
+from processors.register.app import app_id
 from producers.generator import GeneratorConfig, generate
 from producers.runtime import open_ingest
 from producers.submit import submit_file
-from projections.progress import REGISTER_GROUP
+from projections.progress import progress_async
 from projections.sink import Sink
 from projections.versions import ensure_live
 
@@ -57,9 +51,6 @@ START = date(2024, 7, 1)  # two years across the 2025 reform
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-# The faust worker (`popreg worker register`) once the projections read its records as written
-# (see _without_envelope_nulls); until then the register's engine runs in-process over the topic.
-FAUST_WORKER = False
 
 
 def free_port() -> int:
@@ -80,50 +71,6 @@ async def _submit(settings: Settings, path: Path) -> None:
         await submit_file(service, path)
 
 
-def _without_envelope_nulls(value: bytes) -> bytes:
-    """The same RegisterEvent with the envelope's absent fields left out, as submissions carry them.
-
-    The register writes the envelope with explicit nulls (events.codec keeps them on register
-    records) and the projection fold does not read those yet (plurality: null, changes.birth_date:
-    null fail the sink); until it does, this path writes the equivalent record without them.
-    """
-    record = decode_register_event(value)
-    return orjson.dumps({"event": to_dict(record.event), "context": to_dict(record.context)})
-
-
-async def _register(settings: Settings) -> int:
-    """The register's engine over the whole submissions topic, committing as its consumer group."""
-    topic = settings.topic(SUBMISSIONS)
-    engine = Register(DictStore(), builtin_gazetteer())
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, group_id=settings.topic(REGISTER_GROUP),
-                                enable_auto_commit=False, isolation_level="read_committed",
-                                auto_offset_reset="earliest")
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, acks="all", enable_idempotence=True)
-    await consumer.start()
-    await producer.start()
-    done = 0
-    try:
-        tp = TopicPartition(topic, 0)
-        consumer.assign([tp])
-        consumer.seek(tp, 0)
-        end = (await consumer.end_offsets([tp]))[tp]
-        while await consumer.position(tp) < end:
-            batch = await consumer.getmany(tp, timeout_ms=500, max_records=2000)
-            for msg in batch.get(tp, []):
-                for kind, key, value in engine.process(msg.value, msg.offset, msg.timestamp):
-                    if kind == "events":
-                        await producer.send(settings.topic(EVENTS), _without_envelope_nulls(value), key=key)
-                    else:
-                        await producer.send(settings.topic(REVIEW), value, key=key)
-                done += 1
-            await producer.flush()
-            await consumer.commit({tp: await consumer.position(tp)})
-    finally:
-        await producer.stop()
-        await consumer.stop()
-    return done
-
-
 def _env(settings: Settings) -> dict[str, str]:
     """POPREG_* variables that make a child process build these same settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("POPREG_")}
@@ -136,22 +83,17 @@ def _env(settings: Settings) -> dict[str, str]:
 
 
 async def _wait_register(settings: Settings, worker: subprocess.Popen[bytes], timeout: float) -> None:
-    """Until the worker's committed offset reaches the submissions' end (less a transaction
-    marker) and stays there for two readings in a row."""
-    topic = settings.topic(SUBMISSIONS)
+    """Until the register has processed every submission (projections.progress decides)."""
     deadline = time.monotonic() + timeout
-    last: tuple[int, int] | None = None
     while True:
         if worker.poll() is not None:
             raise RuntimeError(f"the register worker exited with {worker.returncode}")
-        end = sum((await kafka_admin.end_offsets_async(settings, topic, "read_committed")).values())
-        done = sum((await kafka_admin.committed_offsets_async(settings, settings.topic(REGISTER_GROUP), topic)).values())
-        if done >= end - 1 and (end, done) == last:
+        now = await progress_async(settings)
+        if now.register_caught_up and now.processed > 0:
             return
-        last = (end, done)
         if time.monotonic() > deadline:
-            raise TimeoutError(f"register not caught up after {timeout:.0f}s: committed {done} of {end}")
-        await asyncio.sleep(2.0)
+            raise TimeoutError(f"register not caught up after {timeout:.0f}s: {now.as_dict()}")
+        await asyncio.sleep(1.0)
 
 
 def run_register(settings: Settings, log: Path, timeout: float = 240.0) -> None:
@@ -168,18 +110,17 @@ def run_register(settings: Settings, log: Path, timeout: float = 240.0) -> None:
             except subprocess.TimeoutExpired:
                 worker.kill()
                 worker.wait()
+            # its table's local store (the changelog topic keeps the state; the topics go at session end)
+            shutil.rmtree(settings.home_dir / "faust" / app_id(settings), ignore_errors=True)
 
 
-def feed_province(settings: Settings, path: Path, workdir: Path, *, faust_worker: bool = FAUST_WORKER) -> None:
+def feed_province(settings: Settings, path: Path, workdir: Path) -> None:
     """Gazetteer load, submit, register, sink: the generated history ends up in the projections."""
     with connect(settings) as conn:
         load_builtin(conn)
         conn.commit()
     asyncio.run(_submit(settings, path))
-    if faust_worker:
-        run_register(settings, workdir / "register-worker.log")
-    else:
-        asyncio.run(_register(settings))
+    run_register(settings, workdir / "register-worker.log")
     pool = open_pool(settings, max_size=2, name="dashboard-sink")
     try:
         with pool.connection() as conn:
@@ -195,30 +136,10 @@ def token(settings: Settings, role: str, area: str) -> str:
 
 
 def compose_app(settings: Settings) -> FastAPI:
-    """Gateway + read API + dashboard on one app (popreg/api.py's job once it exists)."""
-    if importlib.util.find_spec("popreg.api") is not None:
-        from popreg.api import build_app  # type: ignore[import-not-found]
+    """Gateway + read API + dashboard on one app, as `popreg run` serves them."""
+    from popreg.api import build_app
 
-        return build_app(settings)
-    from producers import gateway
-    from projections.api import build_read_app  # type: ignore[import-not-found]
-    from projections.dashboard import attach
-
-    app = build_read_app(settings)
-    app.include_router(gateway.router)
-    attach(app)
-    inner = app.router.lifespan_context
-
-    @contextlib.asynccontextmanager
-    async def lifespan(a: FastAPI) -> AsyncIterator[None]:
-        async with inner(a), open_ingest(settings) as service:
-            tokens = a.state.tokens  # the read API's store: one token cache for the whole app
-            gateway.install(a, service, settings)
-            a.state.tokens = tokens
-            yield
-
-    app.router.lifespan_context = lifespan
-    return app
+    return build_app(settings)
 
 
 @contextlib.contextmanager

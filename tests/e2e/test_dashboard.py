@@ -176,6 +176,8 @@ def test_picking_an_area_and_a_period_shows_the_apis_numbers(signed_in, province
     assert shown(known) == api_known
     s.ready("sheet", "map", "trend", "pyramid", "births", "contra", "migration", "quality")
     assert "31/08/2025" in s.page.inner_text("#sheet")
+    quality = s.page.inner_text("#quality")
+    assert not re.search(r"\b[a-z_]+\.[a-z_]+\b", quality), "an event type shown by its code, not its name"
     s.shot("province")
     assert s.errors == []
 

@@ -246,9 +246,9 @@ function drawMap(res) {
 
 function drawQuality(res) {
   const reasons = Object.entries(res.held_by_reason).sort((a, b) => b[1] - a[1])
-    .map(([r, n]) => ({ label: Fmt.t("reasons." + r).replace("reasons.", ""), value: n, name: "held" }));
+    .map(([r, n]) => ({ label: Fmt.reason(r), value: n, name: "held" }));
   const types = Object.entries(res.late_by_type).sort((a, b) => b[1] - a[1])
-    .map(([t, n]) => h("tr", {}, h("th", {}, Fmt.t("types." + t).replace("types.", "")), h("td", {}, Fmt.int(n))));
+    .map(([t, n]) => h("tr", {}, h("th", {}, Fmt.type(t)), h("td", {}, Fmt.int(n))));
   const collectors = res.by_collector.map((c) => h("tr", {}, h("th", {}, c.collector || "—"),
     h("td", {}, Fmt.int(c.accepted)), h("td", {}, Fmt.int(c.late)), h("td", {}, Fmt.int(c.held))));
   $("quality").replaceChildren(
@@ -425,7 +425,7 @@ async function lookUpPerson(e) {
         .map((f) => h("tr", {}, h("th", {}, f), h("td", {}, /_on$|_date$/.test(f) ? Fmt.date(rec[f]) : rec[f]))))),
       h("h3", {}, Fmt.t("person_events")),
       h("table", { class: "table" }, h("tbody", {}, (hist.events || []).map((ev) => h("tr", {},
-        h("td", {}, Fmt.date(ev.occurred_on)), h("td", {}, Fmt.t("types." + ev.type).replace("types.", "")), h("td", {}, ev.commune))))));
+        h("td", {}, Fmt.date(ev.occurred_on)), h("td", {}, Fmt.type(ev.type)), h("td", {}, ev.commune))))));
   } catch (err) {
     if (err.status !== 401) $("person").replaceChildren(h("p", { class: "error" }, Fmt.t("person_none")));
   }

@@ -324,6 +324,9 @@ const Fmt = {
     if (vars) for (const [k, val] of Object.entries(vars)) s = s.split(`{${k}}`).join(String(val));
     return s;
   },
+  // Event types have dots in their names ("contraception.started"): not a path of keys.
+  type(name) { return I18N[this.lang].types[name] || name; },
+  reason(code) { return I18N[this.lang].reasons[code] || code; },
   label(name) {
     if (name.startsWith("contraceptive_users_by_method.")) return this.t("methods." + name.split(".")[1]);
     const found = I18N[this.lang].ind[name];
