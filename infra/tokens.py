@@ -23,6 +23,9 @@ ROLES: tuple[str, ...] = get_args(Role)
 # Who may send submissions at all, and who may apply a held one anyway (review.overridden).
 SUBMIT_ROLES = frozenset({"collector", "clerk", "operator"})
 OVERRIDE_ROLES = frozenset({"clerk", "operator"})
+# Names and national ids: the people who keep the books, not analysts (they get pseudonymised
+# exports and trajectories).
+PERSONAL_DATA_ROLES = frozenset({"collector", "clerk", "operator"})
 TOKEN_PREFIX = "prt_"
 DEV_TOKEN_FILE = "dev-token"
 
@@ -52,6 +55,10 @@ class Principal:
     @property
     def may_override(self) -> bool:
         return self.role in OVERRIDE_ROLES
+
+    @property
+    def may_read_personal_data(self) -> bool:
+        return self.role in PERSONAL_DATA_ROLES
 
 
 # The in-process caller of `popreg submit` / `import-a0`: it already holds the database itself.

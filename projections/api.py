@@ -59,6 +59,13 @@ def indicators(
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
 
 
+def _personal_data_allowed(principal: Principal) -> None:
+    if not principal.may_read_personal_data:
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            detail=f"role {principal.role} may not read names or national ids; "
+                                   "use /v1/persons/{id}/trajectory or a pseudonymised export")
+
+
 def _person_in_scope(conn: Any, principal: Principal, record: dict[str, Any] | None) -> None:
     if record is not None and record.get("merged_into"):  # a merged id is where its survivor lives
         record = queries.person(conn, record["merged_into"]) or record
@@ -68,6 +75,7 @@ def _person_in_scope(conn: Any, principal: Principal, record: dict[str, Any] | N
 
 @router.get("/persons/{person_id}", summary="A person's current record")
 def get_person(person_id: str, principal: Caller, pool: Pool) -> dict[str, Any]:
+    _personal_data_allowed(principal)
     with pool.connection() as conn:
         record = queries.person(conn, person_id)
         if record is None:
@@ -78,6 +86,7 @@ def get_person(person_id: str, principal: Caller, pool: Pool) -> dict[str, Any]:
 
 @router.get("/persons/{person_id}/history", summary="A person's episodes, flows, attributes and events")
 def get_person_history(person_id: str, principal: Caller, pool: Pool, known_on: date | None = None) -> dict[str, Any]:
+    _personal_data_allowed(principal)
     with pool.connection() as conn:
         record = queries.person(conn, person_id)
         _person_in_scope(conn, principal, record)

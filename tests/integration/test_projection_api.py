@@ -51,7 +51,8 @@ async def fed(env: Any) -> Any:
 @pytest.fixture(scope="module")
 def client(fed: Any) -> Iterator[tuple[TestClient, dict[str, str]]]:
     settings, pool, _ = fed
-    tokens = {"VN": create_token(pool, "analyst", "VN").token, "118": create_token(pool, "clerk", "118").token}
+    tokens = {"VN": create_token(pool, "operator", "VN").token, "118": create_token(pool, "clerk", "118").token,
+              "analyst": create_token(pool, "analyst", "VN").token}
     with TestClient(build_read_app(settings)) as c:
         yield c, tokens
 
@@ -87,6 +88,10 @@ def test_scoped_tokens_see_only_their_area(client: Any) -> None:
 
 
 def test_persons_histories_and_households(client: Any) -> None:
+    # An analyst reads figures and trajectories, never names or national ids.
+    for path in ("/v1/persons/P11", "/v1/persons/P11/history"):
+        assert _get(client, path, "analyst").status_code == 403
+    assert _get(client, "/v1/indicators", "analyst", area="14", period="2024").status_code == 200
     p = _get(client, "/v1/persons/P11", "VN").json()
     assert (p["status"], p["merged_into"]) == ("merged", "P10")
     h = _get(client, "/v1/persons/P11/history", "VN").json()
