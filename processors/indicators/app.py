@@ -69,6 +69,9 @@ def faust_options(settings: Settings) -> dict[str, Any]:
         "broker_commit_every": 1000,
         "broker_commit_interval": 1.0,
         "producer_linger_ms": 5,
+        # 16 KB batches (the default) wait for one acks=all round trip per 16 KB of changelog and
+        # serial copies; bigger batches (still < 1 MB) keep that from bounding the worker
+        "producer_max_batch_size": 900_000,
         # a worker killed without leaving the group holds its partitions this long: the counters
         # stall until then (faust's default is 60 s)
         "broker_session_timeout": 15.0,
@@ -96,7 +99,7 @@ def build_indicator_app(settings: Settings, gazetteer: Any = None, live_from: da
     events_topic = app.topic(events_name, **raw)
     serial = app.topic(serial_topic(settings).name, partitions=1, **raw)
     state = app.tables.add(StateTable(
-        app, name="live_state", partitions=1, beacon=app.tables.beacon,
+        app, name="live_state", partitions=1, beacon=app.tables.beacon, key_type=bytes, value_type=bytes,
         help="n| counters, e| per-event journals and contributions, w| persons, pos| positions",
     ))
     store = TableStore(state)
@@ -136,7 +139,7 @@ def build_indicator_app(settings: Settings, gazetteer: Any = None, live_from: da
                     store.put(key, [m.offset, offset + 1])
                     snapshots.positions[partition] = offset + 1
             snapshots.events = m.offset + 1  # records taken from the serial topic, restarts included
-            await state.publish_changelog()  # the changelog keeps each write, in order
+            await state.publish_changelog(m.partition)  # the changelog keeps each write, in order
 
     @app.on_rebalance_complete.connect
     async def after_recovery(sender: Any, **_: Any) -> None:
@@ -148,10 +151,10 @@ def build_indicator_app(settings: Settings, gazetteer: Any = None, live_from: da
             return
         counters = holder["e"]
         if snapshots.full:
-            for key in list(state.keys()):
-                if isinstance(key, str) and key.startswith("n|"):
+            for key in state.string_keys():
+                if key.startswith("n|"):
                     counters.dirty.add(key)
-                elif isinstance(key, str) and key.startswith("pos|"):
+                elif key.startswith("pos|"):
                     snapshots.positions[int(key[4:])] = int(store.get(key)[1])
             snapshots.full = False
         await snapshots.write(counters.take_dirty(), counters.live_from)

@@ -14,6 +14,7 @@ at-least-once delivery, and with a changelog that may hold only part of a record
   same event_id twice on the log): nothing happens;
 - with no `e|` entry, the record is decided on the state as it was before it (no later record
   can have written anything yet, as records are processed in offset order).
+Events of a type that counts nothing and changes no state (a pregnancy, a household) write nothing.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ class LiveCounters:
 
     def __init__(self, store: Store, places: Places, live_from: date):
         self.store, self.places, self.live_from = store, places, live_from
-        self.dirty: set[str] = set()  # counter keys written since the last snapshot
+        self.dirty: set[str] = set()  # counter keys (area x period) written since the last snapshot
         self.stats: Counter[str] = Counter()
 
     # -- the state as rules read it: payloads only
@@ -113,11 +114,15 @@ class LiveCounters:
             return
         decision = Decision()
         pending_void = self.get("x|" + ev.event_id)
+        rule = RULES.get(ev.type)
+        if rule is None and pending_void is None:
+            self.stats["no_count"] += 1  # a type that changes no counter and no state: nothing kept
+            return
         if pending_void is not None:
             # Its void came first (from another partition of the log): treated as never having
             # happened, so it neither counts nor changes what later events are decided on.
             decision.extra["vd"] = pending_void
-        elif (rule := RULES.get(ev.type)) is not None:
+        elif rule is not None:
             rule(self, ev, decision)
         journal = {"i": decision.items, "w": [[k, v] for k, v in decision.writes.items()]}
         self.store.put(own_key, [tag, {"f": tag, "j": journal, **decision.extra}])
@@ -125,11 +130,14 @@ class LiveCounters:
         self.stats["counted" if decision.items else "no_count"] += 1
 
     def _apply(self, journal: dict[str, Any], tag: int) -> None:
-        for key, delta in expand(journal["i"], self.live_from).items():
+        for key, deltas in expand(journal["i"], self.live_from).items():
             found = self.store.get(key)
             if found is not None and found[0] >= tag:
                 continue
-            self.store.put(key, [tag, (found[1] if found is not None else 0) + delta])
+            counts = dict(found[1]) if found is not None else {}
+            for name, delta in deltas.items():
+                counts[name] = counts.get(name, 0) + delta  # a count back at 0 stays (a void)
+            self.store.put(key, [tag, counts])
             self.dirty.add(key)
         for key, value in journal["w"]:
             found = self.store.get(key)
@@ -137,7 +145,7 @@ class LiveCounters:
                 continue
             self.store.put(key, [tag, value])
 
-    def take_dirty(self) -> dict[str, int]:
-        """Counter values changed since the last call (for the PostgreSQL snapshot)."""
+    def take_dirty(self) -> dict[str, dict[str, int]]:
+        """Counts of the area x period keys changed since the last call (for the snapshot)."""
         keys, self.dirty = self.dirty, set()
-        return {k: int(self.get(k) or 0) for k in keys}
+        return {k: dict(self.get(k) or {}) for k in keys}

@@ -46,16 +46,17 @@ class Snapshotter:
         self._events_written: int | None = None
         self._pool: AsyncConnectionPool | None = None
 
-    async def write(self, counters: dict[str, int], live_from: date) -> int:
+    async def write(self, counters: dict[str, dict[str, int]], live_from: date) -> int:
         """Write one snapshot of what the table held when the caller took `counters` (the counts,
         positions and number of records are all read before the first await). Returns the number
-        of counters written; a database that is away gets everything again at the next attempt."""
+        of counts written; a database that is away gets everything again at the next attempt."""
         events, positions = self.events, dict(self.positions)
         moved = {p: o for p, o in positions.items() if self._written.get(p) != o}
         if not counters and not moved and self._events_written == events:
             return 0
         rows = [(area, period, name, value, level)
-                for (area, level, period, name), value in ((parse_counter_key(k), v) for k, v in counters.items())]
+                for (area, level, period), counts in ((parse_counter_key(k), v) for k, v in counters.items())
+                for name, value in counts.items()]
         try:
             if self._pool is None:
                 self._pool = await open_async_pool(self.settings, min_size=1, max_size=1, name="popreg-live")

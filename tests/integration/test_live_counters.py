@@ -1,6 +1,6 @@
 """Live counters through the real broker and a real `popreg worker indicators` process: after the
 events (copies, a void, late events, moves at every level, a corrected birth date, and a kill -9
-of the worker between two batches), every flow counter equals the SQL path for the same area
+of the worker between two batches, restarted on a fresh disk), every flow counter equals the SQL path for the same area
 and period, and GET /v1/live serves them."""
 
 from __future__ import annotations
@@ -175,6 +175,7 @@ def compare(pool: Any) -> dict[tuple[str, str, str], int]:
 async def test_live_counters_agree_with_the_sql_path(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
     settings = make_settings()
     pool = db.open_pool(settings, max_size=3)
+    worker: Worker | None = None
     try:
         load_builtin(pool)
         f = EventFactory(builtin_gazetteer())
@@ -184,9 +185,9 @@ async def test_live_counters_agree_with_the_sql_path(make_settings: Callable[...
         worker = Worker(settings, tmp_path / "home").start()
         await produce(settings, f, first)
         await asyncio.to_thread(wait_caught_up, settings, pool, worker)
-        worker.kill()  # kill -9: the next one restores the table from its store and changelog
+        worker.kill()  # kill -9, and the next worker on a fresh disk: the table comes back from its changelog
         await produce(settings, f, second)
-        worker = Worker(settings, tmp_path / "home").start()
+        worker = Worker(settings, tmp_path / "fresh-disk").start()
         await sink_until_caught_up(settings, version, pool)
         await asyncio.to_thread(wait_caught_up, settings, pool, worker)
         seen = await asyncio.to_thread(compare, pool)
@@ -218,4 +219,6 @@ async def test_live_counters_agree_with_the_sql_path(make_settings: Callable[...
             assert get("VN", area="14", period="2024-13").status_code == 422
         assert worker.stop() == 0, worker.tail()
     finally:
+        if worker is not None and worker.proc is not None and worker.proc.poll() is None:
+            worker.kill()  # a failed assertion must not leave the worker running
         pool.close()

@@ -38,10 +38,10 @@ def run(places: Places, records: list[dict[str, Any]], store: DictStore | None =
 
 def values(counters: LiveCounters) -> dict[tuple[str, str, str], int]:
     out = {}
-    for key, (_, value) in counters.store.data.items():  # type: ignore[attr-defined]
-        if key.startswith("n|") and value:
-            _, area, period, name = key.split("|")
-            out[(area, period, name)] = value
+    for key, (_, counts) in counters.store.data.items():  # type: ignore[attr-defined]
+        if key.startswith("n|"):
+            _, area, period = key.split("|")
+            out.update({(area, period, name): value for name, value in counts.items() if value})
     return out
 
 
