@@ -32,30 +32,41 @@ def birthday_in(year: pl.Expr, birth: pl.Expr) -> pl.Expr:
     return pl.when(feb29 & ~leap).then(pl.date(year, 3, 1)).otherwise(pl.date(year, m, d))
 
 
+def _leaps(year: pl.Expr) -> pl.Expr:
+    """Leap days from year 1 to the end of `year` (Gregorian)."""
+    return year // 4 - year // 100 + year // 400
+
+
+def jan1(year: pl.Expr) -> pl.Expr:
+    """1 January of `year` in days since 1970-01-01, by arithmetic (no date objects per row)."""
+    return 365 * (year - 1970) + _leaps(year - 1) - 477  # 477 = leap days up to 1969
+
+
 def lexis_exposure(seg: pl.DataFrame) -> pl.DataFrame:
-    """Person-years by cube cell for a chunk of segments."""
-    years = seg.with_columns(
-        year=pl.int_ranges(pl.col("start").dt.year(), (pl.col("end") - pl.duration(days=1)).dt.year() + 1)
-    ).explode("year").with_columns(pl.col("year").cast(pl.Int32))
+    """Person-years by cube cell for a chunk of segments (all in integer days)."""
+    b = pl.col("birth_date")
+    by = b.dt.year().cast(pl.Int32)
+    doy = b.dt.ordinal_day().cast(pl.Int32)
+    frame = seg.select(
+        *KEYS[1:4], "sex", "parity", "marital", by=by, month=b.dt.month(), feb29=(b.dt.month() == 2) & (b.dt.day() == 29),
+        doy=doy, leap_b=b.dt.is_leap_year().cast(pl.Int32),
+        s=pl.col("start").cast(pl.Int32), e=pl.col("end").cast(pl.Int32),
+        year=pl.int_ranges(pl.col("start").dt.year(), (pl.col("end") - pl.duration(days=1)).dt.year() + 1, dtype=pl.Int32),
+    ).explode("year")
     y = pl.col("year")
-    years = years.with_columns(
-        ys=pl.max_horizontal(pl.col("start"), pl.date(y, 1, 1)),
-        ye=pl.min_horizontal(pl.col("end"), pl.date(y + 1, 1, 1)),
-        bday=birthday_in(y, pl.col("birth_date")),
-    )
-    by = pl.col("birth_date").dt.year()
-    before = years.select(
-        *KEYS[:4], pl.col("sex"), pl.col("parity"), pl.col("marital"),
-        age=(y - by - 1).cast(pl.Int16),
-        days=(pl.min_horizontal("ye", "bday") - pl.col("ys")).dt.total_days().clip(lower_bound=0),
-    )
-    after = years.select(
-        *KEYS[:4], pl.col("sex"), pl.col("parity"), pl.col("marital"),
-        age=(y - by).cast(pl.Int16),
-        days=(pl.col("ye") - pl.max_horizontal("ys", "bday")).dt.total_days().clip(lower_bound=0),
-    )
+    leap_y = (((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)).cast(pl.Int32)
+    # The birthday in year y as a day of the year: 29 February is day 60 (1 March in common years).
+    doy_y = (pl.when(pl.col("feb29")).then(60).when(pl.col("month") >= 3)
+             .then(pl.col("doy") - pl.col("leap_b") + leap_y).otherwise(pl.col("doy")))
+    frame = frame.with_columns(ys=pl.max_horizontal("s", jan1(y)), ye=pl.min_horizontal("e", jan1(y + 1)),
+                               bday=jan1(y) + doy_y - 1)
+    keys = [*KEYS[1:4], "sex", "parity", "marital"]
+    before = frame.select("year", *keys, age=(y - pl.col("by") - 1).cast(pl.Int16),
+                          days=(pl.min_horizontal("ye", "bday") - pl.col("ys")).clip(lower_bound=0))
+    after = frame.select("year", *keys, age=(y - pl.col("by")).cast(pl.Int16),
+                         days=(pl.col("ye") - pl.max_horizontal("ys", "bday")).clip(lower_bound=0))
     pieces = pl.concat([before, after]).filter(pl.col("days") > 0)
-    return pieces.group_by(KEYS).agg(days=pl.col("days").sum())
+    return pieces.group_by(KEYS).agg(days=pl.col("days").sum().cast(pl.Int64))
 
 
 def event_counts(ev: pl.DataFrame) -> pl.DataFrame:
@@ -86,20 +97,27 @@ def _chunks(path: Path, columns: list[str], rows: int):
         yield pl.from_arrow(batch)
 
 
-def build_cube(segments: Path, events: Path, chunk_rows: int = 500_000) -> pl.DataFrame:
+def _merge(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    both = pl.concat(parts, how="vertical_relaxed")
+    return both.group_by(KEYS).agg([pl.col("days").sum()] + [pl.col(n).sum() for n in COUNTS])
+
+
+def build_cube(segments: Path, events: Path, chunk_rows: int = 250_000) -> pl.DataFrame:
+    """The cube from the segments and events files, read chunk by chunk; partial sums are merged
+    every few chunks, so memory stays near the size of the cube itself."""
     seg_cols = ["birth_date", "start", "end", "commune", "district", "province", "sex", "parity", "marital"]
-    parts = [lexis_exposure(c) for c in _chunks(segments, seg_cols, chunk_rows)]
-    ev_parts = [event_counts(c) for c in _chunks(events, None, chunk_rows)]
-    frames = []
-    if parts:
-        frames.append(pl.concat(parts).with_columns([pl.lit(0, pl.Int64).alias(n) for n in COUNTS]))
-    if ev_parts:
-        frames.append(pl.concat(ev_parts).with_columns(days=pl.lit(0, pl.Int64)))
-    if not frames:
-        return pl.DataFrame(schema={**{k: pl.String for k in KEYS}, "person_years": pl.Float64})
     cols = KEYS + ["days"] + COUNTS
-    both = pl.concat([f.select(cols) for f in frames], how="vertical_relaxed")
-    cube = both.group_by(KEYS).agg([pl.col("days").sum()] + [pl.col(n).sum() for n in COUNTS])
+    parts: list[pl.DataFrame] = []
+    for chunk in _chunks(segments, seg_cols, chunk_rows):
+        part = lexis_exposure(chunk).with_columns([pl.lit(0, pl.Int64).alias(n) for n in COUNTS])
+        parts.append(part.select(cols))
+        if len(parts) >= 4:
+            parts = [_merge(parts)]
+    for chunk in _chunks(events, None, chunk_rows):
+        parts.append(event_counts(chunk).with_columns(days=pl.lit(0, pl.Int64)).select(cols))
+    if not parts:
+        return pl.DataFrame(schema={**{k: pl.String for k in KEYS}, "person_years": pl.Float64})
+    cube = _merge(parts)
     return cube.with_columns(person_years=pl.col("days") / YEAR_DAYS).drop("days").select(
         KEYS + ["person_years"] + COUNTS).sort(KEYS, nulls_last=True)
 

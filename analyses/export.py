@@ -15,7 +15,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
@@ -155,15 +154,23 @@ def _people(work: Path, out_dir: Path, level: str, req: ExportRequest, from_day:
         prepared.close()
 
 
+WIDE = """COPY (
+  PIVOT (SELECT person_key, sex, birth_year, 'y' || year AS y, state FROM read_parquet($seq))
+  ON y IN ({years}) USING first(state) GROUP BY person_key, sex, birth_year ORDER BY person_key
+) TO '{out}' (HEADER)"""
+
+
 def _wide_sequences(out_dir: Path) -> None:
-    """The sequences as one row per person, one column per year (TraMineR / sequenzo layout)."""
-    seq = pl.read_parquet(out_dir / "residence_sequences.parquet")
-    if seq.is_empty():
-        wide = pl.DataFrame(schema={"person_key": pl.String, "sex": pl.String, "birth_year": pl.Int32})
-    else:
-        wide = seq.select("person_key", "sex", "birth_year", pl.format("y{}", "year").alias("y"), "state").pivot(
-            on="y", index=["person_key", "sex", "birth_year"], values="state").sort("person_key")
-    wide.write_csv(out_dir / "residence_sequences_wide.csv")
+    """The sequences as one row per person, one column per year (TraMineR / sequenzo layout);
+    DuckDB pivots out of core."""
+    target = out_dir / "residence_sequences_wide.csv"
+    if pq.ParquetFile(out_dir / "residence_sequences.parquet").metadata.num_rows == 0:
+        target.write_text("person_key,sex,birth_year\n", encoding="utf-8")
+        return
+    seq = {"seq": str(out_dir / "residence_sequences.parquet")}
+    ((first, last),) = query("SELECT min(year), max(year) FROM read_parquet($seq)", seq)
+    years = ", ".join(f"'y{int(y)}'" for y in range(first, last + 1))  # integers: no data in the SQL text
+    query(WIDE.format(years=years, out=target), seq)
 
 
 def _to_csv(out_dir: Path, name: str) -> str:

@@ -168,7 +168,10 @@ def srb_tables(events: pl.DataFrame) -> dict[str, pl.DataFrame]:
 
 
 def fertility_tables(export: Path, first: date, last: date) -> tuple[dict[str, pl.DataFrame], dict[str, Curve]]:
-    cube = pl.read_parquet(export / "exposure_cube.parquet")
+    # Women only, summed over communes: the cube's cells by commune are not needed here.
+    cube = (pl.scan_parquet(export / "exposure_cube.parquet").filter(pl.col("sex") == "F")
+            .group_by(["year", "age", "sex", "parity", "marital"])
+            .agg(pl.col("person_years").sum(), pl.col("births").sum()).collect())
     spells = pl.scan_parquet(export / "spells.parquet").filter(
         pl.col("spell_type").is_in(["parity", "contraception"]) & (pl.col("sex") == "F")).collect()
     events = pl.scan_parquet(export / "events.parquet").filter(pl.col("kind").is_in(["birth", "marriage"])).collect()

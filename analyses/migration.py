@@ -105,7 +105,8 @@ def corridors(moves: pl.DataFrame, top: int = 10) -> pl.DataFrame:
 def migration_tables(export: Path, area: str, sample: int = 2000, seed: int = 1) -> dict[str, pl.DataFrame]:
     from analyses.sequences import typology
 
-    cube = pl.read_parquet(export / "exposure_cube.parquet")
+    cols = ["year", "age", "sex", "person_years", *LEVELS, *(f"{d}_moves_{lv}" for d in ("out", "in") for lv in LEVELS)]
+    cube = pl.read_parquet(export / "exposure_cube.parquet", columns=cols)
     moves = pl.read_parquet(export / "moves.parquet")
     years = sorted(cube["year"].unique().to_list())
     levels = DEEPER[area_level(area)]

@@ -17,6 +17,7 @@ from analyses.fold import FOLD_COLUMNS, ROLE_PRIORITY
 from analyses.places import Path3
 
 PRIORITY = "CASE role " + " ".join(f"WHEN '{r}' THEN {n}" for r, n in ROLE_PRIORITY.items()) + " ELSE 9 END"
+MEMORY_LIMIT = "1GB"
 AREA_MATCH = {
     "country": "TRUE", "province": "province = $code", "district": "district = $code",
     "commune": "commune = $code",
@@ -61,6 +62,7 @@ def query(sql: str, params: dict | None = None) -> list[tuple]:
     """Run one statement on a private in-memory DuckDB (a shared default connection would
     refuse work while another result is still open)."""
     with duckdb.connect() as con:
+        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")  # spill to disk beyond it
         return con.execute(sql, params or {}).fetchall()
 
 

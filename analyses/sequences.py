@@ -18,15 +18,17 @@ CLUSTERS = 4
 
 
 def typology(sequences: Path, moves: pl.DataFrame, sample: int = 2000, seed: int = 1) -> dict[str, pl.DataFrame]:
-    seq = pl.read_parquet(sequences, columns=["person_key", "year", "state"])
-    if seq.is_empty():
-        return {"trajectory_types": pl.DataFrame(), "trajectory_sample": pl.DataFrame()}
-    wide = seq.pivot(on="year", index="person_key", values="state", sort_columns=True).fill_null(".")
-    years = [c for c in wide.columns if c != "person_key"]
-    observed = wide.filter(pl.sum_horizontal([(pl.col(y) != ".").cast(pl.Int32) for y in years]) >= 2)
-    if observed.height < 2:
-        return {"trajectory_types": pl.DataFrame(), "trajectory_sample": pl.DataFrame()}
-    picked = observed.sample(n=min(sample, observed.height), seed=seed).sort("person_key")
+    empty = {"trajectory_types": pl.DataFrame(), "trajectory_sample": pl.DataFrame()}
+    scan = pl.scan_parquet(sequences).select("person_key", "year", "state")
+    # Sample persons first (observed at least two years), then read only their rows: bounded memory.
+    eligible = (scan.filter(pl.col("state") != ".").group_by("person_key").len()
+                .filter(pl.col("len") >= 2).select("person_key").collect().sort("person_key"))
+    if eligible.height < 2:
+        return empty
+    keys = eligible.sample(n=min(sample, eligible.height), seed=seed)["person_key"]
+    seq = scan.filter(pl.col("person_key").is_in(keys.implode())).collect()
+    picked = seq.pivot(on="year", index="person_key", values="state", sort_columns=True).fill_null(".").sort("person_key")
+    years = [c for c in picked.columns if c != "person_key"]
     matrix = np.array([[CODES[s] for s in row] for row in picked.select(years).iter_rows()], dtype=np.int8)
     dist = pdist(matrix, metric="hamming")
     k = min(CLUSTERS, picked.height)

@@ -72,7 +72,8 @@ def timed(label: str, rows: int | None, fn, results: list) -> object:
     value = fn()
     s = time.perf_counter() - t
     results.append((label, s, rows(value) if callable(rows) else rows))
-    print(f"  {label}: {s:.1f} s", flush=True)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  {label}: {s:.1f} s (peak RSS so far {peak:.0f} MB)", flush=True)
     return value
 
 
