@@ -92,6 +92,9 @@ def test_district_quarterly_and_province_yearly_forms_and_a_period_of_another_ki
     year = report(fed, "14", "2024")
     assert (year["form"]["level"], year["form"]["usual_period"], year["period_matches_form"]) == ("province", "year", True)
     assert (rows(year)["marriages"]["value"], rows(year)["child_marriages"]["value"]) == (1, 1)
+    country = report(fed, "VN", "2024")
+    assert (country["form"]["level"], country["area"]["name"], country["period_matches_form"]) == ("country", "Việt Nam", True)
+    assert rows(country)["births"]["value"] == 2 and rows(country)["in_migrants"]["value"] == 0  # P8 D -> B stays in VN
     month = report(fed, "116", "2024-03")
     assert month["period_matches_form"] is False
     assert [w["code"] for w in month["warnings"]] == ["period_kind"]
