@@ -24,7 +24,14 @@ from aiokafka.errors import KafkaError
 from rich.console import Console
 
 from analyses.export import ExportRequest, export
-from analyses.manifest import file_source, kafka_source, sha256_file, sidecar, write_manifest
+from analyses.manifest import (
+    file_source,
+    kafka_source,
+    read_manifest,
+    sha256_file,
+    sidecar,
+    write_manifest,
+)
 from analyses.pseudo import per_export_pseudonymiser, project_pseudonymiser
 from analyses.run import AreaMismatch, run_fertility, run_migration
 from analyses.source import LogRecord, ReadStats, file_records, unique_records
@@ -206,6 +213,7 @@ def _analyses(kind: str, area: str, date_from: str | None, date_to: str | None, 
     with _guard():
         if input_ and Path(input_).is_dir():
             export_dir = Path(input_)
+            _same_scope(export_dir, {"from": date_from, "to": date_to, "known_on": known_on})
         else:
             export_dir = out / "export"
             req = ExportRequest(area, _date(date_from, "--from"), _date(date_to, "--to"), _date(known_on, "--known-on"))
@@ -219,6 +227,20 @@ def _analyses(kind: str, area: str, date_from: str | None, date_to: str | None, 
             err.print(f"[bold red]{kind}:[/] {exc}")
             raise typer.Exit(EXIT_INPUT) from None
     err.print(f"{kind} analyses written to {out} (open {out / 'index.html'})")
+
+
+def _same_scope(export_dir: Path, asked: dict[str, str | None]) -> None:
+    """An export is cut to its range and clock: asking for another one needs a new export."""
+    try:
+        manifest = read_manifest(export_dir)
+    except FileNotFoundError as exc:
+        err.print(f"[bold red]--input:[/] {exc}")
+        raise typer.Exit(EXIT_INPUT) from None
+    for key, value in asked.items():
+        if value is not None and manifest.get(key) != value:
+            err.print(f"[bold red]--{key.replace('_', '-')} {value}:[/] the export in {export_dir} was built with "
+                      f"{key} = {manifest.get(key)}; export again for another range or clock")
+            raise typer.Exit(EXIT_INPUT)
 
 
 class _guard:

@@ -78,3 +78,6 @@ def test_bad_input_is_a_clear_error(log_file: Path, tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["analyses", "migration", "--area", "102", "--input", str(tmp_path / "x"), "--out", str(tmp_path / "m")])
     assert r.exit_code == 2 and "built for area '10'" in r.output
+    r = runner.invoke(app, ["analyses", "fertility", "--area", "10", "--to", "2018-12-31", "--input", str(tmp_path / "x"),
+                            "--out", str(tmp_path / "f")])
+    assert r.exit_code == 2 and "export again" in r.output

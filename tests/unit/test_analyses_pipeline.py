@@ -154,3 +154,27 @@ def test_trajectory_with_widowhood(tmp_path: Path) -> None:
     assert person_trajectory([r for r in log.records if "w" in r.context.subjects])["childbearing"]
     png = render_png(t, tmp_path / "t.png")
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_2025_reform_relabels_residence_without_a_move(tmp_path: Path) -> None:
+    from infra.gazetteer_store import builtin_gazetteer
+
+    log = HandLog(paths={"00001": ("001", "01"), "00097": (None, "01")})
+    log.household("h1", "00001", "2024-01-01")  # Phúc Xá, Ba Đình: becomes Hồng Hà (00097) on 1 July 2025
+    log.person("p", "h1", "F", "1990-01-01", "2024-01-01")
+    log.households["h1"] = "00097"  # the register writes the new code after the reform
+    log.death("p", "2025-09-01")
+    records = [LogRecord(0, i, line) for i, line in enumerate(log.lines())]
+    gaz = builtin_gazetteer()
+    for area in ("01", "001"):
+        req = ExportRequest(area, date(2024, 1, 1), date(2025, 12, 31))
+        export(records, {"kind": "test"}, tmp_path / area, req, KEY, gaz)
+    res = pl.read_parquet(tmp_path / "01" / "spells.parquet").filter(pl.col("spell_type") == "residence").sort("entry")
+    assert res["state"].to_list() == ["00001", "00097"]
+    assert res["end_detail"].to_list() == ["relabel", "death"]
+    assert res["district"].to_list() == ["001", None]
+    assert pl.read_parquet(tmp_path / "01" / "moves.parquet").height == 0  # a boundary change is no move
+    persons = pl.read_parquet(tmp_path / "01" / "persons.parquet").row(0, named=True)
+    assert (persons["stays"], persons["exit_reason"]) == (1, "death")
+    old = pl.read_parquet(tmp_path / "001" / "persons.parquet").row(0, named=True)
+    assert (old["last_observed"], old["exit_reason"]) == (date(2025, 7, 1), "censored")
