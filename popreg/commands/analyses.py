@@ -33,7 +33,6 @@ from analyses.manifest import (
     write_manifest,
 )
 from analyses.pseudo import per_export_pseudonymiser, project_pseudonymiser
-from analyses.run import AreaMismatch, run_fertility, run_migration
 from analyses.source import LogRecord, ReadStats, file_records, unique_records
 from infra import kafka_admin
 from infra.settings import Settings, get_settings
@@ -210,6 +209,10 @@ def _export(req: ExportRequest, out: Path, input_: str | None, gaz: str, per_exp
 
 def _analyses(kind: str, area: str, date_from: str | None, date_to: str | None, known_on: str | None,
               out: Path, input_: str | None, gazetteer: str, sample: int) -> None:
+    # Imported here: lifelines and matplotlib take seconds to load, and every other popreg
+    # command would pay for them.
+    from analyses.run import AreaMismatch, run_fertility, run_migration
+
     with _guard():
         if input_ and Path(input_).is_dir():
             export_dir = Path(input_)
