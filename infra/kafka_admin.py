@@ -11,7 +11,12 @@ from typing import Any, TypeVar
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import (
+    CoordinatorLoadInProgressError,
+    GroupCoordinatorNotAvailableError,
+    KafkaError,
+    TopicAlreadyExistsError,
+)
 
 from infra.settings import Settings
 from infra.topics import TopicSpec, topic_specs
@@ -189,12 +194,25 @@ def end_offsets(settings: Settings, topic: str, isolation_level: str = "read_unc
     return _run(end_offsets_async(settings, topic, isolation_level))
 
 
+_COORDINATOR_WAIT_S = 60.0
+
+
 async def committed_offsets_async(settings: Settings, group_id: str, topic: str) -> dict[int, int]:
     """Offsets committed by `group_id` on `topic` (partitions without a commit are left out)."""
     admin = _admin(settings)
     await admin.start()
     try:
-        offsets = await admin.list_consumer_group_offsets(group_id)
+        # On a fresh broker the first coordinator lookup creates __consumer_offsets; until its
+        # leader is elected the broker answers "coordinator not available": wait, don't fail.
+        deadline = time.monotonic() + _COORDINATOR_WAIT_S
+        while True:
+            try:
+                offsets = await admin.list_consumer_group_offsets(group_id)
+                break
+            except (GroupCoordinatorNotAvailableError, CoordinatorLoadInProgressError):
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.5)
     finally:
         await admin.close()
     return {tp.partition: om.offset for tp, om in offsets.items() if tp.topic == topic and om.offset >= 0}

@@ -39,7 +39,9 @@ async def _consume_all(settings: Settings, topic: str, group: str, want: int, ti
     return got
 
 
-async def test_committed_transaction_is_read_and_aborted_one_is_not(settings: Settings, unique) -> None:
+async def test_committed_transaction_is_read_and_aborted_one_is_not(make_settings, unique) -> None:
+    # Its own topics: the raw values written here are not submissions other tests could read.
+    settings: Settings = make_settings()
     topic = settings.topic(topics.SUBMISSIONS)
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap, transactional_id=unique("tx"), enable_idempotence=True, acks="all"
