@@ -62,34 +62,52 @@ class _Unavailable(Exception):
 
 
 def kafka_log(settings: Settings) -> tuple[Iterator[LogRecord], dict[str, Any]]:
-    """Every record of the log up to its end when called (read_committed), in bounded memory."""
+    """Every record of the log up to its end when reading starts (read_committed), in bounded memory."""
     topic = settings.topic(EVENTS)
     try:
         kafka_admin.wait_ready(settings, timeout=10)
-        ends = kafka_admin.end_offsets(settings, topic, "read_committed")
     except (TimeoutError, KafkaError, OSError) as exc:
         raise _Unavailable(f"Kafka at {settings.bootstrap}: {exc}") from None
-    # Filled in place: the manifest is written after the records are read, so it sees the result.
-    info = kafka_source(settings.bootstrap, topic, {p: (0, e) for p, e in ends.items()}, "read_committed")
+    # Filled in place once known: the manifest is written after the records are read.
+    info = kafka_source(settings.bootstrap, topic, {}, "read_committed")
     q: queue.Queue = queue.Queue(maxsize=16)  # at most 16 fetches in memory at once
+
+    async def partitions(consumer: AIOKafkaConsumer) -> list[TopicPartition]:
+        # An unsubscribed client holds no metadata for the topic: fetch it (aiokafka keeps no
+        # public call for this; infra.kafka_admin reaches the same client the same way).
+        for _ in range(50):
+            parts = (await consumer._client.fetch_all_metadata()).partitions_for_topic(topic)  # noqa: SLF001
+            if parts:
+                return [TopicPartition(topic, p) for p in sorted(parts)]
+            await asyncio.sleep(0.2)
+        raise _Unavailable(f"topic {topic} not found on {settings.bootstrap}")
 
     async def consume() -> None:
         consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False,
                                     isolation_level="read_committed", group_id=None)
         await consumer.start()
         try:
-            tps = [TopicPartition(topic, p) for p, end in sorted(ends.items()) if end > 0]
+            tps = await partitions(consumer)
+            ends = {tp.partition: o for tp, o in (await consumer.end_offsets(tps)).items()}  # the stable end
+            firsts = {tp.partition: o for tp, o in (await consumer.beginning_offsets(tps)).items()}
+            info["offsets"].update({str(p): {"from": firsts[p], "to": ends[p]} for p in sorted(ends)})
+            tps = [tp for tp in tps if ends[tp.partition] > firsts[tp.partition]]
             if not tps:
                 return
             consumer.assign(tps)
-            for tp, first in (await consumer.beginning_offsets(tps)).items():
-                info["offsets"][str(tp.partition)]["from"] = first
             await consumer.seek_to_beginning(*tps)
             left = set(tps)
             while left:
                 batch = await consumer.getmany(*left, timeout_ms=500, max_records=5000)
                 for tp, msgs in batch.items():
                     q.put([LogRecord(tp.partition, m.offset, m.value) for m in msgs if m.offset < ends[tp.partition]])
+                    if msgs and msgs[-1].offset + 1 >= ends[tp.partition]:
+                        left.discard(tp)
+                if batch:
+                    continue
+                # The position runs ahead of what getmany has handed out while fetched records
+                # wait in the consumer's buffer; only an empty poll (nothing buffered) lets it
+                # decide that a partition is done (its last offsets may be transaction markers).
                 for tp in list(left):
                     if await consumer.position(tp) >= ends[tp.partition]:
                         left.discard(tp)
@@ -106,6 +124,8 @@ def kafka_log(settings: Settings) -> tuple[Iterator[LogRecord], dict[str, Any]]:
     def records() -> Iterator[LogRecord]:
         threading.Thread(target=run, name="popreg-replay", daemon=True).start()
         while (item := q.get()) is not None:
+            if isinstance(item, _Unavailable):
+                raise item
             if isinstance(item, BaseException):
                 raise _Unavailable(f"reading {topic}: {item!r}")
             yield from item
