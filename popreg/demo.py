@@ -39,21 +39,21 @@ def _bar(console: Console) -> Progress:
 def generated_file(settings: Settings, opt: DemoOptions, console: Console) -> Path:
     """The demo's history; deterministic, so a file made earlier with the same options is reused."""
     from infra.gazetteer_store import builtin_gazetteer
-    from popreg.commands.generate import default_start
-    from producers.generator import GeneratorConfig, generate
+    from popreg.commands.generate import default_start, write_history_file
+    from producers.generator import GeneratorConfig
 
-    out = settings.home_dir / "demo" / f"p{opt.province}-h{opt.households}-y{opt.years}-s{opt.seed}.jsonl"
-    if out.exists() and out.with_suffix(".done").exists():
+    start = default_start(opt.years)
+    name = f"p{opt.province}-h{opt.households}-y{opt.years}-s{opt.seed}-{start:%Y%m}.jsonl"
+    out = settings.home_dir / "demo" / name
+    if out.exists():  # written under a .partial name and renamed only when complete
         console.print(f"history: reusing {out}")
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
-    config = GeneratorConfig(start=default_start(opt.years), seed=opt.seed, households=opt.households,
+    config = GeneratorConfig(start=start, seed=opt.seed, households=opt.households,
                              years=opt.years, province=opt.province)
     console.print(f"history: generating {opt.households:,} households over {opt.years} years "
                   f"in province {opt.province} → {out}")
-    with out.open("wb") as fh:
-        generate(config, fh, builtin_gazetteer())
-    out.with_suffix(".done").write_text(date.today().isoformat())
+    write_history_file(config, out, builtin_gazetteer())
     return out
 
 

@@ -86,7 +86,7 @@ def generate_cmd(
             doc = generate(config, sys.stdout.buffer, gazetteer)
             sys.stdout.buffer.flush()
         else:
-            doc = _to_file(config, Path(out), gazetteer)
+            doc = write_history_file(config, Path(out), gazetteer)
     except ValueError as exc:
         err.print(f"[bold red]generate failed:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
@@ -100,7 +100,7 @@ def generate_cmd(
               + (f"; truth: {escape(str(truth_file))}" if truth_file else ""))
 
 
-def _to_file(config: GeneratorConfig, path: Path, gazetteer) -> dict:
+def write_history_file(config: GeneratorConfig, path: Path, gazetteer) -> dict:
     partial = path.with_name(path.name + ".partial")  # never leave a half file under the real name
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("{task.fields[lines]:,} lines"), TimeElapsedColumn(), console=err)
