@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from infra.db import open_async_pool, open_pool
 from infra.settings import Settings, get_settings
-from infra.tokens import TokenStore
 from producers import gateway
 from producers.runtime import open_ingest
+from projections.api import read_resources
 from projections.api import router as read_router
 from projections.dashboard import attach as attach_dashboard
 from projections.reports_api import router as reports_router
@@ -23,18 +21,11 @@ def build_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.settings = settings
-        app.state.read_pool = await asyncio.to_thread(open_pool, settings, name="popreg-read")
-        token_pool = await open_async_pool(settings, min_size=1, max_size=4, name="popreg-tokens")
-        try:
-            async with open_ingest(settings) as service:
-                gateway.install(app, service, settings)
-                # One token cache for every route (the gateway's install sets its own).
-                app.state.tokens = TokenStore(token_pool)
+        async with open_ingest(settings) as service:
+            gateway.install(app, service, settings)
+            # The read resources come last: one token store (and its cache) for every route.
+            async with read_resources(app, settings):
                 yield
-        finally:
-            await token_pool.close()
-            app.state.read_pool.close()
 
     app = FastAPI(
         title="popreg",

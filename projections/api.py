@@ -153,20 +153,27 @@ def health(request: Request, pool: Pool) -> dict[str, Any]:
     return out
 
 
+@asynccontextmanager
+async def read_resources(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    """What the read routes need on app.state: settings, a read pool and a token store."""
+    app.state.settings = settings
+    app.state.read_pool = await asyncio.to_thread(open_pool, settings, name="popreg-read")
+    token_pool = await open_async_pool(settings, min_size=1, max_size=4, name="popreg-read-tokens")
+    app.state.tokens = TokenStore(token_pool)
+    try:
+        yield
+    finally:
+        await token_pool.close()
+        app.state.read_pool.close()
+
+
 def build_read_app(settings: Settings) -> FastAPI:
     """A FastAPI app serving only the read API, with its pools (tests; `popreg run` composes its own)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.settings = settings
-        app.state.read_pool = await asyncio.to_thread(open_pool, settings, name="popreg-read")
-        token_pool = await open_async_pool(settings, min_size=1, max_size=4, name="popreg-read-tokens")
-        app.state.tokens = TokenStore(token_pool)
-        try:
+        async with read_resources(app, settings):
             yield
-        finally:
-            await token_pool.close()
-            app.state.read_pool.close()
 
     app = FastAPI(title="popreg read API", version="1", lifespan=lifespan)
     app.include_router(router)
