@@ -36,10 +36,11 @@ def province(make_settings, tmp_path_factory) -> Iterator[Province]:
     close_shared()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(province: Province) -> Iterator[Browser]:
     # After the province: Playwright's sync API runs an event loop in this thread from here on,
-    # and the pipeline's asyncio.run calls must come before it.
+    # and the pipeline's asyncio.run calls must come before it. Module scope: the loop must be
+    # gone before the next module's asyncio tests run in this thread.
     with sync_playwright() as p:
         found = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield found
