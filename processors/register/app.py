@@ -43,6 +43,9 @@ def faust_options(settings: Settings) -> dict[str, Any]:
         # 16 KB batches (the default) wait on one acks=all round trip per 16 KB of changelog:
         # that, not CPU, bounded the worker (about 250 submissions/s); a batch stays < 1 MB.
         "producer_max_batch_size": 900_000,
+        # a worker killed without leaving the group (kill -9) holds the partition this long
+        # before its restarted successor may take it over (faust's default is 60 s)
+        "broker_session_timeout": 15.0,
         "key_serializer": "raw",
         "value_serializer": "raw",
     }
