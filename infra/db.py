@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -39,17 +40,21 @@ def connect(settings_or_dsn: Settings | str, *, autocommit: bool = False) -> psy
         raise _unavailable(dsn, exc) from exc
 
 
+def _pool_options(settings: Settings, min_size: int | None, max_size: int | None, name: str) -> dict[str, Any]:
+    """What both pools are built with: sizes from settings unless given, a connect timeout."""
+    return {
+        "min_size": settings.pg_pool_min if min_size is None else min_size,
+        "max_size": settings.pg_pool_max if max_size is None else max_size,
+        "kwargs": {"connect_timeout": CONNECT_TIMEOUT},
+        "name": name,
+        "open": False,
+    }
+
+
 def open_pool(settings: Settings, *, min_size: int | None = None, max_size: int | None = None,
               name: str = "popreg") -> ConnectionPool:
     """An open ConnectionPool on settings.dsn; raises DatabaseUnavailable at once if unreachable."""
-    pool = ConnectionPool(
-        settings.dsn,
-        min_size=settings.pg_pool_min if min_size is None else min_size,
-        max_size=settings.pg_pool_max if max_size is None else max_size,
-        kwargs={"connect_timeout": CONNECT_TIMEOUT},
-        name=name,
-        open=False,
-    )
+    pool = ConnectionPool(settings.dsn, **_pool_options(settings, min_size, max_size, name))
     pool.open()
     try:
         pool.wait(timeout=CONNECT_TIMEOUT)  # fail fast instead of on the first query
@@ -62,14 +67,7 @@ def open_pool(settings: Settings, *, min_size: int | None = None, max_size: int 
 async def open_async_pool(settings: Settings, *, min_size: int | None = None, max_size: int | None = None,
                           name: str = "popreg-async") -> AsyncConnectionPool:
     """An open AsyncConnectionPool (await it); raises DatabaseUnavailable if unreachable."""
-    pool = AsyncConnectionPool(
-        settings.dsn,
-        min_size=settings.pg_pool_min if min_size is None else min_size,
-        max_size=settings.pg_pool_max if max_size is None else max_size,
-        kwargs={"connect_timeout": CONNECT_TIMEOUT},
-        name=name,
-        open=False,
-    )
+    pool = AsyncConnectionPool(settings.dsn, **_pool_options(settings, min_size, max_size, name))
     await pool.open()
     try:
         await pool.wait(timeout=CONNECT_TIMEOUT)
