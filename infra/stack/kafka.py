@@ -16,6 +16,7 @@ from infra.settings import Settings
 from infra.stack import jvm
 from infra.stack.process import (
     StackError,
+    is_alive,
     port_free,
     require_free_port,
     running_pid,
@@ -175,7 +176,9 @@ def start(settings: Settings, echo: Callable[[str], None], timeout: float = 90.0
     write_pid(paths.pid, pid, marker)
     deadline = time.monotonic() + timeout
     while True:
-        if running_pid(paths.pid) is None:
+        # The pid itself, not the pid file's marker: until the child has exec'd java its
+        # command line is still this Python's, and a loaded machine makes that window long.
+        if not is_alive(pid):
             paths.pid.unlink(missing_ok=True)
             raise StackError(
                 f"the Kafka broker exited during start; see {paths.log}:\n{tail(paths.log, 20)}\n"
