@@ -8,6 +8,7 @@ with all three; `popreg run` composes the router into the whole API the same way
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
@@ -20,7 +21,7 @@ from infra import kafka_admin
 from infra.db import open_async_pool, open_pool
 from infra.settings import Settings
 from infra.tokens import Principal, TokenStore, require_principal
-from projections import progress, queries, trajectory
+from projections import progress, queries, stock_warm, trajectory
 from projections.indicators import compute_indicators, normalise_area
 from projections.versions import live_version
 
@@ -160,9 +161,15 @@ async def read_resources(app: FastAPI, settings: Settings) -> AsyncIterator[None
     app.state.read_pool = await asyncio.to_thread(open_pool, settings, name="popreg-read")
     token_pool = await open_async_pool(settings, min_size=1, max_size=4, name="popreg-read-tokens")
     app.state.tokens = TokenStore(token_pool)
+    stop = threading.Event()
+    warmer = (asyncio.create_task(asyncio.to_thread(stock_warm.background, app.state.read_pool, settings, stop))
+              if settings.stock_warm_seconds > 0 else None)
     try:
         yield
     finally:
+        stop.set()
+        if warmer is not None:
+            await warmer
         await token_pool.close()
         app.state.read_pool.close()
 

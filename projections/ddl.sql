@@ -254,3 +254,23 @@ CREATE TABLE area_map (
 );
 CREATE INDEX area_map_commune ON area_map (commune, valid_from);
 CREATE TABLE area_map_source (load_id bigint NOT NULL);
+
+-- Per-commune stock snapshots of what is known now (projections.stock_cache): a row is used
+-- only while no change of its commune on or before its day separates its snapshot from the
+-- reader's; store.write_units records the changes.
+CREATE TABLE stock_cache (
+    commune text NOT NULL,
+    day     date NOT NULL,
+    snap    pg_snapshot NOT NULL,  -- the snapshot the row was counted in
+    snap_xmin xid8 NOT NULL,       -- pg_snapshot_xmin(snap): older changes are seen by every reader
+    facts   jsonb NOT NULL,        -- {"ages": [[sex, age, n]], "households": n, "women": [[married, method, n]]}
+    PRIMARY KEY (commune, day)
+);
+CREATE TABLE stock_changes (
+    commune  text NOT NULL,
+    from_day date NOT NULL,
+    xid      xid8 NOT NULL  -- the writing transaction
+);
+CREATE INDEX stock_changes_commune ON stock_changes (commune, xid);
+-- Households with residents in two communes at once (rare): their double count comes off.
+CREATE TABLE split_households (household_id text PRIMARY KEY);

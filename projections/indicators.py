@@ -12,6 +12,7 @@ from projections.areas import refresh_area_map
 from projections.definitions import AGE_GROUPS, BANDS, FERTILE, MODERN, select
 from projections.indicator_sql import AREA_COMMUNES, QUERIES
 from projections.periods import Period, knowledge_instant, parse_day, parse_period
+from projections.stock_cache import Pending, stock_on, store
 from projections.versions import Version, ensure_live, get_version, use_schema
 
 SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
@@ -63,8 +64,12 @@ def stock_facts(ages: list[list[Any]], households: int, women: list[list[Any]]) 
     return out
 
 
-def facts(conn: psycopg.Connection, area: str, period: Period, known_on: date | None, groups: set[str]) -> dict[str, Any]:
-    """Counted facts of the given groups; call inside a transaction on a version's schema."""
+def facts(conn: psycopg.Connection, area: str, period: Period, known_on: date | None, groups: set[str],
+          pending: Pending | None = None) -> dict[str, Any]:
+    """Counted facts of the given groups; call inside a transaction on a version's schema.
+
+    With `pending` (a list), stocks known now come from the per-commune snapshots
+    (projections.stock_cache) and what had to be counted afresh is appended to it for storing."""
     params = {"area": area, "k": knowledge_instant(known_on), "ps": period.start, "psymd": _ymd(period.start),
               "pe": period.end, "pe1": period.after}
     spans = conn.execute(AREA_COMMUNES, params, prepare=False).fetchall()
@@ -76,8 +81,14 @@ def facts(conn: psycopg.Connection, area: str, period: Period, known_on: date | 
 
     at_end = on(period.end)
     out: dict[str, Any] = {}
+    cached = pending is not None and known_on is None
     for group in _ORDER:
-        if group in groups:
+        if cached and group in ("stock", "mid") and group in groups:
+            day = period.mid if group == "mid" else period.end
+            found = stock_on(conn, on(day)["communes"], day, pending)  # type: ignore[arg-type]
+            out.update(stock_facts(found["ages"], found["households"], found["women"]) if group == "stock"
+                       else {"mid_population": found["population"]})
+        elif group in groups:
             query_params = on(period.mid) if group == "mid" else at_end
             # never a prepared generic plan: a commune and a province want different plans
             (found,) = conn.execute(QUERIES[group], query_params, prepare=False).fetchone()  # type: ignore[misc]
@@ -100,13 +111,16 @@ def woman_years(rows: list[list[Any]]) -> dict[str, float]:
 
 
 def compute_indicators(conn: psycopg.Connection, area: str, period: str, known_on: date | str | None = None,
-                       names: list[str] | None = None, *, version: int | None = None) -> dict[str, Any]:
+                       names: list[str] | None = None, *, version: int | None = None,
+                       snapshots: bool = True) -> dict[str, Any]:
     """The figures of `names` (all by default) as {"area", "level", "period", "known_on", "values"}.
 
     Stocks are taken at the end of the period's last day, flows over the period by occurred_on;
     `known_on` restricts to what was recorded (and voided) by the end of that day. Reads the
     live projection version (or `version`) in one consistent snapshot, under that version's
-    rules (definition versions, boundary rule). Raises ValueError subclasses on bad input.
+    rules (definition versions, boundary rule). Stocks known now come from the per-commune
+    snapshots unless `snapshots` is False (the same figures, counted from every episode).
+    Raises ValueError subclasses on bad input.
     """
     code, level = normalise_area(area)
     per = parse_period(period)
@@ -122,7 +136,13 @@ def compute_indicators(conn: psycopg.Connection, area: str, period: str, known_o
         target = _resolve(conn, version)  # a swap in between: read the new live version whole
         use_schema(conn, target.schema)
         definitions = select(names, target.rules.definitions)
-        found = facts(conn, code, per, day, set().union(*(d.needs for d in definitions)) if definitions else set())
+        pending: Pending | None = [] if snapshots else None
+        found = facts(conn, code, per, day, set().union(*(d.needs for d in definitions)) if definitions else set(),
+                      pending)
+    if pending:
+        with conn.transaction():
+            use_schema(conn, target.schema)
+            store(conn, pending)
     values = {d.name: d.formula(found) for d in definitions}
     return {"area": code, "level": level, "period": per.code, "known_on": day.isoformat() if day else None,
             "values": values}

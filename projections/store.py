@@ -26,6 +26,8 @@ from projections.model import (
     roles,
 )
 from projections.rules import Rules
+from projections.stock_cache import record_changes
+from projections.stock_changes import RETURNING, STOCK_TABLES, changed_communes
 from projections.units import EventIndex, components, rows_of
 from projections.versions import use_schema
 
@@ -77,6 +79,9 @@ def _copy_sql(table: str) -> sql.Composed:
 COPY_ROWS = {t: _copy_sql(t) for t in TABLES}
 DELETE_ROWS = {t: sql.SQL("DELETE FROM {} WHERE {} = ANY(%b)").format(sql.Identifier(t), sql.Identifier(OWNER[t]))
                for t in TABLES}
+# The stock tables' old rows come back, to find what the recompute changed (projections.stock_changes).
+for _t in STOCK_TABLES:
+    DELETE_ROWS[_t] = sql.SQL("{} RETURNING {}").format(DELETE_ROWS[_t], sql.SQL(RETURNING[_t]))
 
 
 def copy_rows(conn: psycopg.Connection, table: str, rows: Iterable[Row]) -> None:
@@ -154,15 +159,20 @@ def write_units(conn: psycopg.Connection, groups: list[frozenset[str]], househol
     hh_ids = _ids(conn, HOUSEHOLD_EVENTS, list(household_ids)) if household_ids else set()
     events = load_events(conn, own_ids | attr_ids | hh_ids)
     out = rows_of(EventIndex(events.values()), groups, household_ids, rules)
+    old: dict[str, list[Row]] = {}
     if replace and all_ids:
         owners = sorted(all_ids)
         for table in PERSON_TABLES:
-            conn.execute(DELETE_ROWS[table], (owners,))
+            cur = conn.execute(DELETE_ROWS[table], (owners,))
+            if table in STOCK_TABLES:
+                old[table] = cur.fetchall()
     if replace and household_ids:
         conn.execute(DELETE_ROWS["households"], (sorted(household_ids),))
     for table in (*BITEMPORAL, "persons"):
         if out.get(table):
             copy_rows(conn, table, out[table])
+    # the stock snapshots these rows make stale (projections.stock_cache)
+    record_changes(conn, changed_communes(old, out), all_ids)
 
 
 def recompute(conn: psycopg.Connection, person_ids: set[str], household_ids: set[str], rules: Rules) -> int:
@@ -182,7 +192,8 @@ JOIN event_subjects AS o ON o.event_id = s.event_id AND o.role = 'merged'
 WHERE s.role = 'surviving'
 """
 ALL_HOUSEHOLDS = "SELECT DISTINCT subject_id FROM event_subjects WHERE role = 'household' AND type = 'household.registered'"
-CLEAR_ROWS = sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(map(sql.Identifier, TABLES)))
+CLEAR_ROWS = sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(
+    map(sql.Identifier, (*TABLES, "stock_cache", "stock_changes", "split_households"))))
 
 
 def fold_all(pool: ConnectionPool, schema: str, rules: Rules, chunk: int = 4000) -> int:

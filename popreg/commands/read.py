@@ -1,4 +1,4 @@
-"""`popreg indicators|person|review|wait|rebuild|sink`: the read side and its projections."""
+"""`popreg indicators|person|review|wait|rebuild|sink|warm`: the read side and its projections."""
 
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ from rich.table import Table
 from infra.db import DatabaseUnavailable, connect, open_pool
 from infra.migrate import apply_migrations
 from infra.settings import Settings, get_settings
-from projections import queries, versions
+from projections import queries, stock_warm, versions
 from projections.indicators import compute_indicators
+from projections.periods import parse_period
 from projections.progress import wait_async
 from projections.rebuild import drop_retired, rebuild
 from projections.rules import Rules
@@ -221,6 +222,40 @@ def sink() -> None:
     asyncio.run(main())
 
 
+def warm(
+    months: int = typer.Option(13, "--months", min=1, max=240, help="how many recent months"),
+    through: str | None = typer.Option(None, "--through", help="the last month YYYY-MM (default: of the last event)"),
+) -> None:
+    """Count the stock snapshots (population, ages, households, women by method) of the recent
+    periods ahead of readers; only missing or stale ones. The API does this in the background."""
+    from rich.progress import Progress
+
+    settings = _settings()
+    with open_pool(settings, min_size=1, max_size=2, name="popreg-warm") as pool:
+        try:
+            last = last_day_of(through) if through else stock_warm.last_event_day(pool)
+        except ValueError as exc:
+            err.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(2) from None
+        if last is None:
+            console.print("no events projected yet: nothing to count")
+            return
+        days = stock_warm.recent_days(last, months)
+        with Progress(console=err, transient=True) as bar:
+            task = bar.add_task(f"{len(days)} days", total=None)
+            done = stock_warm.warm(pool, days, progress=lambda n, total: bar.update(task, completed=n, total=total))
+    console.print(f"{done.days} days up to {days[0].isoformat()}: {done.counted:,} commune rows counted "
+                  f"({done.units:,} province-days looked at) in {done.seconds:.1f} s")
+
+
+def last_day_of(month: str) -> date:
+    """The last day of a YYYY-MM month."""
+    period = parse_period(month)
+    if period.kind != "month":
+        raise ValueError(f"--through {month!r}: use a month YYYY-MM")
+    return period.end
+
+
 def register(app: typer.Typer) -> None:
     app.command("indicators")(indicators)
     app.command("person")(person)
@@ -228,3 +263,4 @@ def register(app: typer.Typer) -> None:
     app.command("wait")(wait)
     app.command("rebuild")(rebuild_cmd)
     app.command("sink")(sink)
+    app.command("warm")(warm)

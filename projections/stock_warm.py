@@ -1,0 +1,109 @@
+"""Filling the stock snapshots (projections.stock_cache) ahead of readers, for the days asked first.
+
+The days: the last and the middle day of each of the recent months, and of their quarters and
+years (the period end gives the stocks, the middle day the mid-period population). The units:
+every commune with residents, grouped by the province it counts in on the day, one (province,
+day) per transaction in the live version. A round counts only missing or stale rows (what the
+sink changed since), so in a steady state it costs a few index lookups. `popreg warm` runs one
+round; the read API runs one every settings.stock_warm_seconds in a background thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from psycopg_pool import ConnectionPool
+
+from infra.settings import Settings
+from projections.periods import parse_period
+from projections.stock_cache import Pending, refresh, store
+from projections.versions import ensure_live, use_schema
+
+log = logging.getLogger(__name__)
+
+RESIDENT_COMMUNES = "SELECT DISTINCT commune FROM residence_episodes"
+PROVINCE_SPANS = "SELECT commune, valid_from, valid_until, province FROM area_map WHERE commune = ANY(%s::text[])"
+LAST_EVENT = "SELECT max(occurred_on) FROM event_archive"
+REPEATABLE = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"
+
+
+def recent_days(through: date, months: int) -> list[date]:
+    """End and middle days of the `months` months up to `through`'s, of their quarters and years;
+    newest first (the dashboard opens on the latest month)."""
+    codes: set[str] = set()
+    index = through.year * 12 + through.month - 1
+    for i in range(months):
+        year, month = divmod(index - i, 12)
+        codes |= {f"{year}-{month + 1:02d}", f"{year}-Q{month // 3 + 1}", f"{year}"}
+    days = {d for code in codes for d in (parse_period(code).end, parse_period(code).mid)}
+    return sorted((d for d in days if d <= max(through, date.today())), reverse=True)
+
+
+@dataclass
+class Round:
+    days: int = 0
+    units: int = 0  # (province, day) pairs looked at
+    counted: int = 0  # commune rows counted again
+    seconds: float = 0.0
+
+
+def last_event_day(pool: ConnectionPool) -> date | None:
+    with pool.connection() as conn, conn.transaction():
+        use_schema(conn, ensure_live(conn).schema)
+        (last,) = conn.execute(LAST_EVENT).fetchone()  # type: ignore[misc]
+    return last
+
+
+def warm(pool: ConnectionPool, days: list[date], *, stop: threading.Event | None = None,
+         progress: Callable[[int, int], None] | None = None) -> Round:
+    """Count every missing or stale snapshot row of these days; stops early when `stop` is set."""
+    started = time.perf_counter()
+    with pool.connection() as conn, conn.transaction():
+        use_schema(conn, ensure_live(conn).schema)
+        communes = [r[0] for r in conn.execute(RESIDENT_COMMUNES)]
+        spans = conn.execute(PROVINCE_SPANS, (communes,)).fetchall()
+    plan: list[tuple[date, list[str]]] = []
+    for day in days:
+        groups: dict[str, list[str]] = defaultdict(list)
+        for commune, start, until, province in spans:
+            if start <= day and (until is None or day < until):
+                groups[province].append(commune)
+        plan += [(day, sorted(groups[p])) for p in sorted(groups)]
+    out = Round(days=len(days))
+    for day, group in plan:
+        if stop is not None and stop.is_set():
+            break
+        pending: Pending = []
+        with pool.connection() as conn, conn.transaction():
+            conn.execute(REPEATABLE)
+            use_schema(conn, ensure_live(conn).schema)
+            refresh(conn, group, day, pending)
+            store(conn, pending)
+        out.units += 1
+        out.counted += sum(len(facts) for _, _, facts in pending)
+        if progress:
+            progress(out.units, len(plan))
+    out.seconds = time.perf_counter() - started
+    return out
+
+
+def background(pool: ConnectionPool, settings: Settings, stop: threading.Event) -> None:
+    """Rounds over the recent days every settings.stock_warm_seconds until `stop` (a thread of
+    the read API); a failed round is logged and tried again at the next."""
+    while not stop.is_set():
+        try:
+            last = last_event_day(pool)
+            if last is not None:
+                done = warm(pool, recent_days(last, settings.stock_warm_months), stop=stop)
+                if done.counted:
+                    log.info("stock snapshots: %d commune rows counted for %d days in %.1f s",
+                             done.counted, done.days, done.seconds)
+        except Exception:  # the database away for a moment must not end the API
+            log.exception("stock snapshots: a warming round failed; trying again later")
+        stop.wait(settings.stock_warm_seconds)

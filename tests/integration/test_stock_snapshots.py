@@ -1,0 +1,129 @@
+"""Stock snapshots (projections.stock_cache) give exactly the figures of counting every episode:
+after the sink changed the past (late events, voids, corrections, moves, a merge), with a
+household living in two communes at once, and for a reader still in a snapshot older than the
+rows the cache holds. Real Kafka, the real sink, real PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+import psycopg
+import pytest
+from test_projection_support import A, B, opened, produce, scenario, sink_until_caught_up
+
+from infra import db
+from infra.settings import Settings
+from projections import stock_warm, versions
+from projections.definitions import NAMES
+from projections.indicators import compute_indicators, facts
+from projections.periods import parse_period
+from projections.stock_cache import store
+from projections.synthetic import EventFactory, at
+
+pytestmark = pytest.mark.integration
+
+AREAS = ("03646", "03649", "03682", "00001", "116", "118", "14", "01", "VN")
+PERIODS = ("2023", "2024-01", "2024-Q1", "2024-05", "2024-08", "2024-Q4", "2024")
+STOCK_NAMES = ["population", "population_female", "households", "pop_age_25_29", "women_15_49",
+               "married_women_15_49", "cpr_modern", "cbr"]
+
+
+def later_events(f: EventFactory) -> list[dict[str, Any]]:
+    """After the scenario: a birth filed at commune B into household H1 of commune A (H1 now
+    lives in two communes), a late death back in 2023, a woman's marriage and a method."""
+    return [
+        f.record("birth", "2024-06-01", B, {"child_id": "C3", "household_id": "H1", "mother_id": "P1", "sex": "M"},
+                 recorded_at=at("2024-06-03"), event_id="x-01"),
+        f.record("death", "2023-11-05", A, {"person_id": "P2"}, recorded_at=at("2024-12-01"), event_id="x-02"),
+        f.record("marriage", "2024-02-14", B, {"person_ids": ["P12", "P5"]}, recorded_at=at("2024-02-20"),
+                 event_id="x-03"),
+        f.record("contraception.started", "2024-03-01", B, {"person_id": "P12", "method": "implant"},
+                 recorded_at=at("2024-03-02"), event_id="x-04"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def setup(make_settings: Callable[..., Settings]) -> Iterator[Any]:
+    with opened(make_settings()) as (settings, pool, f):
+        with pool.connection() as conn:
+            live = versions.ensure_live(conn)
+        yield settings, pool, f, live
+
+
+def grid(pool: Any, *, snapshots: bool, names: list[str] | None = None) -> dict[tuple[str, str], dict]:
+    with pool.connection() as conn:
+        return {(a, p): compute_indicators(conn, a, p, None, names, snapshots=snapshots)["values"]
+                for a in AREAS for p in PERIODS}
+
+
+def cache_rows(pool: Any, schema: str) -> int:
+    with pool.connection() as conn:
+        return conn.execute(f"SELECT count(*) FROM {schema}.stock_cache").fetchone()[0]  # noqa: S608
+
+
+async def test_snapshots_equal_the_full_count_while_the_past_changes(setup: Any) -> None:
+    settings, pool, f, live = setup
+    story = scenario(f)
+    third = len(story) // 3
+    seen: list[dict] = []
+    for part in (story[:third], story[third:2 * third], story[2 * third:], later_events(f)):
+        await produce(settings, f, part)
+        await sink_until_caught_up(settings, live, pool, max_records=7)
+        cached, counted = grid(pool, snapshots=True), grid(pool, snapshots=False)
+        assert cached == counted  # every figure, every area and period
+        assert grid(pool, snapshots=True) == counted  # the second time from the stored rows
+        seen.append(cached)
+    assert cache_rows(pool, live.schema) > 0
+    # the stages did change the stocks the stored rows held (so staleness was really detected)
+    assert len({repr(s[("116", "2024")]["population"]) + repr(s[("03646", "2023")]["population"])
+                for s in seen}) == len(seen)
+    # H1 lives in A (P1, C1) and B (C3) since June 2024: once in district 116, once in each commune
+    last = seen[-1]
+    assert last[("116", "2024-08")]["households"] == last[("03646", "2024-08")]["households"] + \
+        last[("03649", "2024-08")]["households"] - 1
+    # P2's late death in 2023 reaches back into the 2023 stock of commune A
+    assert seen[-1][("03646", "2023")]["population"] == seen[-2][("03646", "2023")]["population"] - 1
+
+
+async def test_rows_counted_before_a_change_and_stored_after_it_are_not_used(setup: Any) -> None:
+    """The race a timed cache would lose: a reader counts in its snapshot, the sink commits a
+    change of the past, the reader stores its (now stale) rows; the next reader must count again."""
+    settings, pool, f, live = setup
+    period = parse_period("2022-Q3")  # days nobody asked for yet
+    extra = [f.record("death", "2022-05-10", A, {"person_id": "P3"}, recorded_at=at("2024-12-20"), event_id="y-01")]
+    pending: list = []
+    with db.connect(settings) as old:
+        old.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        with old.transaction():
+            versions.use_schema(old, live.schema)
+            before = facts(old, "116", period, None, {"stock", "mid"}, pending)
+            await produce(settings, f, extra)
+            await sink_until_caught_up(settings, live, pool, max_records=7)
+        assert pending, "2022-Q3 had no stored rows: they were counted"
+        with old.transaction():
+            versions.use_schema(old, live.schema)
+            store(old, pending)  # as compute_indicators does after its read-only snapshot
+    with pool.connection() as conn:
+        now = compute_indicators(conn, "116", "2022-Q3", None, STOCK_NAMES)["values"]
+        counted = compute_indicators(conn, "116", "2022-Q3", None, STOCK_NAMES, snapshots=False)["values"]
+    assert now == counted
+    assert now["population"] == before["population"] - 1
+
+
+def test_warming_counts_what_is_stale_and_only_that(setup: Any) -> None:
+    _, pool, _, live = setup
+    days = stock_warm.recent_days(date(2024, 12, 31), 3)
+    assert days[0] == date(2024, 12, 31) and date(2024, 7, 1) in days and date(2024, 10, 15) in days
+    first = stock_warm.warm(pool, days)
+    assert stock_warm.warm(pool, days).counted == 0  # nothing changed since
+    assert first.units >= len(days)
+    with pool.connection() as conn:
+        pending: list = []
+        with conn.transaction():
+            versions.use_schema(conn, live.schema)
+            facts(conn, "14", parse_period("2024-Q4"), None, {"stock", "mid"}, pending)
+        assert pending == []  # a warmed period is read from the rows alone
+        assert compute_indicators(conn, "VN", "2024-12", None, list(NAMES))["values"] == \
+            compute_indicators(conn, "VN", "2024-12", None, list(NAMES), snapshots=False)["values"]
