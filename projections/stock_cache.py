@@ -128,8 +128,10 @@ def refresh(conn: psycopg.Connection, communes: list[str], day: date, pending: P
                                                           prepare=False).fetchall()}
     missing = [c for c in communes if c not in cached]
     if missing:
-        counted = count(conn, missing, day)
+        # the snapshot first: under READ COMMITTED the count may see more than it, never less,
+        # and a row that might hold a change its snapshot does not is merely counted again
         (snap,) = conn.execute(SNAPSHOT).fetchone()  # type: ignore[misc]
+        counted = count(conn, missing, day)
         pending.append((day, snap, {c: orjson.dumps(f).decode() for c, f in counted.items()}))
         cached.update(counted)
     return cached

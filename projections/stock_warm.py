@@ -1,7 +1,7 @@
 """Filling the stock snapshots (projections.stock_cache) ahead of readers, for the days asked first.
 
-The days: the last and the middle day of each of the recent months, and of their quarters and
-years (the period end gives the stocks, the middle day the mid-period population). The units:
+The days: the last and the middle day of each of the recent months, quarters and years (the
+period end gives the stocks, the middle day the mid-period population). The units:
 every commune with residents, grouped by the province it counts in on the day, one (province,
 day) per transaction in the live version. A round counts only missing or stale rows (what the
 sink changed since), so in a steady state it costs a few index lookups. `popreg warm` runs one
@@ -31,16 +31,22 @@ RESIDENT_COMMUNES = "SELECT DISTINCT commune FROM residence_episodes"
 PROVINCE_SPANS = "SELECT commune, valid_from, valid_until, province FROM area_map WHERE commune = ANY(%s::text[])"
 LAST_EVENT = "SELECT max(occurred_on) FROM event_archive"
 REPEATABLE = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"
+QUARTERS, YEARS = 8, 6  # as many as the dashboard's trend shows (static/app.js TREND_COUNT)
 
 
 def recent_days(through: date, months: int) -> list[date]:
-    """End and middle days of the `months` months up to `through`'s, of their quarters and years;
-    newest first (the dashboard opens on the latest month)."""
+    """End and middle days of the `months` months up to `through`'s, of the 8 quarters and 6
+    years up to it (the dashboard's trend windows); newest first (the page opens on the latest
+    month)."""
     codes: set[str] = set()
     index = through.year * 12 + through.month - 1
     for i in range(months):
         year, month = divmod(index - i, 12)
-        codes |= {f"{year}-{month + 1:02d}", f"{year}-Q{month // 3 + 1}", f"{year}"}
+        codes.add(f"{year}-{month + 1:02d}")
+    for i in range(QUARTERS):
+        year, quarter = divmod(index // 3 - i, 4)
+        codes.add(f"{year}-Q{quarter + 1}")
+    codes |= {str(through.year - i) for i in range(YEARS)}
     days = {d for code in codes for d in (parse_period(code).end, parse_period(code).mid)}
     return sorted((d for d in days if d <= max(through, date.today())), reverse=True)
 

@@ -11,11 +11,14 @@ from psycopg.rows import dict_row
 from projections.areas import refresh_area_map
 from projections.dashboard import sql
 from projections.definitions import ratio
+from projections.indicator_sql import AREA_COMMUNES
 from projections.periods import VIETNAM, knowledge_instant, parse_period
+from projections.stock_cache import Pending, stock_on, store
 from projections.versions import ensure_live, use_schema
 
 TZ = "Asia/Ho_Chi_Minh"  # the same calendar as projections.periods.VIETNAM (UTC+7, no DST)
 ORDERS = ("1", "2", "3", "4+")
+REPEATABLE = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 
 
 def _params(area: str, period: str, known_on: date | None) -> dict[str, Any]:
@@ -35,9 +38,24 @@ def _enter_live(conn: psycopg.Connection) -> None:
 def pyramid(conn: psycopg.Connection, area: str, period: str, known_on: date | None) -> dict[str, Any]:
     """Persons by five-year age group and sex at the end of the period (the pop_age_* groups)."""
     params = _params(area, period, known_on)
+    pending: Pending = []
     with conn.transaction():
-        _enter_live(conn)
-        rows = conn.execute(sql.PYRAMID, params).fetchall()
+        _enter_live(conn)  # may refresh area_map: not in the read-only snapshot below
+    with conn.transaction():
+        conn.execute(REPEATABLE)
+        use_schema(conn, ensure_live(conn).schema)
+        if known_on is None:  # from the stock snapshots, as GET /v1/indicators counts pop_age_*
+            day = params["d"]
+            per = parse_period(period)
+            spans = conn.execute(AREA_COMMUNES, {**params, "pe1": per.after}, prepare=False).fetchall()
+            found = stock_on(conn, [c for c, f, u in spans if f <= day < u], day, pending)
+            rows = [(min(age // 5, 16) * 5, sex, n) for sex, age, n in found["ages"] if age is not None and age >= 0]
+        else:
+            rows = conn.execute(sql.PYRAMID, params).fetchall()
+    if pending:
+        with conn.transaction():
+            use_schema(conn, ensure_live(conn).schema)
+            store(conn, pending)
     groups = {lower: {"male": 0, "female": 0} for lower in range(0, 85, 5)}
     for lower, sex, n in rows:
         key = {"M": "male", "F": "female"}.get(sex)
