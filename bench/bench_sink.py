@@ -88,7 +88,7 @@ SEEN = "SELECT event_id FROM {schema}.event_archive WHERE event_id = ANY(%s)"
 
 async def _freshness(settings: Settings, pool: db.ConnectionPool, f: EventFactory, live: versions.Version,
                      rate: int, seconds: int) -> list[float]:
-    stop = asyncio.Event()
+    stop, produced = asyncio.Event(), asyncio.Event()
     sink = asyncio.create_task(Sink(settings, live, pool, poll_ms=100).run(stop))
     producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, enable_idempotence=True, acks="all",
                                 transactional_id=settings.topic("bench-fresh"))
@@ -97,7 +97,9 @@ async def _freshness(settings: Settings, pool: db.ConnectionPool, f: EventFactor
     latencies: list[float] = []
 
     async def watch() -> None:
-        while not stop.is_set() or acked:
+        while not produced.is_set() or acked:
+            if sink.done():  # a sink that died must not look like a slow one
+                raise RuntimeError(f"the sink stopped: {sink.exception()!r}")
             if acked:
                 with pool.connection() as conn:
                     seen = conn.execute(SEEN.format(schema=live.schema), (list(acked),)).fetchall()  # noqa: S608
@@ -121,9 +123,12 @@ async def _freshness(settings: Settings, pool: db.ConnectionPool, f: EventFactor
             acked[fact[-1]["event"]["event_id"]] = time.perf_counter()
     finally:
         await producer.stop()
-        stop.set()
-        await asyncio.wait_for(watcher, 60)
-        await sink
+        produced.set()
+        try:
+            await asyncio.wait_for(watcher, 60)  # every fact seen, then the sink stops
+        finally:
+            stop.set()
+            await sink
     return sorted(latencies)
 
 

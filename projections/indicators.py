@@ -136,7 +136,8 @@ def compute_indicators(conn: psycopg.Connection, area: str, period: str, known_o
         target = _resolve(conn, version)  # a swap in between: read the new live version whole
         use_schema(conn, target.schema)
         definitions = select(names, target.rules.definitions)
-        pending: Pending | None = [] if snapshots else None
+        # a version being built is written without recording what it makes stale
+        pending: Pending | None = [] if snapshots and target.state != "building" else None
         found = facts(conn, code, per, day, set().union(*(d.needs for d in definitions)) if definitions else set(),
                       pending)
     if pending:

@@ -88,15 +88,17 @@ RECORD_CHANGES = """
 INSERT INTO stock_changes (commune, from_day, xid)
 SELECT c, d, pg_current_xact_id() FROM unnest(%s::text[], %s::date[]) AS t (c, d)
 """
-# Households of these persons that have residents (known now) in two communes at overlapping times.
-NOTE_SPLIT = """
+# Households (of these persons) with residents known now in two communes at overlapping times.
+_SPLIT_OF = """
 INSERT INTO split_households (household_id)
 SELECT DISTINCT a.household_id FROM residence_episodes AS a
 JOIN residence_episodes AS b ON b.household_id = a.household_id AND b.commune <> a.commune AND b.known_to IS NULL
      AND a.valid_from < coalesce(b.valid_to, 'infinity'::date) AND b.valid_from < coalesce(a.valid_to, 'infinity'::date)
-WHERE a.person_id = ANY(%s::text[]) AND a.known_to IS NULL
+WHERE a.known_to IS NULL {persons}
 ON CONFLICT DO NOTHING
 """
+NOTE_SPLIT = _SPLIT_OF.format(persons="AND a.person_id = ANY(%s::text[])")
+ALL_SPLIT = _SPLIT_OF.format(persons="")
 
 Pending = list[tuple[date, str, dict[str, str]]]  # (day, snapshot, {commune: facts json}) to store
 

@@ -26,7 +26,7 @@ from projections.model import (
     roles,
 )
 from projections.rules import Rules
-from projections.stock_cache import record_changes
+from projections.stock_cache import ALL_SPLIT, record_changes
 from projections.stock_changes import RETURNING, STOCK_TABLES, changed_communes
 from projections.units import EventIndex, components, rows_of
 from projections.versions import use_schema
@@ -171,8 +171,8 @@ def write_units(conn: psycopg.Connection, groups: list[frozenset[str]], househol
     for table in (*BITEMPORAL, "persons"):
         if out.get(table):
             copy_rows(conn, table, out[table])
-    # the stock snapshots these rows make stale (projections.stock_cache)
-    record_changes(conn, changed_communes(old, out), all_ids)
+    if replace:  # the stock snapshots these rows make stale (projections.stock_cache)
+        record_changes(conn, changed_communes(old, out), all_ids)
 
 
 def recompute(conn: psycopg.Connection, person_ids: set[str], household_ids: set[str], rules: Rules) -> int:
@@ -217,4 +217,9 @@ def fold_all(pool: ConnectionPool, schema: str, rules: Rules, chunk: int = 4000)
             use_schema(conn, schema)
             write_units(conn, batch, homes, rules, replace=False)
         done += len(batch) + len(homes)
+    # no stock snapshot of a version being built is used (projections.indicators), so none is
+    # made stale; only the households living in two communes are noted, all at once
+    with pool.connection() as conn, conn.transaction():
+        use_schema(conn, schema)
+        conn.execute(ALL_SPLIT)
     return done
