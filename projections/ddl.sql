@@ -274,3 +274,13 @@ CREATE TABLE stock_changes (
 CREATE INDEX stock_changes_commune ON stock_changes (commune, xid);
 -- Households with residents in two communes at once (rare): their double count comes off.
 CREATE TABLE split_households (household_id text PRIMARY KEY);
+-- Woman-days by five-year age group per commune and month (projections.exposure_cache), kept
+-- under the month's last day and made stale by the same stock_changes.
+CREATE TABLE exposure_cache (
+    commune   text NOT NULL,
+    day       date NOT NULL,  -- the month's last day
+    snap      pg_snapshot NOT NULL,
+    snap_xmin xid8 NOT NULL,
+    facts     jsonb NOT NULL,  -- [[g, days in g, days in g + 5]]
+    PRIMARY KEY (commune, day)
+);

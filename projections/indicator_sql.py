@@ -36,6 +36,18 @@ ORDER BY commune, valid_from
 
 _RESIDENT = f"""r.commune = ANY(%(communes)s::text[]) AND {COVERS.format(t="r", d="%(d)s::date")} AND {KNOWN.format(t="r")}"""
 
+# A resident woman's marital and contraception episodes on day d, under a knowledge condition
+# on table {t} (at most one of each covers a day in any state of knowledge: no rows added).
+def women_joins(known: str) -> str:
+    return f"""
+    LEFT JOIN marital_episodes AS e ON e.person_id = r.person_id AND e.status = 'married'
+         AND {COVERS.format(t="e", d="%(d)s::date")} AND {known.format(t="e")}
+    LEFT JOIN contraception_episodes AS c ON c.person_id = r.person_id
+         AND {COVERS.format(t="c", d="%(d)s::date")} AND {known.format(t="c")}"""
+
+
+WOMEN_15_49 = "r.sex = 'F' AND r.birth_ymd > %(dymd)s - 500000 AND r.birth_ymd <= %(dymd)s - 150000"
+
 POPULATION = f"SELECT jsonb_build_object('mid_population', count(*)) FROM residence_episodes AS r WHERE {_RESIDENT}"
 
 # Small histograms, made into the catalogue's facts in Python (projections.indicators): persons
@@ -46,12 +58,8 @@ POPULATION = f"SELECT jsonb_build_object('mid_population', count(*)) FROM reside
 STOCKS = f"""
 WITH women AS (
     SELECT e.person_id IS NOT NULL AS married, c.method
-    FROM residence_episodes AS r
-    LEFT JOIN marital_episodes AS e ON e.person_id = r.person_id AND e.status = 'married'
-         AND {COVERS.format(t="e", d="%(d)s::date")} AND {KNOWN.format(t="e")}
-    LEFT JOIN contraception_episodes AS c ON c.person_id = r.person_id
-         AND {COVERS.format(t="c", d="%(d)s::date")} AND {KNOWN.format(t="c")}
-    WHERE {_RESIDENT} AND r.sex = 'F' AND r.birth_ymd > %(dymd)s - 500000 AND r.birth_ymd <= %(dymd)s - 150000
+    FROM residence_episodes AS r {women_joins(KNOWN)}
+    WHERE {_RESIDENT} AND {WOMEN_15_49}
 )
 SELECT (
     -- one scan, two hash aggregates: persons by (sex, age) and the distinct households
@@ -131,7 +139,7 @@ SELECT jsonb_build_object(
 # piece's first day, days in g, days in g + 5); one flat aggregate, so it runs in parallel.
 # Dates as YYYYMMDD integers: ages by integer division, and the birthday as the first of her
 # birth month plus (day - 1) days, which puts a 29 February birthday on 1 March in common years.
-_PIECE_YMD = "(date_part('year', {d}) * 10000 + date_part('month', {d}) * 100 + date_part('day', {d}))::integer"
+PIECE_YMD = "(date_part('year', {d}) * 10000 + date_part('month', {d}) * 100 + date_part('day', {d}))::integer"
 EXPOSURE = f"""
 SELECT jsonb_build_object('exposure_days', coalesce(jsonb_agg(jsonb_build_array(g, d_in, d_next)), '[]'::jsonb))
 FROM (
@@ -142,7 +150,7 @@ FROM (
             SELECT r.birth_ymd, greatest(r.valid_from, m.valid_from) AS lo,
                    least(coalesce(r.valid_to, 'infinity'::date), m.valid_until) AS hi,
                    (CASE WHEN greatest(r.valid_from, m.valid_from) = %(ps)s THEN %(psymd)s
-                         ELSE {_PIECE_YMD.format(d="greatest(r.valid_from, m.valid_from)")} END
+                         ELSE {PIECE_YMD.format(d="greatest(r.valid_from, m.valid_from)")} END
                     - r.birth_ymd) / 50000 * 5 AS g
             FROM residence_episodes AS r
             JOIN unnest(%(spans_commune)s::text[], %(spans_from)s::date[], %(spans_until)s::date[])

@@ -10,6 +10,7 @@ import psycopg
 from events.gazetteer import level as area_level
 from projections.areas import refresh_area_map
 from projections.definitions import AGE_GROUPS, BANDS, FERTILE, MODERN, select
+from projections.exposure_cache import exposure_rows
 from projections.indicator_sql import AREA_COMMUNES, QUERIES
 from projections.periods import Period, knowledge_instant, parse_day, parse_period
 from projections.stock_cache import Pending, stock_on, store
@@ -68,8 +69,9 @@ def facts(conn: psycopg.Connection, area: str, period: Period, known_on: date | 
           pending: Pending | None = None) -> dict[str, Any]:
     """Counted facts of the given groups; call inside a transaction on a version's schema.
 
-    With `pending` (a list), stocks known now come from the per-commune snapshots
-    (projections.stock_cache) and what had to be counted afresh is appended to it for storing."""
+    With `pending` (a list), stocks and woman-years known now come from the per-commune snapshots
+    (projections.stock_cache, exposure_cache) and what had to be counted afresh is appended to it
+    for storing."""
     params = {"area": area, "k": knowledge_instant(known_on), "ps": period.start, "psymd": _ymd(period.start),
               "pe": period.end, "pe1": period.after}
     spans = conn.execute(AREA_COMMUNES, params, prepare=False).fetchall()
@@ -83,20 +85,27 @@ def facts(conn: psycopg.Connection, area: str, period: Period, known_on: date | 
     out: dict[str, Any] = {}
     cached = pending is not None and known_on is None
     for group in _ORDER:
-        if cached and group in ("stock", "mid") and group in groups:
+        if group not in groups:
+            continue
+        if cached and group in ("stock", "mid"):
             day = period.mid if group == "mid" else period.end
             found = stock_on(conn, on(day)["communes"], day, pending)  # type: ignore[arg-type]
             out.update(stock_facts(found["ages"], found["households"], found["women"]) if group == "stock"
                        else {"mid_population": found["population"]})
-        elif group in groups:
-            query_params = on(period.mid) if group == "mid" else at_end
-            # never a prepared generic plan: a commune and a province want different plans
-            (found,) = conn.execute(QUERIES[group], query_params, prepare=False).fetchone()  # type: ignore[misc]
-            if group == "stock":
-                found = stock_facts(found["ages"], found["households"], found["women"])
-            elif group == "exposure":
-                found = {"woman_years": woman_years(found["exposure_days"])}
-            out.update(found)
+            continue
+        if cached and group == "exposure":
+            rows = exposure_rows(conn, spans, period, pending)  # type: ignore[arg-type]
+            if rows is not None:  # None: the area's communes change inside a month
+                out["woman_years"] = woman_years(rows)
+                continue
+        query_params = on(period.mid) if group == "mid" else at_end
+        # never a prepared generic plan: a commune and a province want different plans
+        (found,) = conn.execute(QUERIES[group], query_params, prepare=False).fetchone()  # type: ignore[misc]
+        if group == "stock":
+            found = stock_facts(found["ages"], found["households"], found["women"])
+        elif group == "exposure":
+            found = {"woman_years": woman_years(found["exposure_days"])}
+        out.update(found)
     return out
 
 

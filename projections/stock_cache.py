@@ -26,22 +26,32 @@ from typing import Any
 import orjson
 import psycopg
 
-from projections.indicator_sql import COVERS
+from projections.indicator_sql import COVERS, WOMEN_15_49, women_joins
 
 _NOW = "{t}.known_to IS NULL"
 _MY_SNAPSHOT = "pg_current_snapshot()"
 
-# Valid rows: no change of the commune on or before the day that one snapshot sees and the other
-# does not (changes older than both snapshots' xmin are seen by both).
-CACHED = f"""
-SELECT s.commune, s.facts::text FROM stock_cache AS s
-WHERE s.commune = ANY(%(communes)s::text[]) AND s.day = %(d)s
+# Valid rows: no change of the commune on or before the row's day that one snapshot sees and the
+# other does not (changes older than both snapshots' xmin are seen by both). `day` is a stock's
+# day, or the last day of an exposure month (projections.exposure_cache).
+_VALID = """
+SELECT s.commune, s.day, s.facts::text FROM {table} AS s
+WHERE s.commune = ANY(%(communes)s::text[]) AND s.day = ANY(%(days)s::date[])
   AND NOT EXISTS (
     SELECT 1 FROM stock_changes AS x
     WHERE x.commune = s.commune AND x.from_day <= s.day
-      AND x.xid >= least(s.snap_xmin, pg_snapshot_xmin({_MY_SNAPSHOT}))
-      AND pg_visible_in_snapshot(x.xid, s.snap) <> pg_visible_in_snapshot(x.xid, {_MY_SNAPSHOT}))
+      AND x.xid >= least(s.snap_xmin, pg_snapshot_xmin({me}))
+      AND pg_visible_in_snapshot(x.xid, s.snap) <> pg_visible_in_snapshot(x.xid, {me}))
 """
+_STORE = """
+INSERT INTO {table} (commune, day, snap, snap_xmin, facts)
+SELECT c, d, %(snap)s::pg_snapshot, pg_snapshot_xmin(%(snap)s::pg_snapshot), f::jsonb
+FROM unnest(%(communes)s::text[], %(days)s::date[], %(facts)s::text[]) AS t (c, d, f)
+ON CONFLICT (commune, day) DO UPDATE SET snap = EXCLUDED.snap, snap_xmin = EXCLUDED.snap_xmin, facts = EXCLUDED.facts
+"""
+TABLES = ("stock_cache", "exposure_cache")
+VALID = {t: _VALID.format(table=t, me=_MY_SNAPSHOT) for t in TABLES}
+STORE = {t: _STORE.format(table=t) for t in TABLES}
 SNAPSHOT = f"SELECT {_MY_SNAPSHOT}::text"
 
 # Three small histograms per commune: persons by (sex, completed years) and the distinct
@@ -60,19 +70,9 @@ UNION ALL
 SELECT commune, 'h', NULL, NULL, NULL, NULL, count(*) FROM g WHERE NOT by_age GROUP BY commune
 UNION ALL
 SELECT r.commune, 'w', NULL, NULL, e.person_id IS NOT NULL, c.method, count(*)
-FROM residence_episodes AS r
-LEFT JOIN marital_episodes AS e ON e.person_id = r.person_id AND e.status = 'married'
-     AND {COVERS.format(t="e", d="%(d)s::date")} AND {_NOW.format(t="e")}
-LEFT JOIN contraception_episodes AS c ON c.person_id = r.person_id
-     AND {COVERS.format(t="c", d="%(d)s::date")} AND {_NOW.format(t="c")}
-WHERE {_RESIDENT} AND r.sex = 'F' AND r.birth_ymd > %(dymd)s - 500000 AND r.birth_ymd <= %(dymd)s - 150000
+FROM residence_episodes AS r {women_joins(_NOW)}
+WHERE {_RESIDENT} AND {WOMEN_15_49}
 GROUP BY 1, 5, 6
-"""
-STORE = """
-INSERT INTO stock_cache (commune, day, snap, snap_xmin, facts)
-SELECT c, %(d)s, %(snap)s::pg_snapshot, pg_snapshot_xmin(%(snap)s::pg_snapshot), f::jsonb
-FROM unnest(%(communes)s::text[], %(facts)s::text[]) AS t (c, f)
-ON CONFLICT (commune, day) DO UPDATE SET snap = EXCLUDED.snap, snap_xmin = EXCLUDED.snap_xmin, facts = EXCLUDED.facts
 """
 # Households with members in more than one of the area's communes on the day: counted once per
 # commune in the rows, once in the area.
@@ -100,7 +100,8 @@ ON CONFLICT DO NOTHING
 NOTE_SPLIT = _SPLIT_OF.format(persons="AND a.person_id = ANY(%s::text[])")
 ALL_SPLIT = _SPLIT_OF.format(persons="")
 
-Pending = list[tuple[date, str, dict[str, str]]]  # (day, snapshot, {commune: facts json}) to store
+# Rows counted in a read, to store after it: (table, snapshot, [(commune, day, facts json)]).
+Pending = list[tuple[str, str, list[tuple[str, date, str]]]]
 
 
 def _ymd(day: date) -> int:
@@ -124,17 +125,32 @@ def count(conn: psycopg.Connection, communes: list[str], day: date) -> dict[str,
     return out
 
 
+def valid(conn: psycopg.Connection, table: str, communes: list[str], days: list[date]) -> dict[tuple[str, date], Any]:
+    """{(commune, day): facts} of the stored rows this snapshot may use."""
+    found = conn.execute(VALID[table], {"communes": communes, "days": days}, prepare=False).fetchall()
+    return {(c, d): orjson.loads(f) for c, d, f in found}
+
+
+def snapshot(conn: psycopg.Connection) -> str:
+    """The reader's snapshot, taken before it counts: under READ COMMITTED the count may see more
+    than it, never less, and a row that might hold a change its snapshot does not is merely
+    counted again."""
+    (snap,) = conn.execute(SNAPSHOT).fetchone()  # type: ignore[misc]
+    return str(snap)
+
+
+def queue(pending: Pending, table: str, snap: str, counted: dict[tuple[str, date], Any]) -> None:
+    pending.append((table, snap, [(c, d, orjson.dumps(f).decode()) for (c, d), f in counted.items()]))
+
+
 def refresh(conn: psycopg.Connection, communes: list[str], day: date, pending: Pending) -> dict[str, dict[str, Any]]:
-    """Each commune's facts on `day`: valid cached rows, the others counted (and queued in `pending`)."""
-    cached = {c: orjson.loads(f) for c, f in conn.execute(CACHED, {"communes": communes, "d": day},
-                                                          prepare=False).fetchall()}
+    """Each commune's stock facts on `day`: valid stored rows, the others counted (and queued)."""
+    cached = {c: f for (c, _), f in valid(conn, "stock_cache", communes, [day]).items()}
     missing = [c for c in communes if c not in cached]
     if missing:
-        # the snapshot first: under READ COMMITTED the count may see more than it, never less,
-        # and a row that might hold a change its snapshot does not is merely counted again
-        (snap,) = conn.execute(SNAPSHOT).fetchone()  # type: ignore[misc]
+        snap = snapshot(conn)
         counted = count(conn, missing, day)
-        pending.append((day, snap, {c: orjson.dumps(f).decode() for c, f in counted.items()}))
+        queue(pending, "stock_cache", snap, {(c, day): f for c, f in counted.items()})
         cached.update(counted)
     return cached
 
@@ -164,8 +180,9 @@ def add_up(rows: Iterable[dict[str, Any]], split: int) -> dict[str, Any]:
 
 def store(conn: psycopg.Connection, pending: Pending) -> None:
     """Write counted rows (in the version's schema); a later writer's rows replace them."""
-    for day, snap, facts in pending:
-        conn.execute(STORE, {"d": day, "snap": snap, "communes": list(facts), "facts": list(facts.values())})
+    for table, snap, rows in pending:
+        conn.execute(STORE[table], {"snap": snap, "communes": [r[0] for r in rows], "days": [r[1] for r in rows],
+                                    "facts": [r[2] for r in rows]})
 
 
 def record_changes(conn: psycopg.Connection, changes: dict[str, date], persons: Iterable[str]) -> None:

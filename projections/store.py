@@ -193,7 +193,7 @@ WHERE s.role = 'surviving'
 """
 ALL_HOUSEHOLDS = "SELECT DISTINCT subject_id FROM event_subjects WHERE role = 'household' AND type = 'household.registered'"
 CLEAR_ROWS = sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(
-    map(sql.Identifier, (*TABLES, "stock_cache", "stock_changes", "split_households"))))
+    map(sql.Identifier, (*TABLES, "stock_cache", "exposure_cache", "stock_changes", "split_households"))))
 
 
 def fold_all(pool: ConnectionPool, schema: str, rules: Rules, chunk: int = 4000) -> int:

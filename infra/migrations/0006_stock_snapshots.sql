@@ -1,11 +1,14 @@
--- 0006 stock snapshots: the per-commune snapshot tables of projections/ddl.sql in every
--- projection version made before them (new versions get them from ddl.sql).
+-- 0006 stock snapshots: the per-commune snapshot tables of projections/ddl.sql (stocks by day,
+-- woman-days by month, the changes that make them stale, split households) in every projection
+-- version made before them (new versions get them from ddl.sql).
 
 DO $$
 DECLARE s text;
 BEGIN
     FOR s IN SELECT schema_name FROM projection_versions WHERE state <> 'dropped' LOOP
         EXECUTE format('CREATE TABLE IF NOT EXISTS %I.stock_cache (commune text NOT NULL, day date NOT NULL,
+            snap pg_snapshot NOT NULL, snap_xmin xid8 NOT NULL, facts jsonb NOT NULL, PRIMARY KEY (commune, day))', s);
+        EXECUTE format('CREATE TABLE IF NOT EXISTS %I.exposure_cache (commune text NOT NULL, day date NOT NULL,
             snap pg_snapshot NOT NULL, snap_xmin xid8 NOT NULL, facts jsonb NOT NULL, PRIMARY KEY (commune, day))', s);
         EXECUTE format('CREATE TABLE IF NOT EXISTS %I.stock_changes (commune text NOT NULL, from_day date NOT NULL,
             xid xid8 NOT NULL)', s);

@@ -233,7 +233,7 @@ def warm(
     settings = _settings()
     with open_pool(settings, min_size=1, max_size=2, name="popreg-warm") as pool:
         try:
-            last = last_day_of(through) if through else stock_warm.last_event_day(pool)
+            last = last_day_of(through) if through else stock_warm.last_event_day(pool)[0]
         except ValueError as exc:
             err.print(f"[bold red]error:[/] {exc}")
             raise typer.Exit(2) from None
@@ -245,7 +245,7 @@ def warm(
             task = bar.add_task(f"{len(days)} days", total=None)
             done = stock_warm.warm(pool, days, progress=lambda n, total: bar.update(task, completed=n, total=total))
     console.print(f"{done.days} days up to {days[0].isoformat()}: {done.counted:,} commune rows counted "
-                  f"({done.units:,} province-days looked at) in {done.seconds:.1f} s")
+                  f"({done.units:,} province-days and -months looked at) in {done.seconds:.1f} s")
 
 
 def last_day_of(month: str) -> date:

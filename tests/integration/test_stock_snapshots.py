@@ -5,15 +5,17 @@ rows the cache holds. Real Kafka, the real sink, real PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
 import psycopg
 import pytest
-from test_projection_support import A, B, opened, produce, scenario, sink_until_caught_up
+from test_projection_support import A, B, opened, popreg, produce, scenario, sink_until_caught_up
 
-from infra import db
+from infra import db, migrate
 from infra.settings import Settings
 from projections import stock_warm, versions
 from projections.definitions import NAMES
@@ -58,9 +60,9 @@ def grid(pool: Any, *, snapshots: bool, names: list[str] | None = None) -> dict[
                 for a in AREAS for p in PERIODS}
 
 
-def cache_rows(pool: Any, schema: str) -> int:
+def cache_rows(pool: Any, schema: str, table: str = "stock_cache") -> int:
     with pool.connection() as conn:
-        return conn.execute(f"SELECT count(*) FROM {schema}.stock_cache").fetchone()[0]  # noqa: S608
+        return conn.execute(f"SELECT count(*) FROM {schema}.{table}").fetchone()[0]  # noqa: S608
 
 
 async def test_snapshots_equal_the_full_count_while_the_past_changes(setup: Any) -> None:
@@ -75,7 +77,7 @@ async def test_snapshots_equal_the_full_count_while_the_past_changes(setup: Any)
         assert cached == counted  # every figure, every area and period
         assert grid(pool, snapshots=True) == counted  # the second time from the stored rows
         seen.append(cached)
-    assert cache_rows(pool, live.schema) > 0
+    assert cache_rows(pool, live.schema) > 0 and cache_rows(pool, live.schema, "exposure_cache") > 0
     # the stages did change the stocks the stored rows held (so staleness was really detected)
     assert len({repr(s[("116", "2024")]["population"]) + repr(s[("03646", "2023")]["population"])
                 for s in seen}) == len(seen)
@@ -113,7 +115,7 @@ async def test_rows_counted_before_a_change_and_stored_after_it_are_not_used(set
 
 
 def test_warming_counts_what_is_stale_and_only_that(setup: Any) -> None:
-    _, pool, _, live = setup
+    settings, pool, _, live = setup
     days = stock_warm.recent_days(date(2024, 12, 31), 3)
     assert days[0] == date(2024, 12, 31) and date(2024, 7, 1) in days and date(2024, 10, 15) in days
     first = stock_warm.warm(pool, days)
@@ -123,7 +125,57 @@ def test_warming_counts_what_is_stale_and_only_that(setup: Any) -> None:
         pending: list = []
         with conn.transaction():
             versions.use_schema(conn, live.schema)
-            facts(conn, "14", parse_period("2024-Q4"), None, {"stock", "mid"}, pending)
+            facts(conn, "14", parse_period("2024-Q4"), None, {"stock", "mid", "exposure"}, pending)
+            facts(conn, A, parse_period("2022"), None, {"exposure"}, pending)  # a commune with residents
         assert pending == []  # a warmed period is read from the rows alone
         assert compute_indicators(conn, "VN", "2024-12", None, list(NAMES))["values"] == \
             compute_indicators(conn, "VN", "2024-12", None, list(NAMES), snapshots=False)["values"]
+    # the operator's command: one round, nothing stale left
+    done = popreg(settings, "warm", "--through", "2024-12", "--months", "3")
+    assert done.returncode == 0, done.stderr
+    assert "0 commune rows counted" in done.stdout
+
+
+def test_the_read_api_thread_counts_the_recent_periods(setup: Any) -> None:
+    settings, pool, _, live = setup
+    with pool.connection() as conn:
+        conn.execute(f"TRUNCATE {live.schema}.stock_cache, {live.schema}.exposure_cache")  # noqa: S608
+        conn.commit()
+    quick = settings.model_copy(update={"stock_warm_seconds": 0.2, "stock_warm_months": 2})
+    last, _ = stock_warm.last_event_day(pool)
+    stop = threading.Event()
+    thread = threading.Thread(target=stock_warm.background, args=(pool, quick, stop), daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with pool.connection() as conn:
+                days = {r[0] for r in conn.execute(f"SELECT DISTINCT day FROM {live.schema}.stock_cache")}  # noqa: S608
+                months = conn.execute(f"SELECT count(*) FROM {live.schema}.exposure_cache").fetchone()[0]  # noqa: S608
+            if set(stock_warm.recent_days(last, 2)) <= days and months:
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError(f"the background rounds counted only {sorted(days)}")
+    finally:
+        stop.set()
+        thread.join(30)
+    assert not thread.is_alive()
+
+
+def test_the_migration_adds_the_tables_to_versions_made_before_it(setup: Any) -> None:
+    """A version made before 0006 (its snapshot tables dropped, the migration unrecorded) gets
+    them back, with the households that already live in two communes."""
+    settings, pool, _, live = setup
+    with pool.connection() as conn:
+        conn.execute(f"DROP TABLE {live.schema}.stock_cache, {live.schema}.exposure_cache, "  # noqa: S608
+                     f"{live.schema}.stock_changes, {live.schema}.split_households")
+        conn.execute("DELETE FROM schema_migrations WHERE version = 6")
+        conn.commit()
+    assert "0006_stock_snapshots.sql" in migrate.apply_migrations(settings.dsn)
+    with pool.connection() as conn:
+        with conn.transaction():
+            split = {r[0] for r in conn.execute(f"SELECT household_id FROM {live.schema}.split_households")}  # noqa: S608
+        assert split == {"H1"}  # C3, born into H1 but filed at commune B
+        assert compute_indicators(conn, "116", "2024", None, STOCK_NAMES)["values"] == \
+            compute_indicators(conn, "116", "2024", None, STOCK_NAMES, snapshots=False)["values"]
