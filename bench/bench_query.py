@@ -66,13 +66,13 @@ def load(settings: Settings, pool: db.ConnectionPool, people: int) -> tuple[str,
 
 def timed(pool: db.ConnectionPool, repeat: int, area: str, period: str, known_on: str | None, *,
           snapshots: bool = True, schema: str | None = None) -> list[float]:
-    """Wall times of `repeat` runs; with `schema`, the stock snapshots are emptied before each."""
+    """Wall times of `repeat` runs; with `schema`, the snapshots are emptied before each."""
     out = []
     for _ in range(repeat):
         with pool.connection() as conn:
             if schema:
                 with conn.transaction():
-                    conn.execute(f"TRUNCATE {schema}.stock_cache")  # noqa: S608 (our own schema name)
+                    conn.execute(f"TRUNCATE {schema}.stock_cache, {schema}.exposure_cache")  # noqa: S608 (our schema)
             t0 = time.perf_counter()
             compute_indicators(conn, area, period, known_on, snapshots=snapshots)
             out.append(time.perf_counter() - t0)

@@ -20,7 +20,7 @@ import psycopg
 
 from projections.indicator_sql import PIECE_YMD
 from projections.periods import Period, parse_period
-from projections.stock_cache import Pending, queue, snapshot, valid
+from projections.stock_cache import Pending, mostly_missing, queue, snapshot, valid
 
 TABLE = "exposure_cache"
 
@@ -77,11 +77,14 @@ def count(conn: psycopg.Connection, communes: list[str], spans: list[Period]) ->
     return out
 
 
-def refresh(conn: psycopg.Connection, communes: list[str], spans: list[Period],
-            pending: Pending) -> dict[tuple[str, date], Any]:
-    """Every (commune, month) row: the valid stored ones, the others counted (and queued)."""
+def refresh(conn: psycopg.Connection, communes: list[str], spans: list[Period], pending: Pending, *,
+            or_none: bool = False) -> dict[tuple[str, date], Any] | None:
+    """Every (commune, month) row: the valid stored ones, the others counted (and queued); with
+    `or_none`, None instead when most are missing."""
     rows = valid(conn, TABLE, communes, [m.end for m in spans])
     missing = [(c, m) for c in communes for m in spans if (c, m.end) not in rows]
+    if or_none and mostly_missing(len(missing), len(communes) * len(spans)):
+        return None
     if missing:
         snap = snapshot(conn)
         again = sorted({c for c, _ in missing})
@@ -95,13 +98,15 @@ def exposure_rows(conn: psycopg.Connection, spans: Iterable[tuple[str, date, dat
                   pending: Pending) -> list[list[Any]] | None:
     """The area's (g, days in g, days in g + 5) rows for the period from the monthly rows, given
     its communes' spans (commune, first day, day after) within the period; None when a span
-    starts or ends inside a month."""
+    starts or ends inside a month, or when most rows are missing."""
     spans = list(spans)
     if any(start.day != 1 or until.day != 1 for _, start, until in spans):
         return None
     per_month = months(period)
     communes = sorted({c for c, _, _ in spans})
-    rows = refresh(conn, communes, per_month, pending)
+    rows = refresh(conn, communes, per_month, pending, or_none=True)
+    if rows is None:
+        return None
     out: list[list[Any]] = []
     for commune, start, until in spans:
         for m in per_month:

@@ -14,6 +14,7 @@ from projections.exposure_cache import exposure_rows
 from projections.indicator_sql import AREA_COMMUNES, QUERIES
 from projections.periods import Period, knowledge_instant, parse_day, parse_period
 from projections.stock_cache import Pending, stock_on, store
+from projections.stock_warm import want
 from projections.versions import Version, ensure_live, get_version, use_schema
 
 SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
@@ -89,15 +90,18 @@ def facts(conn: psycopg.Connection, area: str, period: Period, known_on: date | 
             continue
         if cached and group in ("stock", "mid"):
             day = period.mid if group == "mid" else period.end
-            found = stock_on(conn, on(day)["communes"], day, pending)  # type: ignore[arg-type]
-            out.update(stock_facts(found["ages"], found["households"], found["women"]) if group == "stock"
-                       else {"mid_population": found["population"]})
-            continue
+            stock = stock_on(conn, on(day)["communes"], day, pending)  # type: ignore[arg-type]
+            if stock is not None:
+                out.update(stock_facts(stock["ages"], stock["households"], stock["women"]) if group == "stock"
+                           else {"mid_population": stock["population"]})
+                continue
+            want(period.end, period.mid)  # few stored rows: one scan now, stored in the background
         if cached and group == "exposure":
             rows = exposure_rows(conn, spans, period, pending)  # type: ignore[arg-type]
-            if rows is not None:  # None: the area's communes change inside a month
+            if rows is not None:
                 out["woman_years"] = woman_years(rows)
                 continue
+            want(period.start, period.end)  # or the area's communes change inside a month
         query_params = on(period.mid) if group == "mid" else at_end
         # never a prepared generic plan: a commune and a province want different plans
         (found,) = conn.execute(QUERIES[group], query_params, prepare=False).fetchone()  # type: ignore[misc]

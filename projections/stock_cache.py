@@ -50,6 +50,7 @@ FROM unnest(%(communes)s::text[], %(days)s::date[], %(facts)s::text[]) AS t (c, 
 ON CONFLICT (commune, day) DO UPDATE SET snap = EXCLUDED.snap, snap_xmin = EXCLUDED.snap_xmin, facts = EXCLUDED.facts
 """
 TABLES = ("stock_cache", "exposure_cache")
+FEW = 20  # missing rows a reader always counts itself (a commune's, a district's)
 VALID = {t: _VALID.format(table=t, me=_MY_SNAPSHOT) for t in TABLES}
 STORE = {t: _STORE.format(table=t) for t in TABLES}
 SNAPSHOT = f"SELECT {_MY_SNAPSHOT}::text"
@@ -143,10 +144,20 @@ def queue(pending: Pending, table: str, snap: str, counted: dict[tuple[str, date
     pending.append((table, snap, [(c, d, orjson.dumps(f).decode()) for (c, d), f in counted.items()]))
 
 
-def refresh(conn: psycopg.Connection, communes: list[str], day: date, pending: Pending) -> dict[str, dict[str, Any]]:
-    """Each commune's stock facts on `day`: valid stored rows, the others counted (and queued)."""
+def mostly_missing(missing: int, total: int) -> bool:
+    """Too few stored rows to be worth it: counting the rest one by one would cost a reader more
+    than the area's single scan (a period nobody asked for; the warmer stores it afterwards)."""
+    return missing > FEW and missing > total / 2
+
+
+def refresh(conn: psycopg.Connection, communes: list[str], day: date, pending: Pending, *,
+            or_none: bool = False) -> dict[str, dict[str, Any]] | None:
+    """Each commune's stock facts on `day`: valid stored rows, the others counted (and queued);
+    with `or_none`, None instead when most are missing."""
     cached = {c: f for (c, _), f in valid(conn, "stock_cache", communes, [day]).items()}
     missing = [c for c in communes if c not in cached]
+    if or_none and mostly_missing(len(missing), len(communes)):
+        return None
     if missing:
         snap = snapshot(conn)
         counted = count(conn, missing, day)
@@ -155,11 +166,14 @@ def refresh(conn: psycopg.Connection, communes: list[str], day: date, pending: P
     return cached
 
 
-def stock_on(conn: psycopg.Connection, communes: list[str], day: date, pending: Pending) -> dict[str, Any]:
+def stock_on(conn: psycopg.Connection, communes: list[str], day: date, pending: Pending) -> dict[str, Any] | None:
     """The area's stock facts on `day` as known now ({"ages", "households", "women",
     "population"}), from valid cached rows and a count of the other communes; what was counted
-    is appended to `pending` for `store` (the caller's transaction may be read-only)."""
-    rows = refresh(conn, communes, day, pending)
+    is appended to `pending` for `store` (the caller's transaction may be read-only). None when
+    most rows are missing: the caller counts the area from the episodes."""
+    rows = refresh(conn, communes, day, pending, or_none=True)
+    if rows is None:
+        return None
     (split,) = conn.execute(SPLIT, {"communes": communes, "d": day}, prepare=False).fetchone()  # type: ignore[misc]
     return add_up(rows.values(), int(split))
 

@@ -1,13 +1,14 @@
 """Filling the stock snapshots (projections.stock_cache) ahead of readers, for the days asked first.
 
 The days: the last and the middle day of each of the recent months, quarters and years (the
-period end gives the stocks, the middle day the mid-period population). The units:
-every commune with residents, grouped by the province it counts in on the day, one (province,
+period end gives the stocks, the middle day the mid-period population). The units: every
+commune of a province where anyone lives, grouped by the province it counts in on the day, one (province,
 day) per transaction in the live version; and the woman-days (projections.exposure_cache) of
 every month from the first of those days to the last, a province and up to 12 months at a time.
 A round counts only missing or stale rows (what the sink changed since), so in a steady state it
 costs a few index lookups. `popreg warm` runs one
-round; the read API runs one every settings.stock_warm_seconds in a background thread.
+round; the read API runs one every settings.stock_warm_seconds in a background thread, which
+also stores the days readers asked for when too few of them were stored (`want`).
 """
 
 from __future__ import annotations
@@ -32,8 +33,13 @@ from projections.versions import PROJECTION, ensure_live, use_schema
 
 log = logging.getLogger(__name__)
 
-RESIDENT_COMMUNES = "SELECT DISTINCT commune FROM residence_episodes"
-PROVINCE_SPANS = "SELECT commune, valid_from, valid_until, province FROM area_map WHERE commune = ANY(%s::text[])"
+# Every commune of a province where anyone lives (an empty commune's row is an empty one, and
+# without it a province would have to be counted from the episodes).
+PROVINCE_SPANS = """
+SELECT commune, valid_from, valid_until, province FROM area_map
+WHERE province IN (SELECT DISTINCT m.province FROM (SELECT DISTINCT commune FROM residence_episodes) AS r
+                   JOIN area_map AS m ON m.commune = r.commune)
+"""
 LAST_EVENT = "SELECT max(occurred_on) FROM event_archive"
 POSITION = "SELECT coalesce(sum(next_offset), 0) FROM projection_offsets WHERE projection = %s AND version = %s"
 BACKLOG = 5_000  # records applied between two looks that mean a bulk load is going on
@@ -64,6 +70,26 @@ class Round:
     units: int = 0  # (province, day or months) items looked at
     counted: int = 0  # commune rows counted again
     seconds: float = 0.0
+
+
+_WANTED: set[date] = set()
+_WANTED_LOCK = threading.Lock()
+WANTED_MAX = 1000
+
+
+def want(*days: date) -> None:
+    """Days a reader asked for and counted from the episodes, for the next background round to
+    store (they and the months between them and the recent ones)."""
+    with _WANTED_LOCK:
+        if len(_WANTED) < WANTED_MAX:
+            _WANTED.update(days)
+
+
+def take_wanted() -> set[date]:
+    with _WANTED_LOCK:
+        found = set(_WANTED)
+        _WANTED.clear()
+    return found
 
 
 def last_event_day(pool: ConnectionPool) -> tuple[date | None, int]:
@@ -102,8 +128,7 @@ def warm(pool: ConnectionPool, days: list[date], *, stop: threading.Event | None
     started = time.perf_counter()
     with pool.connection() as conn, conn.transaction():
         use_schema(conn, ensure_live(conn).schema)
-        communes = [r[0] for r in conn.execute(RESIDENT_COMMUNES)]
-        spans = conn.execute(PROVINCE_SPANS, (communes,)).fetchall()
+        spans = conn.execute(PROVINCE_SPANS).fetchall()
     plan = _plan(spans, days)
     out = Round(days=len(days))
     for what, group in plan:
@@ -138,7 +163,8 @@ def background(pool: ConnectionPool, settings: Settings, stop: threading.Event) 
             busy = seen is not None and position - seen > BACKLOG
             seen = position
             if last is not None and not busy:
-                done = warm(pool, recent_days(last, settings.stock_warm_months), stop=stop)
+                days = sorted(set(recent_days(last, settings.stock_warm_months)) | take_wanted(), reverse=True)
+                done = warm(pool, days, stop=stop)
                 if done.counted:
                     log.info("stock snapshots: %d commune rows counted for %d days in %.1f s",
                              done.counted, done.days, done.seconds)

@@ -14,6 +14,7 @@ from projections.definitions import ratio
 from projections.indicator_sql import AREA_COMMUNES
 from projections.periods import VIETNAM, knowledge_instant, parse_period
 from projections.stock_cache import Pending, stock_on, store
+from projections.stock_warm import want
 from projections.versions import ensure_live, use_schema
 
 TZ = "Asia/Ho_Chi_Minh"  # the same calendar as projections.periods.VIETNAM (UTC+7, no DST)
@@ -39,6 +40,7 @@ def pyramid(conn: psycopg.Connection, area: str, period: str, known_on: date | N
     """Persons by five-year age group and sex at the end of the period (the pop_age_* groups)."""
     params = _params(area, period, known_on)
     pending: Pending = []
+    found: dict[str, Any] | None = None
     with conn.transaction():
         _enter_live(conn)  # may refresh area_map: not in the read-only snapshot below
     with conn.transaction():
@@ -49,6 +51,9 @@ def pyramid(conn: psycopg.Connection, area: str, period: str, known_on: date | N
             per = parse_period(period)
             spans = conn.execute(AREA_COMMUNES, {**params, "pe1": per.after}, prepare=False).fetchall()
             found = stock_on(conn, [c for c, f, u in spans if f <= day < u], day, pending)
+            if found is None:
+                want(day)
+        if known_on is None and found is not None:
             rows = [(min(age // 5, 16) * 5, sex, n) for sex, age, n in found["ages"] if age is not None and age >= 0]
         else:
             rows = conn.execute(sql.PYRAMID, params).fetchall()

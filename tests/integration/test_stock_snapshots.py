@@ -19,15 +19,17 @@ from infra import db, migrate
 from infra.settings import Settings
 from projections import stock_warm, versions
 from projections.definitions import NAMES
+from projections.exposure_cache import exposure_rows
 from projections.indicators import compute_indicators, facts
 from projections.periods import parse_period
-from projections.stock_cache import store
+from projections.stock_cache import stock_on, store
 from projections.synthetic import EventFactory, at
 
 pytestmark = pytest.mark.integration
 
 AREAS = ("03646", "03649", "03682", "00001", "116", "118", "14", "01", "VN")
 PERIODS = ("2023", "2024-01", "2024-Q1", "2024-05", "2024-08", "2024-Q4", "2024")
+PROVINCE_14 = "SELECT DISTINCT commune FROM area_map WHERE province = '14' AND valid_until IS NULL"
 STOCK_NAMES = ["population", "population_female", "households", "pop_age_25_29", "women_15_49",
                "married_women_15_49", "cpr_modern", "cbr"]
 
@@ -127,7 +129,14 @@ def test_warming_counts_what_is_stale_and_only_that(setup: Any) -> None:
             versions.use_schema(conn, live.schema)
             facts(conn, "14", parse_period("2024-Q4"), None, {"stock", "mid", "exposure"}, pending)
             facts(conn, A, parse_period("2022"), None, {"exposure"}, pending)  # a commune with residents
-        assert pending == []  # a warmed period is read from the rows alone
+        assert pending == []  # a warmed period is read from the rows alone...
+        with conn.transaction():
+            versions.use_schema(conn, live.schema)
+            communes = [r[0] for r in conn.execute(PROVINCE_14)]
+            assert stock_on(conn, communes, date(2024, 12, 31), pending) is not None  # ...not counted again
+            assert exposure_rows(conn, [(c, date(2024, 10, 1), date(2025, 1, 1)) for c in communes],
+                                 parse_period("2024-Q4"), pending) is not None
+        assert pending == []
         assert compute_indicators(conn, "VN", "2024-12", None, list(NAMES))["values"] == \
             compute_indicators(conn, "VN", "2024-12", None, list(NAMES), snapshots=False)["values"]
     # the operator's command: one round, nothing stale left
@@ -143,6 +152,8 @@ def test_the_read_api_thread_counts_the_recent_periods(setup: Any) -> None:
         conn.commit()
     quick = settings.model_copy(update={"stock_warm_seconds": 0.2, "stock_warm_months": 2})
     last, _ = stock_warm.last_event_day(pool)
+    with pool.connection() as conn:  # nothing stored for 2021: counted at once, stored by the thread
+        old = compute_indicators(conn, "14", "2021", None, STOCK_NAMES)["values"]
     stop = threading.Event()
     thread = threading.Thread(target=stock_warm.background, args=(pool, quick, stop), daemon=True)
     thread.start()
@@ -152,7 +163,7 @@ def test_the_read_api_thread_counts_the_recent_periods(setup: Any) -> None:
             with pool.connection() as conn:
                 days = {r[0] for r in conn.execute(f"SELECT DISTINCT day FROM {live.schema}.stock_cache")}  # noqa: S608
                 months = conn.execute(f"SELECT count(*) FROM {live.schema}.exposure_cache").fetchone()[0]  # noqa: S608
-            if set(stock_warm.recent_days(last, 2)) <= days and months:
+            if set(stock_warm.recent_days(last, 2)) | {date(2021, 12, 31), date(2021, 7, 1)} <= days and months:
                 break
             time.sleep(0.2)
         else:
@@ -161,6 +172,15 @@ def test_the_read_api_thread_counts_the_recent_periods(setup: Any) -> None:
         stop.set()
         thread.join(30)
     assert not thread.is_alive()
+    with pool.connection() as conn:
+        pending: list = []
+        with conn.transaction():
+            versions.use_schema(conn, live.schema)
+            assert facts(conn, "14", parse_period("2021"), None, {"stock", "mid"}, pending)["population"] == \
+                old["population"]
+            communes = [r[0] for r in conn.execute(PROVINCE_14)]
+            assert stock_on(conn, communes, date(2021, 12, 31), pending) is not None  # from the stored rows
+        assert pending == []
 
 
 def test_the_migration_adds_the_tables_to_versions_made_before_it(setup: Any) -> None:
