@@ -131,8 +131,9 @@ def compute_indicators(conn: psycopg.Connection, area: str, period: str, known_o
     Stocks are taken at the end of the period's last day, flows over the period by occurred_on;
     `known_on` restricts to what was recorded (and voided) by the end of that day. Reads the
     live projection version (or `version`) in one consistent snapshot, under that version's
-    rules (definition versions, boundary rule). Stocks known now come from the per-commune
-    snapshots unless `snapshots` is False (the same figures, counted from every episode).
+    rules (definition versions, boundary rule). Stocks and woman-years known now come from the
+    per-commune snapshots (docs/stock-snapshots.md) unless `snapshots` is False (the same
+    figures, counted from every episode).
     Raises ValueError subclasses on bad input.
     """
     code, level = normalise_area(area)

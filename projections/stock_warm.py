@@ -2,13 +2,13 @@
 
 The days: the last and the middle day of each of the recent months, quarters and years (the
 period end gives the stocks, the middle day the mid-period population). The units: every
-commune of a province where anyone lives, grouped by the province it counts in on the day, one (province,
-day) per transaction in the live version; and the woman-days (projections.exposure_cache) of
-every month from the first of those days to the last, a province and up to 12 months at a time.
-A round counts only missing or stale rows (what the sink changed since), so in a steady state it
-costs a few index lookups. `popreg warm` runs one
-round; the read API runs one every settings.stock_warm_seconds in a background thread, which
-also stores the days readers asked for when too few of them were stored (`want`).
+commune of a province where anyone lives, grouped by the province it counts in on the day, one
+(province, day) per transaction in the live version; and the woman-days
+(projections.exposure_cache) of every month from the first of those days to the last, a province
+and up to 12 months at a time. A round counts only missing or stale rows (what the sink changed
+since), so in a steady state it costs a few index lookups. `popreg warm` runs one round; the
+read API runs one every settings.stock_warm_seconds in a background thread, which also stores
+the days readers asked for when too few of them were stored (`want`).
 """
 
 from __future__ import annotations
