@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 
 from projections.indicator_sql import PIECE_YMD
-from projections.periods import Period, parse_period
+from projections.periods import Period, parse_period, ymd
 from projections.stock_cache import Pending, mostly_missing, queue, snapshot, valid
 
 TABLE = "exposure_cache"
@@ -60,9 +60,6 @@ def months(period: Period) -> list[Period]:
     return out
 
 
-def _ymd(day: date) -> int:
-    return day.year * 10000 + day.month * 100 + day.day
-
 
 def count(conn: psycopg.Connection, communes: list[str], spans: list[Period]) -> dict[tuple[str, date], Any]:
     """{(commune, month's last day): [[g, days in g, days in g + 5]]} from the episodes, for every
@@ -70,7 +67,7 @@ def count(conn: psycopg.Connection, communes: list[str], spans: list[Period]) ->
     out: dict[tuple[str, date], Any] = {(c, m.end): [] for c in communes for m in spans}
     ends = {m.start: m.end for m in spans}
     params = {"communes": communes, "starts": [m.start for m in spans], "afters": [m.after for m in spans],
-              "starts_ymd": [_ymd(m.start) for m in spans], "first": spans[0].start, "last": spans[-1].after}
+              "starts_ymd": [ymd(m.start) for m in spans], "first": spans[0].start, "last": spans[-1].after}
     conn.execute("SET LOCAL jit = off")
     for commune, start, g, d_in, d_next in conn.execute(COUNT, params, prepare=False).fetchall():
         out[(commune, ends[start])].append([g, int(d_in), int(d_next)])

@@ -12,7 +12,7 @@ from projections.areas import refresh_area_map
 from projections.definitions import AGE_GROUPS, BANDS, FERTILE, MODERN, select
 from projections.exposure_cache import exposure_rows
 from projections.indicator_sql import AREA_COMMUNES, QUERIES
-from projections.periods import Period, knowledge_instant, parse_day, parse_period
+from projections.periods import Period, knowledge_instant, parse_day, parse_period, ymd
 from projections.stock_cache import Pending, stock_on, store
 from projections.stock_warm import want
 from projections.versions import Version, ensure_live, get_version, use_schema
@@ -32,9 +32,6 @@ def normalise_area(area: str) -> tuple[str, str]:
 def _resolve(conn: psycopg.Connection, version: int | None) -> Version:
     return get_version(conn, version) if version is not None else ensure_live(conn)
 
-
-def _ymd(day: date) -> int:
-    return day.year * 10000 + day.month * 100 + day.day
 
 
 def stock_facts(ages: list[list[Any]], households: int, women: list[list[Any]]) -> dict[str, Any]:
@@ -73,14 +70,14 @@ def facts(conn: psycopg.Connection, area: str, period: Period, known_on: date | 
     With `pending` (a list), stocks and woman-years known now come from the per-commune snapshots
     (projections.stock_cache, exposure_cache) and what had to be counted afresh is appended to it
     for storing."""
-    params = {"area": area, "k": knowledge_instant(known_on), "ps": period.start, "psymd": _ymd(period.start),
+    params = {"area": area, "k": knowledge_instant(known_on), "ps": period.start, "psymd": ymd(period.start),
               "pe": period.end, "pe1": period.after}
     spans = conn.execute(AREA_COMMUNES, params, prepare=False).fetchall()
     params.update(spans_commune=[c for c, _, _ in spans], spans_from=[f for _, f, _ in spans],
                   spans_until=[u for _, _, u in spans])
 
     def on(day: date) -> dict[str, Any]:
-        return {**params, "d": day, "dymd": _ymd(day), "communes": [c for c, f, u in spans if f <= day < u]}
+        return {**params, "d": day, "dymd": ymd(day), "communes": [c for c, f, u in spans if f <= day < u]}
 
     at_end = on(period.end)
     out: dict[str, Any] = {}

@@ -54,6 +54,11 @@ def parse_period(text: str) -> Period:
     return Period(f"{year}", "year", date(year, 1, 1), date(year, 12, 31))
 
 
+def ymd(day: date) -> int:
+    """A date as the integer YYYYMMDD (completed years are differences of these // 10000)."""
+    return day.year * 10000 + day.month * 100 + day.day
+
+
 def parse_day(value: date | str | None, what: str = "known_on") -> date | None:
     if value is None or isinstance(value, date):
         return value

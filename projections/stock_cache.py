@@ -27,6 +27,7 @@ import orjson
 import psycopg
 
 from projections.indicator_sql import COVERS, WOMEN_15_49, women_joins
+from projections.periods import ymd
 
 _NOW = "{t}.known_to IS NULL"
 _MY_SNAPSHOT = "pg_current_snapshot()"
@@ -105,16 +106,13 @@ ALL_SPLIT = _SPLIT_OF.format(persons="")
 Pending = list[tuple[str, str, list[tuple[str, date, str]]]]
 
 
-def _ymd(day: date) -> int:
-    return day.year * 10000 + day.month * 100 + day.day
-
 
 def count(conn: psycopg.Connection, communes: list[str], day: date) -> dict[str, dict[str, Any]]:
     """Each commune's stock facts on `day` from the episodes (every commune gets a row, an empty
     one without residents). Call in the snapshot whose view the rows should carry."""
     out = {c: {"ages": [], "households": 0, "women": []} for c in communes}
     conn.execute("SET LOCAL jit = off")  # compiling costs more than it saves on these scans
-    rows = conn.execute(COUNT, {"communes": communes, "d": day, "dymd": _ymd(day)}, prepare=False).fetchall()
+    rows = conn.execute(COUNT, {"communes": communes, "d": day, "dymd": ymd(day)}, prepare=False).fetchall()
     for commune, kind, sex, age, married, method, n in rows:
         facts = out[commune]
         if kind == "a":

@@ -29,7 +29,7 @@ from projections import exposure_cache
 from projections.exposure_cache import month_window
 from projections.periods import parse_period
 from projections.stock_cache import Pending, refresh, store
-from projections.versions import PROJECTION, ensure_live, use_schema
+from projections.versions import POSITION, PROJECTION, ensure_live, use_schema
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,6 @@ WHERE province IN (SELECT DISTINCT m.province FROM (SELECT DISTINCT commune FROM
                    JOIN area_map AS m ON m.commune = r.commune)
 """
 LAST_EVENT = "SELECT max(occurred_on) FROM event_archive"
-POSITION = "SELECT coalesce(sum(next_offset), 0) FROM projection_offsets WHERE projection = %s AND version = %s"
 BACKLOG = 5_000  # records applied between two looks that mean a bulk load is going on
 REPEATABLE = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"
 QUARTERS, YEARS = 8, 6  # as many as the dashboard's trend shows (static/app.js TREND_COUNT)

@@ -40,6 +40,8 @@ SET_LIVE = """
 INSERT INTO projection_live (name, version) VALUES (%s, %s)
 ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version
 """
+# How far the sink has fed a version: the sum of its next offsets (grows with every batch).
+POSITION = "SELECT coalesce(sum(next_offset), 0) FROM projection_offsets WHERE projection = %s AND version = %s"
 SET_STATE = "UPDATE projection_versions SET state = %s WHERE version = %s"
 MARK_CAUGHT_UP = """
 UPDATE projection_versions SET state = 'ready', caught_up_at = now() WHERE version = %s AND state = 'building'

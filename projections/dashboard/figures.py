@@ -19,7 +19,7 @@ import psycopg
 from projections.dashboard import sql
 from projections.indicators import compute_indicators
 from projections.periods import Period, parse_period
-from projections.versions import PROJECTION, ensure_live
+from projections.versions import POSITION, PROJECTION, ensure_live
 
 MIGRATION = ("in_migrants", "out_migrants", "net_migration")
 
@@ -57,7 +57,7 @@ class FigureCache:
     def stamp(conn: psycopg.Connection) -> tuple[int, ...]:
         with conn.transaction():
             version = ensure_live(conn)
-            (position,) = conn.execute(sql.POSITION, (PROJECTION, version.version)).fetchone()  # type: ignore[misc]
+            (position,) = conn.execute(POSITION, (PROJECTION, version.version)).fetchone()  # type: ignore[misc]
             (load,) = conn.execute(sql.GAZETTEER_LOAD).fetchone()  # type: ignore[misc]
         return (version.version, int(position), int(load))
 

@@ -104,7 +104,4 @@ CROSS JOIN LATERAL unnest(ARRAY[m.commune, m.unit_commune]) AS c
 DATA_SPAN = "SELECT min(occurred_on), max(occurred_on), count(*) FROM event_archive"
 LAST_ACCEPTED = "SELECT max(accepted_at), max(recorded_at) FROM event_archive"
 SINK_REJECTS = "SELECT count(*) FROM sink_rejects"
-POSITION = """
-SELECT coalesce(sum(next_offset), 0) FROM projection_offsets WHERE projection = %s AND version = %s
-"""
 GAZETTEER_LOAD = "SELECT coalesce(max(load_id), 0) FROM gazetteer_loads"
