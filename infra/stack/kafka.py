@@ -52,9 +52,17 @@ class KafkaPaths:
         )
 
 
-def new_cluster_id() -> str:
-    """A KRaft cluster id: 22 chars, URL-safe base64 of a random UUID without padding."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+def new_cluster_id(draw: Callable[[], uuid.UUID] = uuid.uuid4) -> str:
+    """A KRaft cluster id: 22 chars, URL-safe base64 of a random UUID without padding.
+
+    An id beginning with "-" (one draw in 64) reads as an option to kafka-storage's argument
+    parser ("--cluster-id/-t: expected one argument"); Kafka's own ``Uuid.randomUuid()`` draws
+    again in that case, and so does this.
+    """
+    while True:
+        cid = base64.urlsafe_b64encode(draw().bytes).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
 
 
 def render_properties(settings: Settings, data_dir: Path) -> str:
@@ -134,11 +142,14 @@ def _java_cmd(settings: Settings, java: str, libs: Path, main: str, *args: str) 
     ]
 
 
-def format_storage(settings: Settings, java: str, libs: Path, paths: KafkaPaths, echo: Callable[[str], None]) -> str:
-    cid = new_cluster_id()
+def format_storage(
+    settings: Settings, java: str, libs: Path, paths: KafkaPaths, echo: Callable[[str], None],
+    cluster_id: str | None = None,
+) -> str:
+    cid = cluster_id or new_cluster_id()
     paths.data.mkdir(parents=True, exist_ok=True)
     echo(f"kafka: formatting storage {paths.data} (cluster id {cid})")
-    cmd = _java_cmd(settings, java, libs, STORAGE_TOOL, "format", "-t", cid, "-c", str(paths.properties), "--ignore-formatted")
+    cmd = _java_cmd(settings, java, libs, STORAGE_TOOL, "format", f"--cluster-id={cid}", "-c", str(paths.properties), "--ignore-formatted")
     paths.format_log.parent.mkdir(parents=True, exist_ok=True)
     with open(paths.format_log, "ab") as log:
         rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, timeout=120).returncode

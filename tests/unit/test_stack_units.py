@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import uuid
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,15 @@ def test_cluster_id_is_22_urlsafe_chars_of_a_uuid() -> None:
     for cid in ids:
         assert len(cid) == 22 and "=" not in cid
         assert len(base64.urlsafe_b64decode(cid + "==")) == 16
+        assert not cid.startswith("-")
+
+
+def test_cluster_id_never_begins_with_a_dash() -> None:
+    # One uuid in 64 encodes to an id starting with "-" (first byte 0xF8-0xFB), which
+    # kafka-storage's parser took for an option: a fresh `stack up` failed once in 64.
+    draws = iter([uuid.UUID(bytes=bytes([0xF8]) + bytes(15)), uuid.UUID(bytes=bytes([0x12]) * 16)])
+    cid = kafka.new_cluster_id(lambda: next(draws))
+    assert cid == base64.urlsafe_b64encode(bytes([0x12]) * 16).decode().rstrip("=")
 
 
 def test_server_properties_follow_the_settings(tmp_path: Path) -> None:
