@@ -35,20 +35,21 @@ from fastapi import FastAPI
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.synthetic_province import households  # noqa: E402
 from infra import db, migrate  # noqa: E402
 from infra.gazetteer_store import builtin_gazetteer, load_builtin  # noqa: E402
 from infra.settings import Settings  # noqa: E402
 from infra.tokens import create_token  # noqa: E402
-from projections import stock_warm, versions  # noqa: E402
-from projections.api import build_read_app  # noqa: E402
-from projections.dashboard import attach  # noqa: E402
-from projections.records import Record, read_event  # noqa: E402
+from projections import versions  # noqa: E402
+from projections.fold.records import Record, read_event  # noqa: E402
+from projections.fold.units import project  # noqa: E402
+from projections.http.api import build_read_app  # noqa: E402
+from projections.http.dashboard import attach  # noqa: E402
+from projections.read import stock_warm  # noqa: E402
 from projections.rules import Rules  # noqa: E402
-from projections.store import copy_rows  # noqa: E402
-from projections.synthetic import EventFactory  # noqa: E402
-from projections.synthetic_province import households  # noqa: E402
-from projections.units import project  # noqa: E402
+from projections.sink.store import copy_rows  # noqa: E402
 from tests.e2e.dashboard_support import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+from tests.support.synthetic import EventFactory  # noqa: E402
 
 CHUNK = 4000
 HEADLINE_DRAWN = "#headline[data-state='ready'][data-key^='{key}']"

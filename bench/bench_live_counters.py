@@ -10,6 +10,12 @@ hop and one changelog message per counter written.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a script: the repository root on the path for bench.* and tests.support.* fixtures.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import argparse
 import asyncio
 import os
@@ -26,13 +32,13 @@ from pathlib import Path
 import orjson
 from aiokafka import AIOKafkaProducer
 
+from bench.synthetic_province import households
 from infra import db, kafka_admin, migrate
 from infra.gazetteer_store import builtin_gazetteer, load_builtin
 from infra.settings import Settings
 from infra.topics import EVENTS
 from processors.indicators import DictStore, LiveCounters, Places
-from projections.synthetic import EventFactory
-from projections.synthetic_province import households
+from tests.support.synthetic import EventFactory
 
 START = date(2025, 1, 1)
 POSITIONS = "SELECT coalesce(sum(next_offset), 0) FROM live_counter_positions"

@@ -15,6 +15,12 @@ and from the snapshots once that thread's round (run here in between, timed) sto
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a script: the repository root on the path for bench.* and tests.support.* fixtures.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import argparse
 import statistics
 import time
@@ -23,17 +29,18 @@ from datetime import date
 
 import orjson
 
+from bench.synthetic_province import households
 from infra import db, migrate
 from infra.gazetteer_store import builtin_gazetteer, load_builtin
 from infra.settings import Settings
-from projections import stock_warm, versions
-from projections.indicators import compute_indicators
-from projections.records import Record, read_event
+from projections import versions
+from projections.fold.records import Record, read_event
+from projections.fold.units import project
+from projections.read import stock_warm
+from projections.read.indicators import compute_indicators
 from projections.rules import Rules
-from projections.store import copy_rows
-from projections.synthetic import EventFactory
-from projections.synthetic_province import households
-from projections.units import project
+from projections.sink.store import copy_rows
+from tests.support.synthetic import EventFactory
 
 CHUNK = 4000  # households folded and loaded at a time
 PERSONS = "SELECT count(*) FROM persons WHERE status = 'alive'"

@@ -15,6 +15,12 @@ dropped at the end. Steps, each timed in the same run:
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a script: the repository root on the path for bench.* and tests.support.* fixtures.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import argparse
 import asyncio
 import tempfile
@@ -28,16 +34,16 @@ import orjson
 import polars as pl
 from aiokafka import AIOKafkaProducer
 
+from bench.synthetic_province import households
 from infra import db, kafka_admin, migrate
 from infra.gazetteer_store import builtin_gazetteer, load_builtin
 from infra.settings import Settings
 from infra.topics import EVENTS
 from projections import versions
-from projections.rebuild import rebuild
-from projections.records import ARCHIVE_COLUMNS, Record, read_event
-from projections.sink import Sink
-from projections.synthetic import EventFactory
-from projections.synthetic_province import households
+from projections.fold.records import ARCHIVE_COLUMNS, Record, read_event
+from projections.sink.rebuild import rebuild
+from projections.sink.sink import Sink
+from tests.support.synthetic import EventFactory
 
 COPY_TARGET = "CREATE TABLE copy_floor (LIKE {schema}.event_archive INCLUDING ALL)"
 

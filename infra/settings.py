@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     max_body_bytes: int = 8 * 1024 * 1024
-    # Stock snapshots (projections.stock_warm): the read API recounts stale ones this often
+    # Stock snapshots (projections.read.stock_warm): the read API recounts stale ones this often
     # (0: never in the background), for the days of this many recent months.
     stock_warm_seconds: float = 30.0
     stock_warm_months: int = 13

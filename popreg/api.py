@@ -10,10 +10,10 @@ from fastapi import FastAPI
 from infra.settings import Settings, get_settings
 from producers import gateway
 from producers.runtime import open_ingest
-from projections.api import read_resources
-from projections.api import router as read_router
-from projections.dashboard import attach as attach_dashboard
-from projections.reports_api import router as reports_router
+from projections.http.api import read_resources
+from projections.http.api import router as read_router
+from projections.http.dashboard import attach as attach_dashboard
+from projections.http.reports import router as reports_router
 
 
 def build_app(settings: Settings) -> FastAPI:

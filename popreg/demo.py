@@ -106,7 +106,7 @@ def _counts(c: dict[str, int]) -> str:
 
 async def follow(settings: Settings, progress: Progress, timeout: float) -> None:
     """Show the register and the projections catching up, until both have (popreg wait's test)."""
-    from projections.progress import progress_async
+    from projections.read.progress import progress_async
 
     task = progress.add_task("register → projections", total=None, note="")
     deadline = time.monotonic() + timeout

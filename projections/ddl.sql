@@ -21,7 +21,7 @@ CREATE TABLE event_archive (
 );
 CREATE INDEX event_archive_occurred ON event_archive (occurred_on);
 
--- Which subjects an event is about, and as what (projections.model.roles).
+-- Which subjects an event is about, and as what (projections.fold.model.roles).
 CREATE TABLE event_subjects (
     subject_id text NOT NULL,
     event_id   text NOT NULL,
@@ -241,7 +241,7 @@ SELECT person_id, partner_id, valid_from, valid_to, known_from, known_to
 FROM marital_episodes WHERE status = 'married';
 
 -- Which areas a commune code counts in on each day, under this version's boundary rule
--- (projections.areas builds it from public.gazetteer_current). areas = {commune unit,
+-- (projections.read.areas builds it from public.gazetteer_current). areas = {commune unit,
 -- district, province, VN}: an area code of any level matches with `code = ANY(areas)`.
 CREATE TABLE area_map (
     commune      text NOT NULL,
@@ -255,7 +255,7 @@ CREATE TABLE area_map (
 CREATE INDEX area_map_commune ON area_map (commune, valid_from);
 CREATE TABLE area_map_source (load_id bigint NOT NULL);
 
--- Per-commune stock snapshots of what is known now (projections.stock_cache): a row is used
+-- Per-commune stock snapshots of what is known now (projections.read.stock_cache): a row is used
 -- only while no change of its commune on or before its day separates its snapshot from the
 -- reader's; store.write_units records the changes.
 CREATE TABLE stock_cache (
@@ -274,7 +274,7 @@ CREATE TABLE stock_changes (
 CREATE INDEX stock_changes_commune ON stock_changes (commune, xid);
 -- Households with residents in two communes at once (rare): their double count comes off.
 CREATE TABLE split_households (household_id text PRIMARY KEY);
--- Woman-days by five-year age group per commune and month (projections.exposure_cache), kept
+-- Woman-days by five-year age group per commune and month (projections.read.exposure_cache), kept
 -- under the month's last day and made stale by the same stock_changes.
 CREATE TABLE exposure_cache (
     commune   text NOT NULL,

@@ -1,6 +1,6 @@
 """The indicator catalogue (INDICATORS.md) as versioned definitions over counted facts. Pure.
 
-SQL (projections.indicator_sql) counts facts for an area and period; each indicator is a small
+SQL (projections.read.indicator_sql) counts facts for an area and period; each indicator is a small
 formula over them, under a definition version. A projection version's rules pin which version
 of each definition it serves (projections.rules): changing a definition is a new projection
 version and a rebuild, and the old one answers under the old definition until the swap.

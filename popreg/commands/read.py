@@ -20,13 +20,14 @@ from rich.table import Table
 from infra.db import DatabaseUnavailable, connect, open_pool
 from infra.migrate import apply_migrations
 from infra.settings import Settings, get_settings
-from projections import queries, stock_warm, versions
-from projections.indicators import compute_indicators
+from projections import versions
 from projections.periods import parse_period
-from projections.progress import wait_async
-from projections.rebuild import drop_retired, rebuild
+from projections.read import queries, stock_warm
+from projections.read.indicators import compute_indicators
+from projections.read.progress import wait_async
 from projections.rules import Rules
-from projections.runner import run_sinks
+from projections.sink.rebuild import drop_retired, rebuild
+from projections.sink.runner import run_sinks
 
 console = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -100,7 +101,7 @@ def person(
             raise typer.Exit(1)
         if trajectory:
             from analyses.trajectory import render_png
-            from projections.trajectory import person_trajectory
+            from projections.read.trajectory import person_trajectory
 
             found = person_trajectory(conn, person_id, on)
             if picture is not None:

@@ -25,8 +25,8 @@ def report(
     from infra.db import DatabaseUnavailable, connect
     from infra.migrate import apply_migrations
     from infra.settings import get_settings
-    from projections.report_html import to_html
-    from projections.reports import build_report, to_csv
+    from projections.reports.forms import build_report, to_csv
+    from projections.reports.html import to_html
 
     if fmt not in FORMATS:
         err.print(f"[bold red]error:[/] --format {fmt!r}: use json, csv or html")

@@ -1,7 +1,7 @@
 """What each event type adds to the live counters, as the SQL path counts it (INDICATORS.md). Pure.
 
 A rule reads the state before its record (`Reader.get`) and fills a Decision: the items it counts
-(projections.indicator_sql counts the same facts from the read models), absolute writes of
+(projections.read.indicator_sql counts the same facts from the read models), absolute writes of
 state, and extra fields of its own entry. State keys beside the counters:
   w|<person>  [sex, commune or None]: the person's sex and where they live now (None: gone)
   b|<child>   the birth event of a child (a corrected birth date or sex moves the birth)

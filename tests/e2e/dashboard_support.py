@@ -38,8 +38,8 @@ from processors.register.app import app_id
 from producers.generator import GeneratorConfig, generate
 from producers.runtime import open_ingest
 from producers.submit import submit_file
-from projections.progress import progress_async
-from projections.sink import Sink
+from projections.read.progress import progress_async
+from projections.sink.sink import Sink
 from projections.versions import ensure_live
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,7 +83,7 @@ def _env(settings: Settings) -> dict[str, str]:
 
 
 async def _wait_register(settings: Settings, worker: subprocess.Popen[bytes], timeout: float) -> None:
-    """Until the register has processed every submission (projections.progress decides)."""
+    """Until the register has processed every submission (projections.read.progress decides)."""
     deadline = time.monotonic() + timeout
     while True:
         if worker.poll() is not None:

@@ -14,8 +14,8 @@ from infra.gazetteer_store import builtin_gazetteer
 from infra.settings import Settings
 from projections import versions
 from projections.definitions import NAMES
-from projections.indicators import compute_indicators
-from projections.synthetic import EventFactory
+from projections.read.indicators import compute_indicators
+from tests.support.synthetic import EventFactory
 
 pytestmark = pytest.mark.integration
 

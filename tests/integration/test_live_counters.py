@@ -26,11 +26,12 @@ from infra.settings import Settings
 from infra.tokens import create_token
 from infra.topics import EVENTS
 from processors.indicators.facts import FLOW_NAMES
-from projections import reports_api, versions
-from projections.api import build_read_app
-from projections.indicators import compute_indicators
-from projections.live import live_figures
-from projections.synthetic import EventFactory, at
+from projections import versions
+from projections.http import reports as reports_api
+from projections.http.api import build_read_app
+from projections.read.indicators import compute_indicators
+from projections.read.live import live_figures
+from tests.support.synthetic import EventFactory, at
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -18,10 +18,10 @@ from infra.settings import Settings
 from infra.tokens import create_token
 from infra.topics import REVIEW
 from projections import versions
-from projections.api import build_read_app
-from projections.indicators import compute_indicators
-from projections.sink import Sink
-from projections.synthetic import EventFactory, at
+from projections.http.api import build_read_app
+from projections.read.indicators import compute_indicators
+from projections.sink.sink import Sink
+from tests.support.synthetic import EventFactory, at
 
 pytestmark = pytest.mark.integration
 

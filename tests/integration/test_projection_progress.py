@@ -12,7 +12,7 @@ from aiokafka.structs import OffsetAndMetadata
 from infra import kafka_admin
 from infra.settings import Settings
 from infra.topics import SUBMISSIONS
-from projections.progress import REGISTER_GROUP, progress_async
+from projections.read.progress import REGISTER_GROUP, progress_async
 
 pytestmark = pytest.mark.integration
 

@@ -22,10 +22,10 @@ from test_projection_support import (
 from infra.gazetteer_store import builtin_gazetteer
 from infra.settings import Settings
 from projections import versions
-from projections.indicators import compute_indicators
-from projections.rebuild import drop_retired, rebuild
+from projections.read.indicators import compute_indicators
 from projections.rules import Rules
-from projections.synthetic import EventFactory
+from projections.sink.rebuild import drop_retired, rebuild
+from tests.support.synthetic import EventFactory
 
 pytestmark = pytest.mark.integration
 

@@ -16,10 +16,10 @@ from test_projection_support import A, cli_env, dump, opened, popreg, produce, s
 
 from infra.settings import Settings
 from projections import versions
-from projections.apply import stored_offsets
-from projections.rebuild import rebuild
 from projections.rules import Rules
-from projections.synthetic import EventFactory
+from projections.sink.apply import stored_offsets
+from projections.sink.rebuild import rebuild
+from tests.support.synthetic import EventFactory
 
 pytestmark = pytest.mark.integration
 

@@ -30,12 +30,12 @@ from infra.gazetteer_store import builtin_gazetteer
 from infra.settings import Settings
 from infra.topics import EVENTS, REVIEW
 from projections import versions
-from projections.apply import stored_offsets
-from projections.model import TABLES
-from projections.records import Record, read_event
+from projections.fold.model import TABLES
+from projections.fold.records import Record, read_event
+from projections.fold.units import project
 from projections.rules import Rules
-from projections.synthetic import EventFactory, at
-from projections.units import project
+from projections.sink.apply import stored_offsets
+from tests.support.synthetic import EventFactory, at
 
 pytestmark = pytest.mark.integration
 
@@ -151,7 +151,7 @@ async def test_unreadable_records_and_review_items_are_kept(env: Any, both: dict
 def _sink_process(settings: Settings) -> subprocess.Popen[bytes]:
     code = ("import asyncio, logging, sys\n"
             "from infra.db import open_pool\nfrom infra.settings import Settings\n"
-            "from projections.versions import ensure_live\nfrom projections.sink import Sink\n"
+            "from projections.versions import ensure_live\nfrom projections.sink.sink import Sink\n"
             "s = Settings(); pool = open_pool(s)\n"
             "with pool.connection() as c: v = ensure_live(c)\n"
             "asyncio.run(Sink(s, v, pool, max_records=int(sys.argv[1])).run())\n")

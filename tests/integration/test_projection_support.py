@@ -44,10 +44,10 @@ from infra import db
 from infra.gazetteer_store import builtin_gazetteer, load_builtin
 from infra.settings import Settings
 from infra.topics import EVENTS
-from projections.model import TABLES
-from projections.sink import Sink
-from projections.synthetic import EventFactory, at
+from projections.fold.model import TABLES
+from projections.sink.sink import Sink
 from projections.versions import Version
+from tests.support.synthetic import EventFactory, at
 
 A, B, C, D = "03646", "03649", "03682", "00001"
 BASELINE, BASELINE_RECORDED = "2020-01-01", at("2020-01-05")

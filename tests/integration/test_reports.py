@@ -20,11 +20,12 @@ from infra.gazetteer_store import builtin_gazetteer, load_builtin
 from infra.settings import Settings
 from infra.tokens import create_token
 from infra.topics import REVIEW
-from projections import reports_api, versions
-from projections.api import build_read_app
-from projections.indicators import compute_indicators
-from projections.reports import build_report
-from projections.synthetic import EventFactory, at
+from projections import versions
+from projections.http import reports as reports_api
+from projections.http.api import build_read_app
+from projections.read.indicators import compute_indicators
+from projections.reports.forms import build_report
+from tests.support.synthetic import EventFactory, at
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,4 @@
-"""Stock snapshots (projections.stock_cache) give exactly the figures of counting every episode:
+"""Stock snapshots (projections.read.stock_cache) give exactly the figures of counting every episode:
 after the sink changed the past (late events, voids, corrections, moves, a merge), with a
 household living in two communes at once, and for a reader still in a snapshot older than the
 rows the cache holds. Real Kafka, the real sink, real PostgreSQL."""
@@ -17,13 +17,14 @@ from test_projection_support import A, B, opened, popreg, produce, scenario, sin
 
 from infra import db, migrate
 from infra.settings import Settings
-from projections import stock_warm, versions
+from projections import versions
 from projections.definitions import NAMES
-from projections.exposure_cache import exposure_rows
-from projections.indicators import compute_indicators, facts
 from projections.periods import parse_period
-from projections.stock_cache import stock_on, store
-from projections.synthetic import EventFactory, at
+from projections.read import stock_warm
+from projections.read.exposure_cache import exposure_rows
+from projections.read.indicators import compute_indicators, facts
+from projections.read.stock_cache import stock_on, store
+from tests.support.synthetic import EventFactory, at
 
 pytestmark = pytest.mark.integration
 

@@ -19,7 +19,7 @@ from infra.settings import Settings
 from infra.tokens import create_token
 from popreg.api import build_app
 from projections import versions
-from projections.synthetic import EventFactory
+from tests.support.synthetic import EventFactory
 
 pytestmark = pytest.mark.integration
 

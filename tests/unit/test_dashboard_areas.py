@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from infra.gazetteer_store import builtin_gazetteer
-from projections.dashboard.areas import AreaIndex, fold
-from projections.dashboard.figures import change, shift
+from projections.http.dashboard.areas import AreaIndex, fold
+from projections.http.dashboard.figures import change, shift
 from projections.periods import parse_period
 
 pytestmark = pytest.mark.unit

@@ -11,7 +11,7 @@ import pytest
 
 from infra.gazetteer_store import builtin_gazetteer
 from processors.indicators import DictStore, LiveCounters, Places
-from projections.synthetic import EventFactory
+from tests.support.synthetic import EventFactory
 
 pytestmark = pytest.mark.unit
 

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from projections.bitemporal import Versions
-from projections.fold_person import add_months, age
-from projections.records import Record, read_event
+from projections.fold.bitemporal import Versions
+from projections.fold.person import add_months, age
+from projections.fold.records import Record, read_event
+from projections.fold.units import project
 from projections.rules import Rules
-from projections.synthetic import EventFactory, at
-from projections.units import project
+from tests.support.synthetic import EventFactory, at
 
 pytestmark = pytest.mark.unit
 

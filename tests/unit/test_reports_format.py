@@ -10,9 +10,17 @@ from typing import Any
 import pytest
 
 from projections.periods import parse_period
-from projections.report_html import period_words, to_html
-from projections.report_labels import FORMS, format_value, vi_number
-from projections.reports import AGE_ROWS, FLOW_ROWS, FP_ROWS, STOCK_ROWS, _section, to_csv, warnings
+from projections.reports.forms import (
+    AGE_ROWS,
+    FLOW_ROWS,
+    FP_ROWS,
+    STOCK_ROWS,
+    _section,
+    to_csv,
+    warnings,
+)
+from projections.reports.html import period_words, to_html
+from projections.reports.labels import FORMS, format_value, vi_number
 
 pytestmark = pytest.mark.unit
 

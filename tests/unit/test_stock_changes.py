@@ -1,11 +1,11 @@
-"""Which communes' stock snapshots a recompute makes stale, and from which day (projections.stock_changes)."""
+"""Which communes' stock snapshots a recompute makes stale, and from which day (projections.sink.stock_changes)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from projections.stock_cache import add_up
-from projections.stock_changes import changed_communes, first_change
+from projections.read.stock_cache import add_up
+from projections.sink.stock_changes import changed_communes, first_change
 
 D = date.fromisoformat
 KNOWN = datetime(2024, 1, 1, tzinfo=UTC)
@@ -14,7 +14,7 @@ CLOSED = datetime(2024, 6, 1, tzinfo=UTC)
 
 def res(pid: str, commune: str, start: str, end: str | None = None, *, hh: str = "H1", sex: str = "F",
         born: str = "1990-05-20", known_to: datetime | None = None) -> tuple:
-    # residence_episodes columns (projections.model.TABLES) + known_from, known_to
+    # residence_episodes columns (projections.fold.model.TABLES) + known_from, known_to
     return (pid, hh, commune, "head", D(start), D(end) if end else None, "registered", None, sex, D(born),
             KNOWN, known_to)
 

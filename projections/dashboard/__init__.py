@@ -1,5 +1,0 @@
-"""The dashboard: a web page for officials (static/) and the JSON endpoints it needs (router.py)."""
-
-from projections.dashboard.router import attach, router
-
-__all__ = ["attach", "router"]

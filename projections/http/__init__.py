@@ -1,0 +1,1 @@
+"""The HTTP surfaces of the read side: the read API, the report endpoints and the dashboard."""

@@ -1,0 +1,1 @@
+"""Test support shared by the suites: builders of log records, workers, stacks and fixtures."""
