@@ -18,6 +18,7 @@ from aiokafka.errors import (
     TopicAlreadyExistsError,
 )
 
+from infra.kafka_client import client_kwargs
 from infra.settings import Settings
 from infra.topics import TopicSpec, topic_specs
 
@@ -35,7 +36,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 
 
 def _admin(settings: Settings, timeout_ms: int = 10_000) -> AIOKafkaAdminClient:
-    return AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, request_timeout_ms=timeout_ms)
+    return AIOKafkaAdminClient(**client_kwargs(settings), request_timeout_ms=timeout_ms)
 
 
 async def cluster_info_async(settings: Settings) -> dict[str, Any]:
@@ -148,7 +149,7 @@ def delete_topics(settings: Settings, names: list[str]) -> None:
 
 
 async def describe_topics_async(settings: Settings, names: list[str]) -> dict[str, dict[str, Any]]:
-    """Per topic: {"partitions": n, "configs": {name: value}} as the broker reports them."""
+    """Per topic: {"partitions": n, "replicas": r, "configs": {name: value}} as the broker reports them."""
     admin = _admin(settings)
     await admin.start()
     try:
@@ -157,7 +158,9 @@ async def describe_topics_async(settings: Settings, names: list[str]) -> dict[st
     finally:
         await admin.close()
     out: dict[str, dict[str, Any]] = {
-        t["topic"]: {"partitions": len(t["partitions"]), "configs": {}} for t in described if t["error_code"] == 0
+        t["topic"]: {"partitions": len(t["partitions"]),
+                     "replicas": min((len(p["replicas"]) for p in t["partitions"]), default=0), "configs": {}}
+        for t in described if t["error_code"] == 0
     }
     for resp in responses:
         for _code, _msg, _type, name, entries in (r[:5] for r in resp.resources):
@@ -170,12 +173,33 @@ def describe_topics(settings: Settings, names: list[str]) -> dict[str, dict[str,
     return _run(describe_topics_async(settings, names))
 
 
+def topic_drift(settings: Settings, specs: list[TopicSpec] | None = None) -> list[str]:
+    """How existing topics differ from the configured ones (partitions, replication, configs),
+    one sentence each; topics are never altered behind an operator's back, only reported."""
+    specs = topic_specs(settings) if specs is None else specs
+    found = describe_topics(settings, [s.name for s in specs])
+    out = []
+    for spec in specs:
+        have = found.get(spec.name)
+        if have is None:
+            out.append(f"{spec.name}: missing (`popreg stack up` creates it)")
+            continue
+        if have["partitions"] != spec.partitions:
+            out.append(f"{spec.name}: {have['partitions']} partitions, configured {spec.partitions}")
+        if have["replicas"] != spec.replication:
+            out.append(f"{spec.name}: replication factor {have['replicas']}, configured {spec.replication}")
+        for key, want in spec.configs.items():
+            if have["configs"].get(key) != want:
+                out.append(f"{spec.name}: {key}={have['configs'].get(key)}, configured {want}")
+    return out
+
+
 async def end_offsets_async(
     settings: Settings, topic: str, isolation_level: str = "read_uncommitted"
 ) -> dict[int, int]:
     """Next offset to be written per partition (read_committed: the last stable offset)."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap, enable_auto_commit=False, isolation_level=isolation_level
+        **client_kwargs(settings), enable_auto_commit=False, isolation_level=isolation_level
     )
     await consumer.start()
     try:

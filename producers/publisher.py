@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 
+from infra.kafka_client import client_kwargs
 from infra.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ class Publisher:
 
     def _new_producer(self) -> AIOKafkaProducer:
         return AIOKafkaProducer(
-            bootstrap_servers=self._settings.bootstrap,
+            **client_kwargs(self._settings),
             client_id="popreg-publisher",
             enable_idempotence=True,
             acks="all",

@@ -64,10 +64,14 @@ def _preflight(settings: Settings) -> None:
     from infra.stack.process import require_free_port
 
     if settings.uses_local_kafka and kafka.kafka_pid(settings) is None:
-        require_free_port(settings.kafka_port, "Kafka", "POPREG_KAFKA_PORT")
-        require_free_port(settings.kafka_controller_port, "the Kafka controller", "POPREG_KAFKA_CONTROLLER_PORT")
+        kafka.check_layout(settings)
+        for n in kafka.nodes(settings):
+            if kafka.node_pid(settings, n) is None:
+                port, cport = settings.broker_ports()[n - 1]
+                require_free_port(port, "Kafka", "POPREG_KAFKA_PORT")
+                require_free_port(cport, "the Kafka controller", "POPREG_KAFKA_CONTROLLER_PORT")
+                kafka.check_storage(kafka.KafkaPaths.of(settings, n).data, n)
         jvm.find_java()
-        kafka.check_storage(kafka.KafkaPaths.of(settings).data)
     pg_paths = postgres.PgPaths.of(settings)
     if settings.uses_local_postgres and postgres.postmaster_pid(pg_paths) is None:
         require_free_port(settings.pg_port, "PostgreSQL", "POPREG_PG_PORT")
@@ -81,6 +85,9 @@ def _up_kafka(settings: Settings, echo: Callable[[str], None], report: UpReport)
     elif (pid := kafka.kafka_pid(settings)) is not None:
         report.already.append("kafka")
         echo(f"kafka: already running (pid {pid}, {settings.bootstrap})")
+    elif any(kafka.node_pid(settings, n) is not None for n in kafka.nodes(settings)):
+        kafka.start(settings, echo)  # the nodes that stopped rejoin the ones running
+        report.already.append("kafka")
     else:
         kafka.start(settings, echo)
         report.started.append("kafka")
@@ -137,6 +144,8 @@ def status(settings: Settings) -> dict[str, dict[str, object]]:
         try:
             k["cluster"] = kafka_admin.wait_ready(settings, timeout=3.0).get("cluster_id")
             k["topics"] = len(kafka_admin.list_topics(settings))
+            k["replication"] = f"RF {settings.replication_factor}, min ISR {settings.min_insync_replicas}"
+            k["topic_drift"] = kafka_admin.topic_drift(settings) or "none"
         except (TimeoutError, OSError) as exc:
             k["answer"] = f"no answer: {exc}"
     if p.get("running") is not False:

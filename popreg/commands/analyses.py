@@ -35,6 +35,7 @@ from analyses.manifest import (
 from analyses.pseudo import per_export_pseudonymiser, project_pseudonymiser
 from analyses.source import LogRecord, ReadStats, file_records, unique_records
 from infra import kafka_admin
+from infra.kafka_client import client_kwargs
 from infra.settings import Settings, get_settings
 from infra.topics import EVENTS
 
@@ -83,7 +84,7 @@ def kafka_log(settings: Settings) -> tuple[Iterator[LogRecord], dict[str, Any]]:
         raise _Unavailable(f"topic {topic} not found on {settings.bootstrap}")
 
     async def consume() -> None:
-        consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False,
+        consumer = AIOKafkaConsumer(**client_kwargs(settings), enable_auto_commit=False,
                                     isolation_level="read_committed", group_id=None)
         await consumer.start()
         try:

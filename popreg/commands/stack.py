@@ -20,9 +20,14 @@ def _echo(msg: str) -> None:
     console.print(msg, markup=False)
 
 
-def up() -> None:
+def up(
+    brokers: int = typer.Option(None, "--brokers", min=1, max=5,
+                                help="local Kafka nodes (3: RF 3 / min ISR 2); default POPREG_KAFKA_BROKERS or 1"),
+) -> None:
     """Start Kafka (KRaft) and PostgreSQL, create the topics, apply migrations. Idempotent."""
     settings = get_settings()
+    if brokers is not None and brokers != settings.kafka_brokers:
+        settings = settings.model_copy(update={"kafka_brokers": brokers})
     try:
         report = stack.up(settings, _echo)
     except stack.StackError as exc:

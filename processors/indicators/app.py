@@ -25,8 +25,9 @@ from typing import Any
 
 import faust
 
+from infra.kafka_client import faust_broker_credentials
 from infra.settings import Settings
-from infra.topics import EVENTS, INFINITE, TopicSpec
+from infra.topics import EVENTS, TopicSpec, durable
 from processors.indicators.engine import LiveCounters
 from processors.indicators.facts import Places
 from processors.indicators.snapshot import Snapshotter
@@ -45,7 +46,7 @@ def app_id(settings: Settings) -> str:
 
 def serial_topic(settings: Settings) -> TopicSpec:
     """The app's own ordered copy of the events (kept like the log: it is what the counts replay)."""
-    return TopicSpec(settings.topic(f"{APP_ID}-serial"), 1, dict(INFINITE))
+    return TopicSpec(settings.topic(f"{APP_ID}-serial"), 1, durable(settings), settings.replication_factor)
 
 
 def default_live_from(today: date | None = None) -> date:
@@ -59,6 +60,8 @@ def faust_options(settings: Settings) -> dict[str, Any]:
     """faust configuration, all of it from Settings."""
     return {
         "broker": [f"kafka://{host.strip()}" for host in settings.bootstrap.split(",")],
+        "broker_credentials": faust_broker_credentials(settings),
+        "topic_replication_factor": settings.replication_factor,  # changelogs too
         "store": settings.faust_store,
         "datadir": str(settings.home_dir / "faust" / app_id(settings)),
         "web_enabled": False,

@@ -9,6 +9,7 @@ from typing import Any
 
 import faust
 
+from infra.kafka_client import faust_broker_credentials
 from infra.settings import Settings
 from infra.topics import EVENTS, REVIEW, SUBMISSIONS
 from processors.register.checks import GazetteerLike
@@ -30,6 +31,8 @@ def faust_options(settings: Settings) -> dict[str, Any]:
     """faust configuration, all of it from Settings (STYLE.md habit 12)."""
     return {
         "broker": [f"kafka://{host.strip()}" for host in settings.bootstrap.split(",")],
+        "broker_credentials": faust_broker_credentials(settings),
+        "topic_replication_factor": settings.replication_factor,  # changelogs too
         "store": settings.faust_store,
         "datadir": str(settings.home_dir / "faust" / app_id(settings)),
         "web_enabled": False,  # the integrator supervises the process; no HTTP port to clash

@@ -10,6 +10,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from infra import kafka_admin
 from infra.db import connect
+from infra.kafka_client import client_kwargs
 from infra.settings import Settings
 from infra.topics import EVENTS, REVIEW, SUBMISSIONS
 from projections.sink.apply import stored_offsets
@@ -42,7 +43,7 @@ async def _no_records_between(settings: Settings, topic: str, starts: dict[int, 
     gaps = {p: (starts.get(p, 0), end) for p, end in ends.items() if starts.get(p, 0) < end}
     if not gaps:
         return True
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, group_id=None, enable_auto_commit=False,
+    consumer = AIOKafkaConsumer(**client_kwargs(settings), group_id=None, enable_auto_commit=False,
                                 isolation_level="read_committed")
     await consumer.start()
     try:

@@ -20,6 +20,7 @@ from psycopg_pool import ConnectionPool
 
 from infra import kafka_admin
 from infra.db import connect
+from infra.kafka_client import client_kwargs
 from infra.settings import Settings
 from infra.topics import EVENTS, REVIEW
 from projections.fold.records import Record
@@ -95,7 +96,7 @@ class Sink:
         if lock_conn is None:
             return self.stats
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.bootstrap, group_id=None, enable_auto_commit=False,
+            **client_kwargs(self.settings), group_id=None, enable_auto_commit=False,
             isolation_level="read_committed", auto_offset_reset="earliest",
             max_partition_fetch_bytes=4 * 1024 * 1024,
         )
