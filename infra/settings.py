@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     kafka_controller_port: int = 19093
     kafka_version: str = "4.1.1"
     kafka_heap: str = "-Xms256m -Xmx768m"
+    kafka_publish_timeout_s: float = Field(
+        default=20.0, gt=0, description="a batch Kafka has not taken by then is answered 503 (resend it)")
     kafka_brokers: int = Field(default=1, ge=1, le=5, description="brokers of the LOCAL stack (`stack up --brokers 3`)")
     topic_prefix: str = Field(default="", description="prefix for every topic name (tests isolate with it)")
     events_partitions: int = Field(default=3, ge=1)

@@ -70,6 +70,7 @@ class Publisher:
         transactional_id: str | None = None,
         max_records_per_txn: int = 20_000,
         request_timeout_ms: int = 30_000,
+        transaction_timeout_s: float | None = None,
     ) -> None:
         self._settings = settings
         # A fresh id per process: two gateways sharing one id would fence each other off. Zombie
@@ -77,6 +78,9 @@ class Publisher:
         self.transactional_id = transactional_id or settings.topic(f"popreg-publisher-{uuid.uuid4()}")
         self._max_records = max_records_per_txn
         self._request_timeout_ms = request_timeout_ms
+        # aiokafka retries a transaction's requests for as long as the broker is away; a caller
+        # (the gateway's request, `popreg submit`) gets a prompt "not taken" (503) instead.
+        self._txn_timeout = transaction_timeout_s or settings.kafka_publish_timeout_s
         self._producer: AIOKafkaProducer | None = None
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
@@ -148,9 +152,14 @@ class Publisher:
 
     async def _write_group(self, group: list[_Pending]) -> None:
         try:
-            producer = await self._ensure_producer()
-            async with producer.transaction():
+            # Not `producer.transaction()`: its abort on error waits on the broker too, with no
+            # bound. A failed transaction is left open and the producer discarded; the next one,
+            # with the same transactional id, fences it off and the broker aborts it.
+            async with asyncio.timeout(self._txn_timeout):
+                producer = await self._ensure_producer()
+                await producer.begin_transaction()
                 runs = await self._append_group(producer, group)
+                await producer.commit_transaction()
             # The commit flushed every batch, so these futures are already resolved.
             for pending, mine in zip(group, runs, strict=True):
                 delivered = [Delivered(pending.topic, part, (await fut).offset + first, count)
@@ -231,5 +240,11 @@ class Publisher:
         # a new producer with the same transactional id aborts whatever the old one left open.
         old, self._producer = self._producer, None
         if old is not None:
+            # Its sender first: left running, it would deliver the abandoned batches and their
+            # commit once the broker came back, after the caller was told "not taken" and resent
+            # them. (aiokafka has no public "close without flushing".) Then stop, bounded.
+            sender = getattr(getattr(old, "_sender", None), "sender_task", None)
+            if sender is not None and not sender.done():
+                sender.cancel()
             with contextlib.suppress(Exception):
-                await old.stop()
+                await asyncio.wait_for(old.stop(), 10.0)

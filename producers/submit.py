@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,7 +12,7 @@ from typing import Any
 from events import FieldError
 from infra.tokens import LOCAL_OPERATOR, Principal
 from producers.bodies import BadBody, is_array, iter_lines, parse_array
-from producers.ingest import Counts, IngestService
+from producers.ingest import Counts, IngestService, Unavailable
 
 CHUNK_ITEMS = 5_000
 CHUNK_BYTES = 8 * 1024 * 1024
@@ -33,6 +35,31 @@ class InvalidItem:
         what = f" ({self.event_id})" if self.event_id else ""
         errs = "; ".join(f"{e.loc or '(submission)'}: {e.msg}" for e in self.errors)
         return f"{self.path}:{self.where}{what}: {errs}"
+
+
+class NotTaken(Unavailable):
+    """Kafka or PostgreSQL stayed away longer than the retries allow: every item before `where`
+    was taken, that item and all after it were not (resending the file is safe)."""
+
+    def __init__(self, path: Path, where: str, waited: float, cause: BaseException):
+        self.path, self.where, self.waited, self.cause = path, where, waited, cause
+        super().__init__(f"{path}: from {where} to the end of the file NOT taken (Kafka or PostgreSQL away for "
+                         f"{waited:.0f}s: {cause}); everything before it was taken. Resend the file when the "
+                         "stack answers: lines already taken answer `duplicate`.")
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Bounded retries of a chunk refused because Kafka or PostgreSQL was away (the gateway's 503)."""
+
+    give_up_after: float = 120.0  # seconds from the first refusal of a chunk
+    first_wait: float = 0.5
+    max_wait: float = 10.0
+    on_retry: Callable[[int, float, BaseException], None] | None = None  # attempt, wait, cause
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+
+NO_RETRY = Retry(give_up_after=0.0)
 
 
 @dataclass
@@ -92,16 +119,19 @@ async def submit_file(
     on_bytes: Callable[[int], None] | None = None,
     on_invalid: Callable[[InvalidItem], None] | None = None,
     on_counts: Callable[[Counts], None] | None = None,
+    retry: Retry = NO_RETRY,
 ) -> FileReport:
     """Submit one file chunk by chunk, in file order (the register reads one ordered partition).
 
-    Raises UnreadableFile if the file cannot be read, and producers.ingest.Unavailable if Kafka
-    or PostgreSQL failed (every chunk before that one was accepted; resending is safe).
+    A chunk refused because Kafka or PostgreSQL is away is sent again with backoff (a chunk is
+    taken whole or not at all, so a resend never half-duplicates it) until `retry.give_up_after`;
+    then NotTaken says exactly from which line on nothing was taken. Raises UnreadableFile if the
+    file cannot be read.
     """
     report = FileReport(path)
     try:
         for chunk in _chunks(path, on_bytes):
-            results = await service.ingest([v for _, v in chunk], principal)
+            results = await _ingest_with_retry(service, path, chunk, principal, retry)
             report.counts.add(results)
             if on_counts:
                 on_counts(report.counts)
@@ -111,3 +141,21 @@ async def submit_file(
     except OSError as exc:
         raise UnreadableFile(f"cannot read {path}: {exc.strerror or exc}") from None
     return report
+
+
+async def _ingest_with_retry(
+    service: IngestService, path: Path, chunk: list[tuple[str, Any]], principal: Principal, retry: Retry,
+) -> list[Any]:
+    started, attempt, wait = time.monotonic(), 0, retry.first_wait
+    while True:
+        try:
+            return await service.ingest([v for _, v in chunk], principal)
+        except Unavailable as exc:
+            waited = time.monotonic() - started
+            if waited + wait > retry.give_up_after:
+                raise NotTaken(path, chunk[0][0], waited, exc) from exc
+            attempt += 1
+            if retry.on_retry:
+                retry.on_retry(attempt, wait, exc)
+            await retry.sleep(wait)
+            wait = min(wait * 2, retry.max_wait)

@@ -29,7 +29,7 @@ from infra.db import DatabaseUnavailable
 from infra.settings import get_settings
 from producers.ingest import Counts, Unavailable
 from producers.runtime import open_ingest
-from producers.submit import InvalidItem, UnreadableFile, submit_file
+from producers.submit import InvalidItem, NotTaken, Retry, UnreadableFile, submit_file
 
 EXIT_UNREADABLE = 2
 EXIT_UNAVAILABLE = 3
@@ -53,7 +53,7 @@ def counts_text(c: Counts) -> str:
     return f"{c.accepted} accepted, {c.duplicate} duplicate, {c.invalid} invalid"
 
 
-async def _submit(files: list[Path]) -> int:
+async def _submit(files: list[Path], retry_for: float = 120.0) -> int:
     settings = get_settings()
     total = Counts()
     code = 0
@@ -67,12 +67,17 @@ async def _submit(files: list[Path]) -> int:
                 def invalid(item: InvalidItem) -> None:
                     out.write(f"invalid {item}\n")
 
+                def retrying(attempt: int, wait: float, cause: BaseException, t=task) -> None:
+                    progress.update(t, counts=f"Kafka or PostgreSQL away ({escape(str(cause) or repr(cause))[:80]}); "
+                                              f"retry {attempt} in {wait:.1f}s")
+
                 try:
                     report = await submit_file(
                         service, path,
                         on_bytes=lambda n, t=task: progress.advance(t, n),
                         on_invalid=invalid,
                         on_counts=lambda c, t=task: progress.update(t, counts=counts_text(c)),
+                        retry=Retry(give_up_after=retry_for, on_retry=retrying),
                     )
                 except UnreadableFile as exc:
                     out.write(f"error {exc}\n")
@@ -89,11 +94,18 @@ async def _submit(files: list[Path]) -> int:
 
 def submit(
     files: list[Path] = typer.Argument(..., help=".jsonl (one envelope per line) or .json (an array) files"),
+    retry_for: float = typer.Option(120.0, "--retry-for", min=0.0, metavar="SECONDS",
+                                    help="keep resending a chunk refused while Kafka or PostgreSQL is away "
+                                         "this long (with backoff) before giving up"),
 ) -> None:
     """Submit files of envelopes through the same path as POST /v1/submissions."""
     quiet_kafka_logs()
     try:
-        code = asyncio.run(_submit(files))
+        code = asyncio.run(_submit(files, retry_for))
+    except NotTaken as exc:
+        sys.stdout.flush()
+        err.print(f"[bold red]not submitted:[/] {escape(str(exc))}")
+        raise typer.Exit(EXIT_UNAVAILABLE) from None
     except (Unavailable, DatabaseUnavailable, KafkaError, OSError) as exc:
         err.print(f"[bold red]not submitted:[/] {escape(str(exc) or repr(exc))}")
         err.print("Kafka or PostgreSQL is not reachable: `popreg stack up`, then submit again "
