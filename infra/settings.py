@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     stock_warm_seconds: float = 30.0
     stock_warm_months: int = 13
 
+    # Operators: log lines as JSON objects (with the request id), readiness's projection lag
+    # bound, and how often the API refreshes its cached view of the pipeline (/metrics, /v1/ready).
+    log_format: Literal["text", "json"] = "text"
+    ready_max_lag: int = Field(default=10_000, ge=0, description="records the projections may trail and be ready")
+    monitor_seconds: float = Field(default=5.0, gt=0)
+
     # Which stack the test fixtures use: the local one from jars and binaries, or testcontainers
     # on a host with a Docker engine.
     test_stack: Literal["local", "testcontainers"] = "local"

@@ -7,12 +7,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from infra.observability import RequestMetrics
 from infra.settings import Settings, get_settings
 from producers import gateway
 from producers.runtime import open_ingest
 from projections.http.api import read_resources
 from projections.http.api import router as read_router
 from projections.http.dashboard import attach as attach_dashboard
+from projections.http.ops import monitoring
+from projections.http.ops import router as ops_router
 from projections.http.reports import router as reports_router
 
 
@@ -24,7 +27,7 @@ def build_app(settings: Settings) -> FastAPI:
         async with open_ingest(settings) as service:
             gateway.install(app, service, settings)
             # The read resources come last: one token store (and its cache) for every route.
-            async with read_resources(app, settings):
+            async with read_resources(app, settings), monitoring(app, settings, app.state.read_pool):
                 yield
 
     app = FastAPI(
@@ -36,7 +39,9 @@ def build_app(settings: Settings) -> FastAPI:
     app.include_router(gateway.router)
     app.include_router(read_router)
     app.include_router(reports_router)
+    app.include_router(ops_router)
     attach_dashboard(app)
+    app.add_middleware(RequestMetrics)
     return app
 
 

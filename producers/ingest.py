@@ -13,6 +13,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from events import EnvelopeBase, FieldError, InvalidSubmission, kafka_key, validate_submission
 from events.gazetteer import Gazetteer
+from infra.observability import count_submissions
 from infra.tokens import Principal
 from producers.publisher import Publisher, PublishError, Record
 
@@ -151,6 +152,7 @@ class IngestService:
             taken = await self._claim_and_publish(events, principal)
             for event, i in zip(events, slots, strict=True):
                 results[i] = ItemResult(event.event_id, "accepted" if event.event_id in taken else "duplicate")
+        count_submissions([r.status for r in results if r is not None])
         return results  # type: ignore[return-value]
 
     def _check_all(self, items: Sequence[Any], principal: Principal

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from infra.db import DatabaseUnavailable, connect, open_pool
 from infra.migrate import apply_migrations
+from infra.observability import configure_logging
 from infra.settings import Settings, get_settings
 from projections import versions
 from projections.periods import parse_period
@@ -212,6 +213,7 @@ def sink() -> None:
     """Run the projection sink alone (feeds every projection version) until Ctrl-C / SIGTERM."""
     settings = _settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging(settings.log_format)
 
     async def main() -> None:
         pool = open_pool(settings, min_size=1, max_size=6, name="popreg-sink")

@@ -12,9 +12,11 @@ def serve() -> None:
     """Serve the HTTP API alone: gateway, read API, reports, dashboard (OpenAPI at /docs)."""
     import uvicorn
 
+    from infra.observability import uvicorn_log_config
     from infra.settings import get_settings
 
     settings = get_settings()
+    extra = {"log_config": cfg} if (cfg := uvicorn_log_config(settings.log_format)) else {}
     uvicorn.run(
         "popreg.api:create_app",
         factory=True,
@@ -22,6 +24,7 @@ def serve() -> None:
         port=settings.api_port,
         log_level="info",
         timeout_graceful_shutdown=10,
+        **extra,
     )
 
 

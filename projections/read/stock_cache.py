@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 import psycopg
 
+from infra.observability import STOCK_SNAPSHOTS
 from projections.periods import ymd
 from projections.read.indicator_sql import COVERS, WOMEN_15_49, women_joins
 
@@ -155,8 +156,11 @@ def refresh(conn: psycopg.Connection, communes: list[str], day: date, pending: P
     cached = {c: f for (c, _), f in valid(conn, "stock_cache", communes, [day]).items()}
     missing = [c for c in communes if c not in cached]
     if or_none and mostly_missing(len(missing), len(communes)):
+        STOCK_SNAPSHOTS.labels("area_counted").inc(len(communes))
         return None
+    STOCK_SNAPSHOTS.labels("snapshot").inc(len(cached))
     if missing:
+        STOCK_SNAPSHOTS.labels("commune_counted").inc(len(missing))
         snap = snapshot(conn)
         counted = count(conn, missing, day)
         queue(pending, "stock_cache", snap, {(c, day): f for c, f in counted.items()})

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse
 
@@ -223,7 +223,12 @@ def area_quality(code: Code, who: Who, board: Board, period: PeriodQ, known_on: 
 
 
 @router.get("/v1/dashboard/pipeline", summary="Submitted, processed, projected, and the lags between")
-async def pipeline(who: Who, board: Board) -> dict[str, Any]:
+async def pipeline(request: Request, who: Who, board: Board) -> dict[str, Any]:
+    # The API's pipeline monitor (projections.http.ops) keeps this fresh: no Kafka client per poll.
+    monitor = getattr(request.app.state, "monitor", None)
+    cached = monitor.fresh() if monitor is not None else None
+    if cached is not None:
+        return {k: v for k, v in cached.items() if k != "held_by_reason"}
     return await pipeline_status(board.settings, board.pool)
 
 
