@@ -8,6 +8,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -30,14 +31,32 @@ TOKEN_PREFIX = "prt_"
 DEV_TOKEN_FILE = "dev-token"
 
 INSERT_TOKEN = """
-INSERT INTO api_tokens (token_id, token_sha256, role, area, label)
-VALUES (%s, %s, %s, %s, %s)
+INSERT INTO api_tokens (token_id, token_sha256, role, area, label, expires_at, replaces)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
 """
+# Valid = not revoked and not expired; the check also notes when the token was last used
+# (at most once a minute per token, so a busy phone does not write on every request).
 SELECT_TOKEN = """
-SELECT token_id, role, area FROM api_tokens
-WHERE token_sha256 = %s AND revoked_at IS NULL
+WITH found AS (
+    SELECT token_id, role, area, expires_at, last_used_at FROM api_tokens
+    WHERE token_sha256 = %s AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+), touched AS (
+    UPDATE api_tokens t SET last_used_at = now() FROM found
+    WHERE t.token_id = found.token_id AND (found.last_used_at IS NULL OR found.last_used_at < now() - interval '1 minute')
+)
+SELECT token_id, role, area, expires_at FROM found
 """
 REVOKE_TOKEN = "UPDATE api_tokens SET revoked_at = now() WHERE token_id = %s AND revoked_at IS NULL"
+LIST_TOKENS = """
+SELECT token_id, role, area, label, created_at, expires_at, revoked_at, last_used_at, replaces FROM api_tokens
+WHERE (%(all)s OR (revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())))
+  AND (%(area)s = 'VN' OR area = %(area)s)
+ORDER BY created_at, token_id
+"""
+GET_TOKEN = "SELECT token_id, role, area, label, revoked_at FROM api_tokens WHERE token_id = %s"
+EXPIRE_TOKEN = """
+UPDATE api_tokens SET expires_at = least(coalesce(expires_at, %s), %s) WHERE token_id = %s AND revoked_at IS NULL
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,17 +110,73 @@ def _new(role: str, area: str) -> tuple[str, str, bytes]:
 
 
 def create_token(
-    db: ConnectionPool | psycopg.Connection, role: str, area: str, label: str | None = None
+    db: ConnectionPool | psycopg.Connection, role: str, area: str, label: str | None = None, *,
+    expires_in: timedelta | None = None, replaces: str | None = None,
 ) -> IssuedToken:
-    """Store a new token's hash and return the token itself (the only time it is visible)."""
-    area = check_area(area)
-    token, token_id, digest = _new(role, area)
+    """Store a new token's hash and return the token itself (the only time it is visible);
+    with `expires_in`, it stops working after that long."""
     if isinstance(db, ConnectionPool):
         with db.connection() as conn:
-            conn.execute(INSERT_TOKEN, (token_id, digest, role, area, label))
-    else:
-        db.execute(INSERT_TOKEN, (token_id, digest, role, area, label))
-        db.commit()
+            return create_token_in(conn, role, area, label, expires_in=expires_in, replaces=replaces)
+    issued = create_token_in(db, role, area, label, expires_in=expires_in, replaces=replaces)
+    db.commit()
+    return issued
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """A token as operators see it (never its secret or hash)."""
+
+    token_id: str
+    role: str
+    area: str
+    label: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    replaces: str | None
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= datetime.now(UTC):
+            return "expired"
+        return "valid"
+
+
+def list_tokens(conn: psycopg.Connection, *, area: str = "VN", include_inactive: bool = False) -> list[TokenInfo]:
+    """Tokens whose scope is `area` (every token for VN); valid ones only, unless include_inactive."""
+    rows = conn.execute(LIST_TOKENS, {"all": include_inactive, "area": check_area(area)}).fetchall()
+    return [TokenInfo(*row) for row in rows]
+
+
+def rotate_token(conn: psycopg.Connection, token_id: str, *, expires_in: timedelta | None = None,
+                 grace: timedelta = timedelta(0)) -> IssuedToken | None:
+    """A new token with the old one's role, area and label; the old one stops working after
+    `grace` (at once by default). None when there is no such valid token. One transaction."""
+    with conn.transaction():
+        row = conn.execute(GET_TOKEN, (token_id,)).fetchone()
+        if row is None or row[4] is not None:
+            return None
+        _, role, area, label, _ = row
+        issued = create_token_in(conn, role, area, label, expires_in=expires_in, replaces=token_id)
+        if grace > timedelta(0):
+            until = datetime.now(UTC) + grace
+            conn.execute(EXPIRE_TOKEN, (until, until, token_id))
+        else:
+            conn.execute(REVOKE_TOKEN, (token_id,))
+    return issued
+
+
+def create_token_in(conn: psycopg.Connection, role: str, area: str, label: str | None, *,
+                    expires_in: timedelta | None = None, replaces: str | None = None) -> IssuedToken:
+    """create_token inside the caller's transaction (no commit here)."""
+    area = check_area(area)
+    token, token_id, digest = _new(role, area)
+    expires = datetime.now(UTC) + expires_in if expires_in is not None else None
+    conn.execute(INSERT_TOKEN, (token_id, digest, role, area, label, expires, replaces))
     return IssuedToken(token, Principal(token_id, role, area))  # type: ignore[arg-type]
 
 
@@ -114,12 +189,17 @@ def authenticate(db: ConnectionPool | psycopg.Connection, token: str) -> Princip
             row = conn.execute(SELECT_TOKEN, (hash_token(token),)).fetchone()
     else:
         row = db.execute(SELECT_TOKEN, (hash_token(token),)).fetchone()
-    return Principal(*row) if row else None
+    return Principal(*row[:3]) if row else None
 
 
-def revoke_token(pool: ConnectionPool, token_id: str) -> bool:
-    with pool.connection() as conn:
-        return conn.execute(REVOKE_TOKEN, (token_id,)).rowcount == 1
+def revoke_token(db: ConnectionPool | psycopg.Connection, token_id: str) -> bool:
+    """Revoke at once (readers holding it in their short cache stop within its ttl)."""
+    if isinstance(db, ConnectionPool):
+        with db.connection() as conn:
+            return conn.execute(REVOKE_TOKEN, (token_id,)).rowcount == 1
+    done = db.execute(REVOKE_TOKEN, (token_id,)).rowcount == 1
+    db.commit()
+    return done
 
 
 class TokenStore:
@@ -148,8 +228,11 @@ class TokenStore:
             return None
         if len(self._cache) >= self._max:
             self._cache.clear()
-        principal = Principal(*row)
-        self._cache[digest] = (now + self._ttl, principal)
+        principal = Principal(*row[:3])
+        until = now + self._ttl
+        if row[3] is not None:  # never cached past its expiry
+            until = min(until, now + (row[3] - datetime.now(UTC)).total_seconds())
+        self._cache[digest] = (until, principal)
         return principal
 
 

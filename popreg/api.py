@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from infra.observability import RequestMetrics
 from infra.settings import Settings, get_settings
+from infra.tokens_http import router as tokens_router
 from producers import gateway
 from producers.runtime import open_ingest
 from projections.http.api import read_resources
@@ -40,6 +41,7 @@ def build_app(settings: Settings) -> FastAPI:
     app.include_router(read_router)
     app.include_router(reports_router)
     app.include_router(ops_router)
+    app.include_router(tokens_router)
     attach_dashboard(app)
     app.add_middleware(RequestMetrics)
     return app
