@@ -246,6 +246,7 @@ async def require_principal(request: Request) -> Principal:
     token = bearer_token(request)
     store: TokenStore = request.app.state.tokens
     principal = await store.authenticate(token) if token else None
+    request.state.principal = principal  # for the access audit (infra.audit)
     if principal is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

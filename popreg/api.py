@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from infra.audit import AccessAudit
 from infra.observability import RequestMetrics
 from infra.settings import Settings, get_settings
 from infra.tokens_http import router as tokens_router
@@ -43,6 +44,7 @@ def build_app(settings: Settings) -> FastAPI:
     app.include_router(ops_router)
     app.include_router(tokens_router)
     attach_dashboard(app)
+    app.add_middleware(AccessAudit, pool_of=lambda a: getattr(a.state, "read_pool", None))
     app.add_middleware(RequestMetrics)
     return app
 

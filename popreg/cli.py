@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "popreg.commands.report",
     "popreg.commands.analyses",
     "popreg.commands.run",
+    "popreg.commands.audit",
 ]
 
 for _name in COMMAND_MODULES:

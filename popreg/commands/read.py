@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from infra.audit import record_cli_read
 from infra.db import DatabaseUnavailable, connect, open_pool
 from infra.migrate import apply_migrations
 from infra.observability import configure_logging
@@ -100,6 +101,7 @@ def person(
         if record is None:
             err.print(f"no person {person_id!r}")
             raise typer.Exit(1)
+        record_cli_read(conn, "person_trajectory" if trajectory else "person_history", person_id)
         if trajectory:
             from analyses.trajectory import render_png
             from projections.read.trajectory import person_trajectory

@@ -79,3 +79,31 @@ def test_a_merged_id_answers_with_the_survivors_life(client: Any) -> None:
     got = http.get("/v1/persons/P11/trajectory", headers=auth).json()
     assert got["resolved_id"] == "P10" and got["found"] is True
     assert http.get("/v1/persons/nobody/trajectory", headers=auth).status_code == 404
+
+
+def test_every_read_of_a_person_is_in_the_append_only_audit(fed: Any) -> None:
+    settings, pool = fed
+    with pool.connection() as conn:
+        clerk = create_token(conn, "clerk", "VN", label="Chị Lan, cán bộ xã").token
+        analyst = create_token(conn, "analyst", "VN", label="analyst").token
+    with TestClient(build_app(settings)) as http:
+        for path in ("/v1/persons/P5", "/v1/persons/P5/history", "/v1/persons/P5/trajectory"):
+            r = http.get(path, headers={"Authorization": f"Bearer {clerk}", "X-Request-ID": f"audit{len(path)}"})
+            assert r.status_code == 200, r.text
+        denied = http.get("/v1/persons/P5", headers={"Authorization": f"Bearer {analyst}"})
+        assert denied.status_code == 403  # no personal data read: nothing to audit
+    assert _cli(settings, "person", "P5").returncode == 0
+    out = _cli(settings, "audit", "--person", "P5", "--json")
+    assert out.returncode == 0, out.stderr
+    rows = [orjson.loads(line) for line in out.stdout.splitlines()]
+    rows = [r for r in rows if r["role"] != "analyst"]  # the trajectory tests above read P5 too
+    assert [(r["channel"], r["action"]) for r in rows] == [
+        ("api", "person"), ("api", "person_history"), ("api", "person_trajectory"), ("cli", "person_history")]
+    assert {r["who"] for r in rows[:3]} == {"Chị Lan, cán bộ xã"} and rows[0]["role"] == "clerk"
+    assert rows[0]["request_id"] == "audit14" and rows[0]["client"]
+    by_user = _cli(settings, "audit", "--user", "Chị Lan, cán bộ xã", "--json")
+    assert len(by_user.stdout.splitlines()) == 3
+    with pool.connection() as conn:  # no role edits the trail
+        for statement in ("UPDATE access_log SET who = 'x'", "DELETE FROM access_log", "TRUNCATE access_log"):
+            with pytest.raises(Exception, match="append-only"), conn.transaction():
+                conn.execute(statement)
