@@ -157,10 +157,9 @@ def _gazetteer(choice: str, settings: Settings, from_kafka: bool) -> Any:
         except DatabaseUnavailable as exc:
             raise _Unavailable(f"PostgreSQL: {exc}") from None
         try:
-            gaz = gazetteer_store.load_gazetteer(pool)
+            return gazetteer_store.gazetteer_in_force(pool)
         finally:
             pool.close()
-        return gaz if len(gaz) else gazetteer_store.builtin_gazetteer()
     parsed = gazetteer_store.read_csv(Path(choice))
     if parsed.errors:
         err.print(f"[bold red]--gazetteer {choice}:[/] {parsed.errors[0]}")

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from infra.db import DatabaseUnavailable, connect
-from infra.gazetteer_store import builtin_gazetteer, load_gazetteer
+from infra.gazetteer_store import gazetteer_in_force
 from infra.settings import get_settings
 from infra.tokens import ROLES, check_area, create_token
 
@@ -34,9 +34,7 @@ def create(
         raise typer.Exit(2) from None
     try:
         with connect(get_settings()) as conn:
-            gazetteer = load_gazetteer(conn)
-            if not len(gazetteer):
-                gazetteer = builtin_gazetteer()
+            gazetteer = gazetteer_in_force(conn)
             # Any date on which the unit existed will do: scopes of units that ended still
             # cover the events recorded while they existed.
             known = area == "VN" or any(

@@ -16,9 +16,11 @@ from bisect import bisect_left
 from datetime import UTC, date, datetime
 from typing import Any
 
+from events.order import day_rank
+
 Entry = dict[str, Any]
 Timeline = dict[str, Any]
-SortKey = tuple[str, str, str]
+SortKey = tuple[str, int, str, str]
 
 # Types that place a person somewhere (they open a presence in the population).
 PRESENCE_TYPES = frozenset({"person.registered", "birth", "move_in"})
@@ -30,8 +32,9 @@ def utc_iso(moment: datetime) -> str:
 
 
 def sort_key(entry: Entry) -> SortKey:
-    # Occurrence first (the real-world clock), then when it became known, then a stable tie-break.
-    return (entry["o"], entry["r"], entry["i"])
+    # Occurrence first (the real-world clock), then the order of one day's facts (events.order:
+    # the same for every reader of the log), then when it became known, then a stable tie-break.
+    return (entry["o"], day_rank(entry["t"]), entry["r"], entry["i"])
 
 
 def entry_date(entry: Entry) -> date:
