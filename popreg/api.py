@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from infra.settings import Settings, get_settings
+from infra.settings import Settings
+from popreg.bootstrap import cli_settings
 from producers import gateway
 from producers.runtime import open_ingest
 from projections.http.api import read_resources
@@ -42,4 +43,4 @@ def build_app(settings: Settings) -> FastAPI:
 
 def create_app() -> FastAPI:
     """Factory for `uvicorn --factory popreg.api:create_app` (settings from POPREG_*)."""
-    return build_app(get_settings())
+    return build_app(cli_settings())

@@ -12,9 +12,9 @@ def serve() -> None:
     """Serve the HTTP API alone: gateway, read API, reports, dashboard (OpenAPI at /docs)."""
     import uvicorn
 
-    from infra.settings import get_settings
+    from popreg.bootstrap import cli_settings
 
-    settings = get_settings()
+    settings = cli_settings()
     uvicorn.run(
         "popreg.api:create_app",
         factory=True,
@@ -27,12 +27,11 @@ def serve() -> None:
 
 def run() -> None:
     """Run the gateway, the processors, the projection sink and the read API until Ctrl-C / SIGTERM."""
-    from infra.settings import get_settings
     from infra.stack import StackError
-    from popreg.bootstrap import api_url, pipeline, prepare
+    from popreg.bootstrap import api_url, cli_settings, pipeline, prepare
     from popreg.supervisor import Supervisor
 
-    settings = get_settings()
+    settings = cli_settings()
     try:
         ready = prepare(settings, echo=lambda line: err.print(f"[dim]{line}[/]"))
     except StackError as exc:
@@ -65,8 +64,8 @@ def demo(
     """Stack up, gazetteer, generate a province, push it through the gateway, print the figures."""
     import signal
 
-    from infra.settings import get_settings
     from infra.stack import StackError
+    from popreg.bootstrap import cli_settings
     from popreg.demo import DemoOptions, run_demo
 
     # SIGTERM ends the demo like Ctrl-C, so the children it started are stopped too.
@@ -74,7 +73,7 @@ def demo(
     console = Console(width=max(Console().width, 110))  # the summary tables need the room
     opt = DemoOptions(province=province, households=households, years=years, seed=seed, serve=serve)
     try:
-        code = run_demo(get_settings(), opt, console)
+        code = run_demo(cli_settings(), opt, console)
     except StackError as exc:
         err.print(f"[bold red]cannot start:[/] {exc}")
         raise typer.Exit(1) from None

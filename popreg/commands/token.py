@@ -10,8 +10,8 @@ from rich.markup import escape
 
 from infra.db import DatabaseUnavailable, connect
 from infra.gazetteer_store import gazetteer_in_force
-from infra.settings import get_settings
 from infra.tokens import ROLES, check_area, create_token
+from popreg.bootstrap import cli_settings
 
 token_app = typer.Typer(help="Bearer tokens of the HTTP API (role + area scope).", no_args_is_help=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -33,7 +33,7 @@ def create(
         err.print(f"--area: {escape(str(exc))}")
         raise typer.Exit(2) from None
     try:
-        with connect(get_settings()) as conn:
+        with connect(cli_settings()) as conn:
             gazetteer = gazetteer_in_force(conn)
             # Any date on which the unit existed will do: scopes of units that ended still
             # cover the events recorded while they existed.
