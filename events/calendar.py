@@ -1,4 +1,4 @@
-"""Calendar rules every layer shares: completed age and the window that matches a move. Pure.
+"""Calendar rules every layer shares: completed age, legal age, the window that matches a move. Pure.
 
 The register (processors/register), the projection folds (projections/fold), the live counters
 (which follow the register's flags) and the analyses (analyses/fold.py) import these; none keeps
@@ -13,6 +13,9 @@ from datetime import date
 # EVENTS.md: "A move_out with no move_in within 6 months stays a departure with unconfirmed
 # destination." Six calendar months, not 183 days.
 MOVE_MATCH_MONTHS = 6
+# EVENTS.md: marriage at legal age, M 20, F 18 (Law on Marriage and Family 2014, art. 8); under
+# age is accepted and counted as a child marriage.
+LEGAL_MARRIAGE_AGE = {"M": 20, "F": 18}
 
 
 def completed_age(birth_date: date, on: date) -> int:
