@@ -64,6 +64,10 @@ def insert(timeline: Timeline, entry: Entry) -> bool:
     if any(e["i"] == entry["i"] for e in entries):
         return False
     keys = [sort_key(e) for e in entries]
+    if any(keys[i] > keys[i + 1] for i in range(len(keys) - 1)):
+        # a timeline stored before the day order of events/order.py: put it in that order once
+        entries.sort(key=sort_key)
+        keys.sort()
     entries.insert(bisect_left(keys, sort_key(entry)), entry)
     return True
 
