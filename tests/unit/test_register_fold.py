@@ -127,8 +127,6 @@ def test_household_commune_and_members_over_time():
 
 
 def test_a_timeline_stored_in_the_old_day_order_is_put_in_the_one_order_on_its_next_write():
-    from processors.register.timeline import insert, sort_key
-
     # recorded order (the old key): the death was written down before the birth of the same day
     death = {"i": "d", "t": "death", "o": "2024-07-01", "r": "2024-07-01T04:00:00.000000Z"}
     born = {"i": "b", "t": "birth", "o": "2024-07-01", "r": "2024-07-01T05:00:00.000000Z"}
