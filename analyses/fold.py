@@ -9,20 +9,27 @@ Days are integers (days since 1970-01-01).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from analyses.places import Path3, PlaceResolver, crosses
+from events.calendar import within_move_window
+from events.order import day_rank
+
+DAY0 = date(1970, 1, 1)  # days are integers counted from it
 
 FOLD_COLUMNS = ("role", "other", "occurred", "commune", "district", "province", "sex", "birth_date",
                 "marital", "ceb", "birth_order", "method", "reason", "outcome", "place")
-# Facts of one day are applied in this order (as the register applies them: a person exists
-# before anything happens to them, leaves before arriving elsewhere, dies last).
-ROLE_PRIORITY = {
-    "registered": 0, "born": 0, "child_registered": 1, "move_out": 2, "move_in": 3, "marriage": 4,
-    "divorce": 4, "gave_birth": 5, "contra_stop": 5, "contra_start": 6, "pregnancy": 6,
-    "pregnancy_end": 6, "corrected": 7, "partner_death": 8, "death": 9,
+# The event type behind each role of a fact: facts of one day are applied in the order of their
+# events (events.order, as the register and the projections apply them).
+ROLE_TYPE = {
+    "registered": "person.registered", "born": "birth", "child_registered": "person.registered",
+    "move_out": "move_out", "move_in": "move_in", "marriage": "marriage", "divorce": "divorce",
+    "gave_birth": "birth", "contra_stop": "contraception.stopped", "contra_start": "contraception.started",
+    "pregnancy": "pregnancy.recorded", "pregnancy_end": "pregnancy.ended", "corrected": "person.corrected",
+    "partner_death": "death", "death": "death",
 }
-DEPARTURE_MATCH_DAYS = 183  # EVENTS.md: a move_out with no move_in within 6 months stays a departure
+ROLE_PRIORITY = {role: day_rank(typ) for role, typ in ROLE_TYPE.items()}
 (ROLE, OTHER, DAY, COMMUNE, DISTRICT, PROVINCE, SEX, BD, MARITAL, CEB, ORDER, METHOD, REASON,
  OUTCOME, PLACE) = range(len(FOLD_COLUMNS))
 
@@ -223,9 +230,10 @@ class _Folder:
         self.event(day, "in_move", origin=move["origin"], crosses=crosses(move["origin"], dest))
 
     def completes(self, pending: dict, dest: Path3, day: int) -> bool:
-        """A move_in completes an open departure made at most six months before, to here or unsaid."""
+        """A move_in completes an open departure made at most six calendar months before
+        (events.calendar), to here or unsaid."""
         to = pending["dest"]
-        if day - pending["out_day"] > DEPARTURE_MATCH_DAYS:
+        if not within_move_window(DAY0 + timedelta(days=pending["out_day"]), DAY0 + timedelta(days=day)):
             return False
         return to[0] in ("UNKNOWN", dest[0]) or self.places.same_place(to[0], dest[0], day)
 

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from events import RegisterEvent, encode
+from events.calendar import completed_age
 
 
 class HandLog:
@@ -47,8 +48,7 @@ class HandLog:
         return [encode(r) for r in self.records]
 
     def _age(self, person: str, on: str) -> int:
-        b, d = date.fromisoformat(self.people[person]["birth"]), date.fromisoformat(on)
-        return d.year - b.year - ((d.month, d.day) < (b.month, b.day))
+        return completed_age(date.fromisoformat(self.people[person]["birth"]), date.fromisoformat(on))
 
     # facts --------------------------------------------------------------------------------
     def household(self, household: str, commune: str, on: str, address: str = "thôn 1") -> str:

@@ -14,6 +14,7 @@ from datetime import date
 from analyses.facts import EPOCH
 from analyses.fold import History
 from analyses.places import crosses, in_area
+from events.calendar import completed_age
 
 WINDOW_ENTRY = {"birth": "birth", "registered": "baseline", "move_in": "in_migration", "relabel": "boundary_change"}
 SWITCH_DAYS = 30  # a new method within a month of stopping is a switch (DHS calendar practice)
@@ -171,5 +172,4 @@ def moves(h: History, sc: Scope):
 
 def age(birth_day: int, day: int) -> int:
     """Completed years (a 29 February birthday falls on 1 March in common years)."""
-    b, d = date.fromordinal(birth_day + EPOCH), date.fromordinal(day + EPOCH)
-    return d.year - b.year - ((d.month, d.day) < (b.month, b.day))
+    return completed_age(date.fromordinal(birth_day + EPOCH), date.fromordinal(day + EPOCH))

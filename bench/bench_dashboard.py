@@ -48,7 +48,7 @@ from projections.http.dashboard import attach  # noqa: E402
 from projections.read import stock_warm  # noqa: E402
 from projections.rules import Rules  # noqa: E402
 from projections.sink.store import copy_rows  # noqa: E402
-from tests.e2e.dashboard_support import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+from tests.support.dashboard import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
 from tests.support.synthetic import EventFactory  # noqa: E402
 
 CHUNK = 4000

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
 
 from events import types as t
 from events.base import CommuneCode, FieldRule, Frozen, Identifier, Text
+from events.subjects import subject_roles
 
 SCHEMA_VERSION = 1
 # Vietnam is UTC+7: an event of "today" in Hanoi may be "tomorrow" for a UTC server clock.
@@ -221,28 +222,7 @@ EVENT_TYPES: tuple[str, ...] = tuple(ENVELOPE_TYPES)
 
 def subject_ids(event: EnvelopeBase) -> list[str]:
     """The persons and households a fact is about, first the one its Kafka key is taken from."""
-    p = event.payload
-    match event.type:
-        case "household.registered":
-            return [p.household_id]
-        case "person.registered":
-            return [p.person_id, p.household_id]
-        case "birth":
-            return [p.child_id, p.mother_id, p.household_id]
-        case "marriage" | "divorce" | "move_out":
-            return list(p.person_ids)
-        case "move_in":
-            return [*p.person_ids, p.household_id]
-        case "household.member_moved":
-            return [p.person_id, p.household_id]
-        case "persons.merged":
-            return [p.surviving_id, p.merged_id]
-        case "event.voided":
-            return [p.voided_event_id]
-        case "review.overridden":
-            return [p.held_event_id]
-        case _:
-            return [p.person_id]
+    return [subject for subject, _ in subject_roles(event.type, event.payload)]
 
 
 def kafka_key(event: EnvelopeBase) -> bytes:

@@ -29,6 +29,7 @@ COLUMNS = ("commune_code, commune_name, district_code, district_name, province_c
            "province_name, valid_from, valid_to, lat, lon, successors")
 LOCK = "SELECT pg_advisory_xact_lock(%s)"
 CURRENT = f"SELECT {COLUMNS} FROM gazetteer_current"  # noqa: S608 (constant column list)
+LATEST_LOAD = "SELECT coalesce(max(load_id), 0) FROM gazetteer_loads"
 ALL_ROWS = f"SELECT {COLUMNS} FROM gazetteer_units ORDER BY load_id, ord"  # noqa: S608
 NEW_LOAD = ("INSERT INTO gazetteer_loads (source, content_hash, rows_added) "
             "VALUES (%s, %s, %s) RETURNING load_id")
@@ -104,6 +105,20 @@ def load_gazetteer(conn_or_pool: psycopg.Connection | ConnectionPool) -> Gazette
         current.pop((row.commune_code, row.valid_from), None)
         current[(row.commune_code, row.valid_from)] = row
     return Gazetteer(current.values())
+
+
+def gazetteer_in_force(conn_or_pool: psycopg.Connection | ConnectionPool) -> Gazetteer:
+    """The gazetteer loaded into PostgreSQL (`popreg gazetteer load`, every load), else the
+    built-in one when nothing was loaded: the one rule every process reads its units by."""
+    loaded = load_gazetteer(conn_or_pool)
+    return loaded if len(loaded) else builtin_gazetteer()
+
+
+def latest_load(conn_or_pool: psycopg.Connection | ConnectionPool) -> int:
+    """The id of the last gazetteer load (0: none): one cheap query to see whether to reload."""
+    with _connection(conn_or_pool) as conn:
+        row = conn.execute(LATEST_LOAD).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _content_hash(rows: Sequence[GazetteerRow]) -> str:

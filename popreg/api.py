@@ -9,8 +9,9 @@ from fastapi import FastAPI
 
 from infra.audit import AccessAudit
 from infra.observability import RequestMetrics
-from infra.settings import Settings, get_settings
+from infra.settings import Settings
 from infra.tokens_http import router as tokens_router
+from popreg.bootstrap import cli_settings
 from producers import gateway
 from producers.runtime import open_ingest
 from projections.http.api import read_resources
@@ -51,4 +52,4 @@ def build_app(settings: Settings) -> FastAPI:
 
 def create_app() -> FastAPI:
     """Factory for `uvicorn --factory popreg.api:create_app` (settings from POPREG_*)."""
-    return build_app(get_settings())
+    return build_app(cli_settings())

@@ -1,4 +1,4 @@
-"""Composition root: makes the stack ready and names the processes `popreg run` supervises."""
+"""Composition root: the CLI's Settings, the stack made ready, the processes `popreg run` supervises."""
 
 from __future__ import annotations
 
@@ -9,11 +9,17 @@ from pathlib import Path
 from infra import stack
 from infra.db import connect
 from infra.gazetteer_store import load_builtin
-from infra.settings import Settings
+from infra.settings import Settings, get_settings
 from infra.tokens import ensure_dev_token
 from popreg.supervisor import Child, popreg_argv
 
 COUNT_UNITS = "SELECT count(*) FROM gazetteer_units"
+
+
+def cli_settings() -> Settings:
+    """The Settings of this process, read from the environment once (infra.settings caches
+    them): every CLI command takes its Settings from here and hands them down; none builds its own."""
+    return get_settings()
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from events.gazetteer import Gazetteer
 from infra.db import connect, open_async_pool
-from infra.gazetteer_store import builtin_gazetteer, load_gazetteer
+from infra.gazetteer_store import LATEST_LOAD, gazetteer_in_force
 from infra.kafka_admin import ensure_topics_async
 from infra.settings import Settings
 from infra.topics import SUBMISSIONS
@@ -21,14 +21,10 @@ from producers.publisher import Publisher
 
 log = logging.getLogger(__name__)
 
-LATEST_LOAD = "SELECT coalesce(max(load_id), 0) FROM gazetteer_loads"
-
-
 def current_gazetteer(settings: Settings) -> Gazetteer:
     """The gazetteer loaded into PostgreSQL (`popreg gazetteer load`), else the built-in one."""
     with connect(settings) as conn:
-        loaded = load_gazetteer(conn)
-    return loaded if len(loaded) else builtin_gazetteer()
+        return gazetteer_in_force(conn)
 
 
 async def _latest_load(pool: AsyncConnectionPool) -> int:

@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from events.calendar import LEGAL_MARRIAGE_AGE, MOVE_MATCH_MONTHS
+
 Boundaries = Literal["as_of_date", "current"]
 
 
@@ -18,9 +20,10 @@ class Rules(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    legal_age_male: int = 20  # Law on Marriage and Family 2014, art. 8
-    legal_age_female: int = 18
-    move_match_months: int = Field(6, ge=0)  # EVENTS.md: a move_out with no move_in within 6 months
+    # Defaults: the shared rules of events/calendar.py (a version stores the values it was built with).
+    legal_age_male: int = LEGAL_MARRIAGE_AGE["M"]
+    legal_age_female: int = LEGAL_MARRIAGE_AGE["F"]
+    move_match_months: int = Field(MOVE_MATCH_MONTHS, ge=0)  # calendar months, last day included
     # as_of_date: a commune counts in the units it belonged to on each day (a commune that
     # ended counts in its successor's afterwards); current: every day in today's units, so the
     # history of old communes is re-aggregated into the units of the 1 July 2025 reform.

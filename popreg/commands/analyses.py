@@ -36,8 +36,9 @@ from analyses.pseudo import per_export_pseudonymiser, project_pseudonymiser
 from analyses.source import LogRecord, ReadStats, file_records, unique_records
 from infra import kafka_admin
 from infra.kafka_client import client_kwargs
-from infra.settings import Settings, get_settings
+from infra.settings import Settings
 from infra.topics import EVENTS
+from popreg.bootstrap import cli_settings
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 EXIT_INPUT, EXIT_UNAVAILABLE = 2, 3
@@ -157,10 +158,9 @@ def _gazetteer(choice: str, settings: Settings, from_kafka: bool) -> Any:
         except DatabaseUnavailable as exc:
             raise _Unavailable(f"PostgreSQL: {exc}") from None
         try:
-            gaz = gazetteer_store.load_gazetteer(pool)
+            return gazetteer_store.gazetteer_in_force(pool)
         finally:
             pool.close()
-        return gaz if len(gaz) else gazetteer_store.builtin_gazetteer()
     parsed = gazetteer_store.read_csv(Path(choice))
     if parsed.errors:
         err.print(f"[bold red]--gazetteer {choice}:[/] {parsed.errors[0]}")
@@ -174,7 +174,7 @@ def replay(date_from: str | None = FROM, date_to: str | None = TO,
            out: Path | None = typer.Option(None, "--out", help="write here (default: stdout); FILE.manifest.json beside it")) -> None:
     """Stream the canonical log (register.events.v1) as JSONL, one RegisterEvent per line, copies dropped."""
     lo, hi = _date(date_from, "--from"), _date(date_to, "--to")
-    settings = get_settings()
+    settings = cli_settings()
     with _guard():
         records, source = kafka_log(settings)
         stats, written = ReadStats(), 0
@@ -211,7 +211,7 @@ def export_cmd(area: str = typer.Option("VN", "--area", help="VN, or a province 
 
 
 def _export(req: ExportRequest, out: Path, input_: str | None, gaz: str, per_export: bool) -> dict[str, Any]:
-    settings = get_settings()
+    settings = cli_settings()
     try:
         from analyses.places import area_level
 

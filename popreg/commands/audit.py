@@ -12,7 +12,7 @@ from rich.table import Table
 
 from infra import audit
 from infra.db import DatabaseUnavailable, connect
-from infra.settings import get_settings
+from popreg.bootstrap import cli_settings
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -33,7 +33,7 @@ def audit_cmd(
         err.print(f"--since {escape(since)!r}: a date YYYY-MM-DD")
         raise typer.Exit(2) from None
     try:
-        with connect(get_settings()) as conn:
+        with connect(cli_settings()) as conn:
             rows = audit.query(conn, person=person, user=user, since=start)
     except DatabaseUnavailable as exc:
         err.print(f"[bold red]no audit:[/] {escape(str(exc))}")

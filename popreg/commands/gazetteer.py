@@ -13,14 +13,14 @@ from events.gazetteer import Gazetteer
 from infra import gazetteer_store as store
 from infra.db import DatabaseUnavailable, connect
 from infra.migrate import apply_migrations
-from infra.settings import get_settings
+from popreg.bootstrap import cli_settings
 
 console = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _db_gazetteer() -> Gazetteer:
-    settings = get_settings()
+    settings = cli_settings()
     apply_migrations(settings.dsn)
     with connect(settings) as conn:
         return store.load_gazetteer(conn)
@@ -38,7 +38,7 @@ def load(
     if (file is None) == (not builtin):  # exactly one of the two
         err.print("give either FILE.csv or --builtin")
         raise typer.Exit(2)
-    settings = get_settings()
+    settings = cli_settings()
     try:
         apply_migrations(settings.dsn)  # the table may be new on a server `stack up` never saw
         with connect(settings) as conn:

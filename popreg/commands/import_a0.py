@@ -17,7 +17,7 @@ from aiokafka.errors import KafkaError
 from rich.markup import escape
 
 from infra.db import DatabaseUnavailable
-from infra.settings import get_settings
+from popreg.bootstrap import cli_settings
 from popreg.commands.submit import (
     EXIT_UNAVAILABLE,
     EXIT_UNREADABLE,
@@ -38,7 +38,7 @@ async def _import(path: Path, registered_on: date | None) -> int:
     def problem(p: Problem) -> None:
         out.write(f"bad row {path}: {p}\n")
 
-    async with open_ingest(get_settings()) as service:
+    async with open_ingest(cli_settings()) as service:
         with progress_bar(err) as progress:
             size = path.stat().st_size if path.is_file() else None
             task = progress.add_task(escape(path.name), total=size, counts="")

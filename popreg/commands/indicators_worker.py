@@ -19,11 +19,11 @@ def register(app: typer.Typer) -> None:
             None, "--live-from", help="first day counted live, for a new table only (default: 1 January of last year)"),
     ) -> None:
         """Keep the flow indicators of the current periods counted live; snapshots in PostgreSQL."""
-        from infra.settings import get_settings
+        from popreg.bootstrap import cli_settings
         from processors.indicators.app import run_indicator_worker
 
         try:
             start = date.fromisoformat(live_from) if live_from else None
         except ValueError:
             raise typer.BadParameter(f"{live_from!r}: use a date YYYY-MM-DD", param_hint="--live-from") from None
-        run_indicator_worker(get_settings(), loglevel, start)
+        run_indicator_worker(cli_settings(), loglevel, start)

@@ -21,7 +21,8 @@ from infra.audit import record_cli_read
 from infra.db import DatabaseUnavailable, connect, open_pool
 from infra.migrate import apply_migrations
 from infra.observability import configure_logging
-from infra.settings import Settings, get_settings
+from infra.settings import Settings
+from popreg.bootstrap import cli_settings
 from projections import versions
 from projections.periods import parse_period
 from projections.read import queries, stock_warm
@@ -36,7 +37,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _settings() -> Settings:
-    settings = get_settings()
+    settings = cli_settings()
     try:
         apply_migrations(settings.dsn)
     except DatabaseUnavailable as exc:

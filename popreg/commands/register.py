@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
         loglevel: str = typer.Option("info", "--loglevel", "-l", help="faust log level: debug, info, warn, error"),
     ) -> None:
         """Validate, order and enrich submissions into register.events.v1 / register.review.v1."""
-        from infra.settings import get_settings
+        from popreg.bootstrap import cli_settings
         from processors.register.app import run_register_worker
 
-        run_register_worker(get_settings(), loglevel)
+        run_register_worker(cli_settings(), loglevel)

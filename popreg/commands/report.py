@@ -24,14 +24,14 @@ def report(
     """The report form for the area's level and the period: stocks at its end, flows over it, data quality."""
     from infra.db import DatabaseUnavailable, connect
     from infra.migrate import apply_migrations
-    from infra.settings import get_settings
+    from popreg.bootstrap import cli_settings
     from projections.reports.forms import build_report, to_csv
     from projections.reports.html import to_html
 
     if fmt not in FORMATS:
         err.print(f"[bold red]error:[/] --format {fmt!r}: use json, csv or html")
         raise typer.Exit(2)
-    settings = get_settings()
+    settings = cli_settings()
     try:
         apply_migrations(settings.dsn)
         with connect(settings, autocommit=True) as conn:

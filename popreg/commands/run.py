@@ -13,9 +13,9 @@ def serve() -> None:
     import uvicorn
 
     from infra.observability import uvicorn_log_config
-    from infra.settings import get_settings
+    from popreg.bootstrap import cli_settings
 
-    settings = get_settings()
+    settings = cli_settings()
     extra = {"log_config": cfg} if (cfg := uvicorn_log_config(settings.log_format)) else {}
     uvicorn.run(
         "popreg.api:create_app",
@@ -30,12 +30,11 @@ def serve() -> None:
 
 def run() -> None:
     """Run the gateway, the processors, the projection sink and the read API until Ctrl-C / SIGTERM."""
-    from infra.settings import get_settings
     from infra.stack import StackError
-    from popreg.bootstrap import api_url, pipeline, prepare
+    from popreg.bootstrap import api_url, cli_settings, pipeline, prepare
     from popreg.supervisor import Supervisor
 
-    settings = get_settings()
+    settings = cli_settings()
     try:
         ready = prepare(settings, echo=lambda line: err.print(f"[dim]{line}[/]"))
     except StackError as exc:
@@ -68,8 +67,8 @@ def demo(
     """Stack up, gazetteer, generate a province, push it through the gateway, print the figures."""
     import signal
 
-    from infra.settings import get_settings
     from infra.stack import StackError
+    from popreg.bootstrap import cli_settings
     from popreg.demo import DemoOptions, run_demo
 
     # SIGTERM ends the demo like Ctrl-C, so the children it started are stopped too.
@@ -77,7 +76,7 @@ def demo(
     console = Console(width=max(Console().width, 110))  # the summary tables need the room
     opt = DemoOptions(province=province, households=households, years=years, seed=seed, serve=serve)
     try:
-        code = run_demo(get_settings(), opt, console)
+        code = run_demo(cli_settings(), opt, console)
     except StackError as exc:
         err.print(f"[bold red]cannot start:[/] {exc}")
         raise typer.Exit(1) from None

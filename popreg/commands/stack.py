@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from infra import stack
-from infra.settings import get_settings
+from popreg.bootstrap import cli_settings
 
 console = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -25,7 +25,7 @@ def up(
                                 help="local Kafka nodes (3: RF 3 / min ISR 2); default POPREG_KAFKA_BROKERS or 1"),
 ) -> None:
     """Start Kafka (KRaft) and PostgreSQL, create the topics, apply migrations. Idempotent."""
-    settings = get_settings()
+    settings = cli_settings()
     if brokers is not None and brokers != settings.kafka_brokers:
         settings = settings.model_copy(update={"kafka_brokers": brokers})
     try:
@@ -43,7 +43,7 @@ def up(
 def down() -> None:
     """Stop the Kafka broker and PostgreSQL server that `up` started from this home."""
     try:
-        stack.down(get_settings(), _echo)
+        stack.down(cli_settings(), _echo)
     except stack.StackError as exc:
         err.print(f"[bold red]stack down failed:[/] {escape(str(exc))}")
         raise typer.Exit(1) from None
@@ -51,7 +51,7 @@ def down() -> None:
 
 def status(as_json: bool = typer.Option(False, "--json", help="print the report as JSON")) -> None:
     """What runs where: pids, ports, versions, data directories, logs. Exit 1 if not all up."""
-    settings = get_settings()
+    settings = cli_settings()
     report = stack.status(settings)
     running = all(report[c].get("running") is not False for c in ("kafka", "postgres"))
     if as_json:

@@ -26,7 +26,7 @@ from rich.progress import (
 )
 
 from infra.db import DatabaseUnavailable
-from infra.settings import get_settings
+from popreg.bootstrap import cli_settings
 from producers.ingest import Counts, Unavailable
 from producers.runtime import open_ingest
 from producers.submit import InvalidItem, NotTaken, Retry, UnreadableFile, submit_file
@@ -54,7 +54,7 @@ def counts_text(c: Counts) -> str:
 
 
 async def _submit(files: list[Path], retry_for: float = 120.0) -> int:
-    settings = get_settings()
+    settings = cli_settings()
     total = Counts()
     code = 0
     out = sys.stdout

@@ -11,8 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from infra.db import DatabaseUnavailable, connect
-from infra.gazetteer_store import builtin_gazetteer, load_gazetteer
-from infra.settings import get_settings
+from infra.gazetteer_store import gazetteer_in_force
 from infra.tokens import (
     ROLES,
     TokenInfo,
@@ -22,6 +21,7 @@ from infra.tokens import (
     revoke_token,
     rotate_token,
 )
+from popreg.bootstrap import cli_settings
 
 token_app = typer.Typer(help="Bearer tokens of the HTTP API (role + area scope).", no_args_is_help=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -45,10 +45,8 @@ def create(
         err.print(f"--area: {escape(str(exc))}")
         raise typer.Exit(2) from None
     try:
-        with connect(get_settings()) as conn:
-            gazetteer = load_gazetteer(conn)
-            if not len(gazetteer):
-                gazetteer = builtin_gazetteer()
+        with connect(cli_settings()) as conn:
+            gazetteer = gazetteer_in_force(conn)
             # Any date on which the unit existed will do: scopes of units that ended still
             # cover the events recorded while they existed.
             known = area == "VN" or any(
@@ -82,7 +80,7 @@ def list_(
 ) -> None:
     """Tokens (never their secrets): id, role, area, label, created, expires, last used, state."""
     try:
-        with connect(get_settings()) as conn:
+        with connect(cli_settings()) as conn:
             found = list_tokens(conn, area=area, include_inactive=all_)
     except ValueError as exc:
         err.print(f"--area: {escape(str(exc))}")
@@ -105,7 +103,7 @@ def list_(
 @token_app.command("revoke")
 def revoke(token_id: str = typer.Argument(..., help="the token's id (from `popreg token list`)")) -> None:
     """Revoke a token: refused at once by new checks (phones and desks at their next request)."""
-    with connect(get_settings()) as conn:
+    with connect(cli_settings()) as conn:
         if not revoke_token(conn, token_id):
             err.print(f"no valid token {escape(token_id)} (unknown, or already revoked)")
             raise typer.Exit(1)
@@ -120,7 +118,7 @@ def rotate(
                                       help="keep the old token working this long (default: revoked at once)"),
 ) -> None:
     """A new token with the same role, area and label, printed on stdout; the old one ends."""
-    with connect(get_settings()) as conn:
+    with connect(cli_settings()) as conn:
         issued = rotate_token(conn, token_id, expires_in=_days(expires_in), grace=timedelta(hours=grace_hours))
     if issued is None:
         err.print(f"no valid token {escape(token_id)} (unknown, or already revoked)")

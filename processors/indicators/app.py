@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import faust
 
-from infra.kafka_client import faust_broker_credentials
 from infra.settings import Settings
 from infra.topics import EVENTS, TopicSpec, durable
+from processors.faust_setup import RAW, build_app, run_worker
 from processors.indicators.engine import LiveCounters
 from processors.indicators.facts import Places
 from processors.indicators.snapshot import Snapshotter
@@ -56,34 +55,6 @@ def default_live_from(today: date | None = None) -> date:
     return date(day.year - 1, 1, 1)
 
 
-def faust_options(settings: Settings) -> dict[str, Any]:
-    """faust configuration, all of it from Settings."""
-    return {
-        "broker": [f"kafka://{host.strip()}" for host in settings.bootstrap.split(",")],
-        "broker_credentials": faust_broker_credentials(settings),
-        "topic_replication_factor": settings.replication_factor,  # changelogs too
-        "store": settings.faust_store,
-        "datadir": str(settings.home_dir / "faust" / app_id(settings)),
-        "web_enabled": False,
-        "topic_partitions": 1,  # the table's changelog matches the one serial partition
-        "producer_acks": -1,
-        "consumer_auto_offset_reset": "earliest",
-        "processing_guarantee": "at_least_once",  # exactly_once is unreliable (faust #177, #517)
-        "broker_commit_every": 1000,
-        "broker_commit_interval": 1.0,
-        "producer_linger_ms": 5,
-        # 16 KB batches (the default) wait for one acks=all round trip per 16 KB of changelog and
-        # serial copies; bigger batches (still < 1 MB) keep that from bounding the worker
-        "producer_max_batch_size": 900_000,
-        # a worker killed without leaving the group holds its partitions this long: the counters
-        # stall until then (faust's default is 60 s)
-        "broker_session_timeout": 15.0,
-        "broker_heartbeat_interval": 3.0,
-        "key_serializer": "raw",
-        "value_serializer": "raw",
-    }
-
-
 def _header(headers: Any, name: str) -> int | None:
     pairs = headers.items() if isinstance(headers, dict) else (headers or ())
     for key, value in pairs:
@@ -94,13 +65,10 @@ def _header(headers: Any, name: str) -> int | None:
 
 def build_indicator_app(settings: Settings, gazetteer: Any = None, live_from: date | None = None) -> faust.App:
     """The faust app; `live_from` (default: 1 January of last year) applies to a new table only."""
-    options = faust_options(settings)
-    Path(options["datadir"]).mkdir(parents=True, exist_ok=True)
-    app = faust.App(app_id(settings), autodiscover=False, **options)
-    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+    app = build_app(settings, app_id(settings))
     events_name = settings.topic(EVENTS)
-    events_topic = app.topic(events_name, **raw)
-    serial = app.topic(serial_topic(settings).name, partitions=1, **raw)
+    events_topic = app.topic(events_name, **RAW)
+    serial = app.topic(serial_topic(settings).name, partitions=1, **RAW)
     state = app.tables.add(StateTable(
         app, name="live_state", partitions=1, beacon=app.tables.beacon, key_type=bytes, value_type=bytes,
         help="n| counters, e| per-event journals and contributions, w| persons, pos| positions",
@@ -191,5 +159,4 @@ def run_indicator_worker(settings: Settings, loglevel: str = "info", live_from: 
     ensure_topics(settings, [serial_topic(settings)])
     apply_migrations(settings.dsn)  # live_counters (0005)
     app = build_indicator_app(settings, load_register_gazetteer(settings), live_from)
-    worker = faust.Worker(app, loglevel=loglevel)
-    worker.execute_from_commandline()
+    run_worker(app, loglevel)

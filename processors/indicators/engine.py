@@ -25,9 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-import orjson
-
-from events.upcast import upcast
+from events.logrecord import UnreadableRecord, read_log_record
 from processors.indicators.facts import Places, expand
 from processors.indicators.rules import RULES, Decision
 
@@ -74,12 +72,10 @@ class Ev:
 def read_event(value: bytes | None) -> Ev:
     """A RegisterEvent record's fields the counters need (old envelope shapes upcast)."""
     try:
-        raw = orjson.loads(value or b"")
-        event = upcast(raw["event"])
-        return Ev(str(event["event_id"]), str(event["type"]), date.fromisoformat(event["occurred_on"]),
-                  str(event["commune"]), dict(event["payload"]), dict(raw["context"]))
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise Unreadable(f"not a RegisterEvent: {type(exc).__name__}: {exc}") from None
+        r = read_log_record(value)
+    except UnreadableRecord as exc:
+        raise Unreadable(str(exc)) from None
+    return Ev(r.event_id, r.type, r.occurred_on, r.commune, r.payload, r.context)
 
 
 class LiveCounters:

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
-from typing import Any
 
 import faust
 
-from infra.kafka_client import faust_broker_credentials
 from infra.settings import Settings
 from infra.topics import EVENTS, REVIEW, SUBMISSIONS
+from processors.faust_setup import RAW, build_app, kafka_producer, run_worker
 from processors.register.checks import GazetteerLike
 from processors.register.engine import Register
 from processors.register.output import EVENTS as EVENTS_KIND
 from processors.register.output import REVIEW as REVIEW_KIND
 from processors.register.places import GazetteerFollower
-from processors.register.table import StateTable, TableStore, kafka_producer
+from processors.register.table import StateTable, TableStore
 
 log = logging.getLogger(__name__)
 APP_ID = "popreg-register-v1"  # a new version (new changelog) when the table's meaning changes
@@ -27,33 +25,6 @@ def app_id(settings: Settings) -> str:
     return settings.topic(APP_ID)
 
 
-def faust_options(settings: Settings) -> dict[str, Any]:
-    """faust configuration, all of it from Settings (STYLE.md habit 12)."""
-    return {
-        "broker": [f"kafka://{host.strip()}" for host in settings.bootstrap.split(",")],
-        "broker_credentials": faust_broker_credentials(settings),
-        "topic_replication_factor": settings.replication_factor,  # changelogs too
-        "store": settings.faust_store,
-        "datadir": str(settings.home_dir / "faust" / app_id(settings)),
-        "web_enabled": False,  # the integrator supervises the process; no HTTP port to clash
-        "topic_partitions": 1,  # the changelog matches the one submissions partition
-        "producer_acks": -1,  # acks=all
-        "consumer_auto_offset_reset": "earliest",
-        "processing_guarantee": "at_least_once",  # exactly_once is unreliable (faust #177, #517)
-        "broker_commit_every": 1000,  # well inside the engine's ring of redelivery records
-        "broker_commit_interval": 1.0,
-        "producer_linger_ms": 5,
-        # 16 KB batches (the default) wait on one acks=all round trip per 16 KB of changelog:
-        # that, not CPU, bounded the worker (about 250 submissions/s); a batch stays < 1 MB.
-        "producer_max_batch_size": 900_000,
-        # a worker killed without leaving the group (kill -9) holds the partition this long
-        # before its restarted successor may take it over (faust's default is 60 s)
-        "broker_session_timeout": 15.0,
-        "key_serializer": "raw",
-        "value_serializer": "raw",
-    }
-
-
 def load_register_gazetteer(settings: Settings) -> GazetteerLike:
     """The gazetteer loaded in PostgreSQL (`popreg gazetteer load`), else the built-in one."""
     return GazetteerFollower(settings).load()
@@ -61,11 +32,8 @@ def load_register_gazetteer(settings: Settings) -> GazetteerLike:
 
 def build_register_app(settings: Settings, gazetteer: GazetteerLike | None = None) -> faust.App:
     """The faust app: `register_submissions` reads submissions in total order (concurrency 1)."""
-    options = faust_options(settings)
-    Path(options["datadir"]).mkdir(parents=True, exist_ok=True)
-    app = faust.App(app_id(settings), autodiscover=False, **options)
-    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
-    submissions_topic = app.topic(settings.topic(SUBMISSIONS), **raw)
+    app = build_app(settings, app_id(settings))
+    submissions_topic = app.topic(settings.topic(SUBMISSIONS), **RAW)
     # One table, one changelog partition: its writes keep the order they were made in.
     state_by_key = app.tables.add(StateTable(
         app, name="state_by_key", partitions=1, beacon=app.tables.beacon,
@@ -115,9 +83,4 @@ def run_register_worker(settings: Settings, loglevel: str = "info") -> None:
 
     wait_ready(settings, timeout=60.0)
     ensure_topics(settings)  # never let faust auto-create them with the wrong partition count
-    app = build_register_app(settings)
-    worker = faust.Worker(app, loglevel=loglevel)
-    # faust's terminal spinner turns the root logger to DEBUG (at -l warn and above), which makes
-    # every debug call of faust and aiokafka build a log record: 10-20 % of the worker's CPU.
-    worker.spinner = None
-    worker.execute_from_commandline()
+    run_worker(build_register_app(settings), loglevel)

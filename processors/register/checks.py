@@ -7,6 +7,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, Protocol
 
+from events.calendar import LEGAL_MARRIAGE_AGE
 from events.register import AreaPath
 from processors.register.reasons import Violation
 from processors.register.state import PersonState, age_on, state_before
@@ -21,7 +22,7 @@ from processors.register.timeline import (
 
 MOTHER_AGE = (10, 60)
 BIRTH_SPACING_DAYS = 150
-LEGAL_AGE = {"M": 20, "F": 18}  # Law on Marriage and Family 2014, art. 8
+LEGAL_AGE = LEGAL_MARRIAGE_AGE  # events.calendar
 MAX_MERGE_CHAIN = 32
 
 

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from events import EnvelopeBase
+from events.order import day_rank
 from processors.register.checks import Checks
 from processors.register.reasons import Violation
 from processors.register.state import (
@@ -48,7 +49,7 @@ class Evaluation:
         self.id = self.sub.event_id
         self.day: date = self.sub.occurred_on
         self.recorded = utc_iso(self.sub.recorded_at)
-        self.key: SortKey = (self.day.isoformat(), self.recorded, self.id)
+        self.key: SortKey = (self.day.isoformat(), day_rank(self.sub.type), self.recorded, self.id)
         self.commune = self.sub.commune
         self.reader = self.checks.reader
 

@@ -8,6 +8,7 @@ submission with the failed rule skipped (its entries remember which rule in `ov`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from events import InvalidSubmission, validate_submission
@@ -109,9 +110,9 @@ def apply_persons_merged(ev: Evaluation) -> None:
     ev.subjects(survivor, merged)
 
 
-def apply_review_overridden(ev: Evaluation) -> None:
-    from processors.register.rules import evaluate  # rules dispatch to this module
-
+def apply_review_overridden(ev: Evaluation, evaluate: Callable[[Evaluation], None]) -> None:
+    """Apply a held submission with `evaluate` (the rule dispatch of processors.register.rules,
+    handed in so that this module does not import the module that dispatches to it)."""
     held_id = ev.sub.payload.held_event_id
     held = ev.reader.get("r:" + held_id)
     if held is None:

@@ -2,7 +2,7 @@
 
 - move_in of a person the register knows in another commune: a migration from that commune,
   even with no move_out (confirmed). If an open departure (move_out) of theirs is at most
-  six months old, the move_in completes it: flag `completes_move:<move_out id>` tells readers
+  six calendar months old (events.calendar.within_move_window), the move_in completes it: flag `completes_move:<move_out id>` tells readers
   the departure's unconfirmed Move is superseded by this one.
 - a later move_out of that same move (same person, occurred on or before the move_in, leaving
   the move_in's origin, to the move_in's commune or unknown): accepted, `duplicate_of_move` names
@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from events.calendar import within_move_window
 from processors.register.evaluation import Evaluation
 from processors.register.state import PersonState
 from processors.register.timeline import Entry, Timeline, active
-
-DEPARTURE_MATCH_DAYS = 183  # EVENTS.md: a move_out with no move_in within 6 months stays a departure
 
 
 def _move(person_id: str, origin: str | None, destination: str | None, confirmed: bool) -> dict[str, Any]:
@@ -93,7 +92,7 @@ def _arrival_of_known(ev: Evaluation, person_id: str, state: PersonState, househ
     departed = state.departed_on
     if (
         departed is not None
-        and (ev.day - departed).days <= DEPARTURE_MATCH_DAYS
+        and within_move_window(departed, ev.day)
         and (state.departed_to is None or ev.checks.same_place(state.departed_to, here))
     ):
         ev.flags.append(f"completes_move:{state.departure_id}")

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 
+from infra.db import connect
+from infra.gazetteer_store import builtin_gazetteer, gazetteer_in_force, latest_load
 from infra.settings import Settings
 from processors.register.checks import GazetteerLike
 
 log = logging.getLogger(__name__)
-LATEST_LOAD = "SELECT coalesce(max(load_id), 0) FROM gazetteer_loads"
 
 
 class GazetteerFollower:
@@ -24,25 +25,18 @@ class GazetteerFollower:
         self.seen: int | None = None
 
     def _latest(self) -> int:
-        from infra.db import connect
-
         with connect(self.settings) as conn:
-            row = conn.execute(LATEST_LOAD).fetchone()
-        return int(row[0]) if row else 0
+            return latest_load(conn)
 
     def load(self) -> GazetteerLike:
-        """The gazetteer in PostgreSQL (all loads), else the built-in one (no database, no load)."""
-        from infra.db import connect
-        from infra.gazetteer_store import builtin_gazetteer, load_gazetteer
-
+        """The gazetteer in force (infra.gazetteer_store), or the built-in one with no database."""
         try:
             with connect(self.settings) as conn:
-                seen = int(conn.execute(LATEST_LOAD).fetchone()[0])
-                loaded = load_gazetteer(conn)
+                seen = latest_load(conn)
+                gazetteer = gazetteer_in_force(conn)
             self.seen = seen
-            if len(loaded):
-                log.info("register: gazetteer load %d from PostgreSQL, version %s", seen, loaded.version)
-                return loaded
+            log.info("register: gazetteer load %d from PostgreSQL (0: built-in), version %s", seen, gazetteer.version)
+            return gazetteer
         except Exception as exc:  # noqa: BLE001 (no database yet: the built-in units serve)
             log.warning("register: no gazetteer from PostgreSQL (%s); using the built-in one", exc)
         return builtin_gazetteer()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from events.calendar import completed_age
 from processors.register import identity, moves
 from processors.register.checks import legal_age
 from processors.register.evaluation import Evaluation, Rejected
@@ -46,8 +47,7 @@ def apply_person_registered(ev: Evaluation) -> None:
     ev.join(p.household_id, [p.person_id])
     ev.ctx["household_id"] = p.household_id
     ev.subjects(p.person_id)
-    age = ev.day.year - p.birth_date.year - ((ev.day.month, ev.day.day) < (p.birth_date.month, p.birth_date.day))
-    ev.ctx.setdefault("ages", {})[p.person_id] = max(age, 0)
+    ev.ctx.setdefault("ages", {})[p.person_id] = max(completed_age(p.birth_date, ev.day), 0)
 
 
 def apply_birth(ev: Evaluation) -> None:
@@ -193,7 +193,7 @@ RULES: dict[str, Rule] = {
     "person.corrected": identity.apply_person_corrected,
     "event.voided": identity.apply_event_voided,
     "persons.merged": identity.apply_persons_merged,
-    "review.overridden": identity.apply_review_overridden,
+    "review.overridden": lambda ev: identity.apply_review_overridden(ev, evaluate),
 }
 
 

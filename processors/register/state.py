@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from events.calendar import completed_age
 from processors.register.timeline import (
     Entry,
     SortKey,
@@ -213,10 +214,8 @@ def state_before(timeline: Timeline | None, key: SortKey, exclude: str | None = 
 
 
 def age_on(birth_date: date | None, on: date) -> int | None:
-    """Completed years on a date."""
-    if birth_date is None:
-        return None
-    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+    """Completed years on a date (events.calendar), None for an unknown birth date."""
+    return None if birth_date is None else completed_age(birth_date, on)
 
 
 def fold_household(state: HouseholdState, entry: Entry) -> HouseholdState:

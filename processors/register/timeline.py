@@ -16,9 +16,11 @@ from bisect import bisect_left
 from datetime import UTC, date, datetime
 from typing import Any
 
+from events.order import day_rank
+
 Entry = dict[str, Any]
 Timeline = dict[str, Any]
-SortKey = tuple[str, str, str]
+SortKey = tuple[str, int, str, str]
 
 # Types that place a person somewhere (they open a presence in the population).
 PRESENCE_TYPES = frozenset({"person.registered", "birth", "move_in"})
@@ -30,8 +32,9 @@ def utc_iso(moment: datetime) -> str:
 
 
 def sort_key(entry: Entry) -> SortKey:
-    # Occurrence first (the real-world clock), then when it became known, then a stable tie-break.
-    return (entry["o"], entry["r"], entry["i"])
+    # Occurrence first (the real-world clock), then the order of one day's facts (events.order:
+    # the same for every reader of the log), then when it became known, then a stable tie-break.
+    return (entry["o"], day_rank(entry["t"]), entry["r"], entry["i"])
 
 
 def entry_date(entry: Entry) -> date:
@@ -61,6 +64,10 @@ def insert(timeline: Timeline, entry: Entry) -> bool:
     if any(e["i"] == entry["i"] for e in entries):
         return False
     keys = [sort_key(e) for e in entries]
+    if any(keys[i] > keys[i + 1] for i in range(len(keys) - 1)):
+        # a timeline stored before the day order of events/order.py: put it in that order once
+        entries.sort(key=sort_key)
+        keys.sort()
     entries.insert(bisect_left(keys, sort_key(entry)), entry)
     return True
 

@@ -6,36 +6,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from events.order import day_rank
 from events.register import RegisterEvent
+from events.subjects import PERSON_ROLES, subject_roles
 from events.types import MODERN_METHODS
 
-# Roles a subject plays in an event (table event_subjects). Persons play every role but
-# "household", "voids" and "overrides"; the folds use the role to know what the event is to them.
-PERSON_ROLES = frozenset({"person", "child", "mother", "spouse1", "spouse2", "surviving", "merged"})
-
-# Events of one day are applied entries first, exits last, so that a move_in and the
-# person.registered that introduces the same newcomer read as one arrival, and a switch of
-# contraceptive method (stopped + started the same day) is a stop followed by a start.
-DAY_RANK = {
-    "household.registered": 0,
-    "birth": 1,
-    "move_in": 2,
-    "person.registered": 3,
-    "household.member_moved": 4,
-    "persons.merged": 4,
-    "marriage": 5,
-    "divorce": 5,
-    "contraception.stopped": 5,
-    "contraception.started": 6,
-    "pregnancy.recorded": 6,
-    "pregnancy.ended": 7,
-    "person.corrected": 7,
-    "review.overridden": 7,
-    "event.voided": 7,
-    "move_out": 8,
-    "death": 9,
-}
-
+# Roles a subject plays in an event (PERSON_ROLES, subject_roles) and the order of one day's
+# facts (day_rank): one definition each, in events/, read by the register and the analyses too.
 # The events of a related person (a child, a spouse) that a person's rows read: their sex,
 # birth date and death.
 ATTRIBUTE_TYPES = ("person.registered", "birth", "person.corrected", "death")
@@ -57,8 +34,8 @@ class Ev:
 
     @property
     def order(self) -> tuple[date, int, datetime, str]:
-        """Occurrence order (real-world time); ties on a day by DAY_RANK, then knowledge order."""
-        return (self.occurred_on, DAY_RANK.get(self.type, 7), self.recorded_at, self.event_id)
+        """Occurrence order (real-world time); ties on a day by events.order, then knowledge order."""
+        return (self.occurred_on, day_rank(self.type), self.recorded_at, self.event_id)
 
 
 def from_register_event(rec: RegisterEvent) -> Ev:
@@ -76,28 +53,7 @@ def from_register_event(rec: RegisterEvent) -> Ev:
 
 def roles(ev: Ev) -> list[tuple[str, str]]:
     """(subject id, role) pairs of an event: the rows of event_subjects."""
-    p = ev.payload
-    match ev.type:
-        case "household.registered":
-            return [(p["household_id"], "household")]
-        case "person.registered" | "household.member_moved":
-            return [(p["person_id"], "person"), (p["household_id"], "household")]
-        case "birth":
-            return [(p["child_id"], "child"), (p["mother_id"], "mother"), (p["household_id"], "household")]
-        case "marriage" | "divorce":
-            return [(p["person_ids"][0], "spouse1"), (p["person_ids"][1], "spouse2")]
-        case "move_out":
-            return [(pid, "person") for pid in dict.fromkeys(p["person_ids"])]
-        case "move_in":
-            return [*((pid, "person") for pid in dict.fromkeys(p["person_ids"])), (p["household_id"], "household")]
-        case "persons.merged":
-            return [(p["surviving_id"], "surviving"), (p["merged_id"], "merged")]
-        case "event.voided":
-            return [(p["voided_event_id"], "voids")]
-        case "review.overridden":
-            return [(p["held_event_id"], "overrides")]
-        case _:
-            return [(p["person_id"], "person")] if "person_id" in p else []
+    return subject_roles(ev.type, ev.payload)
 
 
 def person_ids(ev: Ev) -> list[str]:

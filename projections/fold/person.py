@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from events.calendar import within_move_window
 from projections.fold.model import Ev
 from projections.rules import Rules
 
 Row = tuple[Any, ...]
-
-
-def age(birth_date: date, on: date) -> int:
-    """Completed years on `on` (a 29 February birthday falls on 1 March in common years)."""
-    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
-
-
-def add_months(day: date, months: int) -> date:
-    y, m = divmod(day.month - 1 + months, 12)
-    year, month = day.year + y, m + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +86,7 @@ class PersonFold:
     pending_out: _Move | None = None
     registered_on: date | None = None
     ceb0: int | None = None
+    registered_into: tuple[date, str] | None = None  # (day, household) of the last registration
     last_order: tuple[Any, ...] | None = None  # occurrence key of the last event applied
 
     @property
@@ -155,6 +145,7 @@ class PersonFold:
             self._switch_household(ev, p["household_id"])
         else:
             self._enter(ev, p["household_id"], p["relation_to_head"], "registered")
+        self.registered_into = (ev.occurred_on, p["household_id"])
 
     def _on_birth(self, ev: Ev, p: dict[str, Any]) -> None:
         if p["mother_id"] in self.ids:
@@ -213,6 +204,24 @@ class PersonFold:
 
     def _on_move_in(self, ev: Ev, p: dict[str, Any]) -> None:
         cur = self.current
+        if cur is not None and self._registered_today(cur, ev, p["household_id"]):
+            # person.registered and move_in of one newcomer on one day (the registration sorts
+            # first, events.order) are one arrival: from outside the register when that
+            # registration is all the register knows of them, else (a merged duplicate's own
+            # registration) from where the register knew them before.
+            before = self.episodes[-2] if len(self.episodes) > 1 else None
+            if cur.entry == "registered" and before is None:
+                cur.entry = "move_in"
+                self.moves.append(_Move(p.get("from_commune"), ev.commune, None, ev.occurred_on, None, ev.event_id))
+                self.pending_out = None
+                return
+            if (cur.entry == "household_change" and before is not None and before.end == ev.occurred_on
+                    and before.exit == "household_change" and before.commune != ev.commune):
+                before.exit, cur.entry = "move_in", "move_in"
+                self.moves.append(_Move(before.commune, ev.commune, ev.occurred_on, ev.occurred_on, None,
+                                        ev.event_id))
+                self.pending_out = None
+                return
         if cur is not None:
             if cur.commune == ev.commune:
                 self._switch_household(ev, p["household_id"])
@@ -222,13 +231,18 @@ class PersonFold:
             self.moves.append(_Move(cur.commune, ev.commune, ev.occurred_on, ev.occurred_on, None, ev.event_id))
         else:
             out = self.pending_out
-            window = out is not None and ev.occurred_on <= add_months(out.out_on, self.rules.move_match_months)
+            window = out is not None and within_move_window(out.out_on, ev.occurred_on, self.rules.move_match_months)
             if out is not None and window:
                 out.to_commune, out.in_on, out.in_event = ev.commune, ev.occurred_on, ev.event_id
             else:
                 self.moves.append(_Move(p.get("from_commune"), ev.commune, None, ev.occurred_on, None, ev.event_id))
         self.pending_out = None
         self._enter(ev, p["household_id"], cur.relation if cur else None, "move_in")
+
+    def _registered_today(self, cur: _Episode, ev: Ev, household: str) -> bool:
+        """The current episode began this day, here, with a registration into this household."""
+        return (self.registered_into == (ev.occurred_on, household) and cur.start == ev.occurred_on
+                and cur.household == household and cur.commune == ev.commune)
 
     def _on_household_member_moved(self, ev: Ev, p: dict[str, Any]) -> None:
         self._switch_household(ev, p["household_id"])

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from events.upcast import upcast
+from events.logrecord import UnreadableRecord, read_log_record, unreadable
 from projections.fold.model import Ev
 
 
@@ -38,25 +38,20 @@ def read_event(rec: Record) -> tuple[Ev, tuple[Any, ...]]:
     like every reader of the log does.
     """
     try:
-        raw = orjson.loads(rec.value or b"")
-        event, context = upcast(raw["event"]), raw["context"]
-        ev = Ev(
-            event_id=str(event["event_id"]),
-            type=str(event["type"]),
-            occurred_on=date.fromisoformat(event["occurred_on"]),
-            recorded_at=datetime.fromisoformat(event["recorded_at"]),
-            commune=str(event["commune"]),
-            payload=dict(event["payload"]),
-            context=dict(context),
-        )
+        r = read_log_record(rec.value)
+        event, context = r.event, r.context
+        ev = Ev(r.event_id, r.type, r.occurred_on, datetime.fromisoformat(event["recorded_at"]), r.commune,
+                r.payload, context)
         if ev.recorded_at.tzinfo is None:
             raise ValueError("recorded_at has no UTC offset")
         accepted = context.get("accepted_at")
         row = (ev.event_id, ev.type, int(event.get("schema_version", 1)), ev.occurred_on, ev.recorded_at,
                ev.commune, _text(event["source"]), _text(ev.payload), _text(ev.context),
                datetime.fromisoformat(accepted) if accepted else None, rec.topic, rec.partition, rec.offset)
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise Unreadable(f"not a RegisterEvent: {type(exc).__name__}: {exc}") from None
+    except UnreadableRecord as exc:
+        raise Unreadable(str(exc)) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise Unreadable(str(unreadable(exc))) from None
     return ev, row
 
 

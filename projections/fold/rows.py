@@ -6,8 +6,9 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
+from events.calendar import completed_age as age
 from projections.fold.model import MODERN
-from projections.fold.person import PersonFold, Related, Row, age
+from projections.fold.person import PersonFold, Related, Row
 
 
 def _text(value: Any) -> str:

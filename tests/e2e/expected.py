@@ -27,7 +27,14 @@ from typing import Any
 import orjson
 
 # A move_out followed by the person's move_in within this many days is one move (EVENTS.md).
-MOVE_MATCH_DAYS = 183
+MOVE_MATCH_MONTHS = 6  # EVENTS.md: "no move_in within 6 months" (calendar months, last day included)
+
+
+def _window_end(day: date, months: int = MOVE_MATCH_MONTHS) -> date:
+    """`day` + 6 calendar months; a day the month lacks is its last day (31 Aug -> 28/29 Feb)."""
+    y, m = divmod(day.month - 1 + months, 12)
+    first_of_next = date(day.year + y + (m + 1) // 12, (m + 1) % 12 + 1, 1)
+    return min(date(day.year + y, m + 1, 1) + timedelta(days=day.day - 1), first_of_next - timedelta(days=1))
 VIETNAM = timezone(timedelta(hours=7))  # a day of knowledge ends at midnight in Vietnam
 STOCKS = ("population", "population_male", "population_female", "households")
 FLOWS = ("births", "births_male", "births_female", "births_order_3_plus", "deaths", "in_migrants", "out_migrants")
@@ -251,7 +258,7 @@ class History:
             if person is None:
                 continue
             if person.departure is not None and not person.present:
-                if (day - person.departure.day).days <= MOVE_MATCH_DAYS:
+                if day <= _window_end(person.departure.day):
                     person.departure.dest = dest  # the same move, its destination confirmed
                 else:
                     self.moves.append(Move(pid, day, person.departure.origin, dest))

@@ -13,7 +13,7 @@ import orjson
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
-from tests.e2e.dashboard_support import (
+from tests.support.dashboard import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,

@@ -16,7 +16,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.e2e.conftest import NAMES, YEARS_CHECKED, CleanStage, Env, Running, alive, areas_of
+from tests.support.pipeline import NAMES, YEARS_CHECKED, CleanStage, Env, Running, alive, areas_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

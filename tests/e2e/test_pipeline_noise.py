@@ -19,8 +19,8 @@ import httpx
 import orjson
 import pytest
 
-from tests.e2e.conftest import CleanStage, Env, Running, alive, child_pids, stop_run
 from tests.e2e.expected import History
+from tests.support.pipeline import CleanStage, Env, Running, alive, child_pids, stop_run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from infra.gazetteer_store import builtin_gazetteer
-from tests.e2e.dashboard_support import PROVINCE, Province, close_shared, shared_province
+from tests.support.dashboard import PROVINCE, Province, close_shared, shared_province
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -10,7 +10,7 @@ import pytest
 from events import decode_submission
 from infra.settings import Settings
 from infra.tokens import create_token, revoke_token
-from tests.integration.gateway_helpers import (
+from tests.support.gateway import (
     HANOI_COMMUNE,
     auth,
     birth,

@@ -12,7 +12,7 @@ from infra import db
 from infra.gazetteer_store import load_builtin, load_rows
 from infra.tokens import LOCAL_OPERATOR
 from producers.runtime import open_ingest
-from tests.integration.gateway_helpers import death
+from tests.support.gateway import death
 
 pytestmark = pytest.mark.integration
 

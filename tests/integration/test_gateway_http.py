@@ -17,7 +17,7 @@ import uvicorn
 from infra.settings import Settings
 from infra.tokens import authenticate, ensure_dev_token
 from producers.gateway import build_gateway_app
-from tests.integration.gateway_helpers import HANOI_COMMUNE, auth, death, popreg, read_submissions
+from tests.support.gateway import HANOI_COMMUNE, auth, death, popreg, read_submissions
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ import pytest
 
 from infra.settings import Settings
 from producers.a0 import event_id
-from tests.integration.gateway_helpers import popreg, read_submissions
+from tests.support.gateway import popreg, read_submissions
 
 pytestmark = pytest.mark.integration
 

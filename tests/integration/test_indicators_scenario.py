@@ -1,4 +1,4 @@
-"""Figures of the hand-worked scenario (test_projection_support.py), every expected number worked
+"""Figures of the hand-worked scenario (tests/support/projection.py), every expected number worked
 out by hand from the story, not by the product: late birth, voided death, corrected birth date,
 moves at every level, a move_in without move_out, a merge, a child marriage, a woman turning 25."""
 
@@ -8,13 +8,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from test_projection_support import A, B, C, D, opened, produce, scenario, sink_until_caught_up
 
 from infra.gazetteer_store import builtin_gazetteer
 from infra.settings import Settings
 from projections import versions
 from projections.definitions import NAMES
 from projections.read.indicators import compute_indicators
+from tests.support.projection import A, B, C, D, opened, produce, scenario, sink_until_caught_up
 from tests.support.synthetic import EventFactory
 
 pytestmark = pytest.mark.integration

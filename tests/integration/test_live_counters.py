@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 from fastapi.testclient import TestClient
-from test_projection_support import sink_until_caught_up
 
 from infra import db, kafka_admin
 from infra.gazetteer_store import builtin_gazetteer, load_builtin
@@ -31,6 +30,7 @@ from projections.http import reports as reports_api
 from projections.http.api import build_read_app
 from projections.read.indicators import compute_indicators
 from projections.read.live import live_figures
+from tests.support.projection import sink_until_caught_up
 from tests.support.synthetic import EventFactory, at
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -12,7 +12,6 @@ from typing import Any
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from test_projection_support import A, C, opened, popreg, produce, scenario, sink_until_caught_up
 
 from infra.settings import Settings
 from infra.tokens import create_token
@@ -21,6 +20,7 @@ from projections import versions
 from projections.http.api import build_read_app
 from projections.read.indicators import compute_indicators
 from projections.sink.sink import Sink
+from tests.support.projection import A, C, opened, popreg, produce, scenario, sink_until_caught_up
 from tests.support.synthetic import EventFactory, at
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,14 @@ from datetime import date
 from typing import Any
 
 import pytest
-from test_projection_support import (
+
+from infra.gazetteer_store import builtin_gazetteer
+from infra.settings import Settings
+from projections import versions
+from projections.read.indicators import compute_indicators
+from projections.rules import Rules
+from projections.sink.rebuild import drop_retired, rebuild
+from tests.support.projection import (
     COMPARED,
     dump,
     opened,
@@ -18,13 +25,6 @@ from test_projection_support import (
     scenario,
     sink_until_caught_up,
 )
-
-from infra.gazetteer_store import builtin_gazetteer
-from infra.settings import Settings
-from projections import versions
-from projections.read.indicators import compute_indicators
-from projections.rules import Rules
-from projections.sink.rebuild import drop_retired, rebuild
 from tests.support.synthetic import EventFactory
 
 pytestmark = pytest.mark.integration

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from test_projection_support import A, cli_env, dump, opened, popreg, produce, scenario
 
 from infra.settings import Settings
 from projections import versions
 from projections.rules import Rules
 from projections.sink.apply import stored_offsets
 from projections.sink.rebuild import rebuild
+from tests.support.projection import A, cli_env, dump, opened, popreg, produce, scenario
 from tests.support.synthetic import EventFactory
 
 pytestmark = pytest.mark.integration

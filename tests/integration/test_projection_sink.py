@@ -13,7 +13,17 @@ from datetime import date
 from typing import Any
 
 import pytest
-from test_projection_support import (
+
+from infra.gazetteer_store import builtin_gazetteer
+from infra.settings import Settings
+from infra.topics import EVENTS, REVIEW
+from projections import versions
+from projections.fold.model import TABLES
+from projections.fold.records import Record, read_event
+from projections.fold.units import project
+from projections.rules import Rules
+from projections.sink.apply import stored_offsets
+from tests.support.projection import (
     A,
     B,
     C,
@@ -25,16 +35,6 @@ from test_projection_support import (
     scenario,
     sink_until_caught_up,
 )
-
-from infra.gazetteer_store import builtin_gazetteer
-from infra.settings import Settings
-from infra.topics import EVENTS, REVIEW
-from projections import versions
-from projections.fold.model import TABLES
-from projections.fold.records import Record, read_event
-from projections.fold.units import project
-from projections.rules import Rules
-from projections.sink.apply import stored_offsets
 from tests.support.synthetic import EventFactory, at
 
 pytestmark = pytest.mark.integration

@@ -14,8 +14,8 @@ from typing import Any
 
 import orjson
 import pytest
-import test_register_support  # noqa: F401  (first: it puts tests/unit on the path for the kit)
-from test_register_kit import (
+
+from tests.support.register_kit import (
     A,
     B,
     C,
@@ -28,7 +28,7 @@ from test_register_kit import (
     move_out,
     person,
 )
-from test_register_support import LogReader, RegisterWorker, outcome_ids, produce, reference
+from tests.support.register_worker import LogReader, RegisterWorker, outcome_ids, produce, reference
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

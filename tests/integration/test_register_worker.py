@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import orjson
 import pytest
-import test_register_support  # noqa: F401  (first: it puts tests/unit on the path for the kit)
-from test_register_kit import (
+
+from tests.support.register_kit import (
     A,
     B,
     C,
@@ -27,7 +29,7 @@ from test_register_kit import (
     pregnancy,
     voided,
 )
-from test_register_support import LogReader, RegisterWorker, produce, reference
+from tests.support.register_worker import LogReader, RegisterWorker, produce, reference
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -145,11 +147,10 @@ async def test_every_rule_lands_where_it_should(make_settings, tmp_path):
 
 
 async def test_a_gazetteer_load_while_the_worker_runs_is_followed(make_settings, tmp_path):
-    from test_register_kit import START
-
     from events.gazetteer import GazetteerRow
     from infra import db
     from infra.gazetteer_store import load_builtin, load_rows
+    from tests.support.register_kit import START
 
     settings = make_settings()
     worker = RegisterWorker(settings, tmp_path / "home", tmp_path / "worker.log").start()
@@ -171,3 +172,14 @@ async def test_a_gazetteer_load_while_the_worker_runs_is_followed(make_settings,
             assert record["context"]["area"] == {"commune": "99001", "district": "999", "province": "99", "country": "VN"}
     finally:
         assert worker.stop() == 0, worker.tail()
+
+
+def test_worker_command_starts_and_stops_cleanly(make_settings, tmp_path):
+    settings = make_settings()
+    worker = RegisterWorker(settings, tmp_path / "home", tmp_path / "worker.log").start()
+    deadline = time.monotonic() + 120
+    while "Ready" not in worker.log.read_text(errors="replace"):  # faust: "[^Worker]: Ready"
+        assert worker.alive() and time.monotonic() < deadline, worker.tail()
+        time.sleep(0.5)
+    assert worker.stop() == 0, worker.tail()
+    assert "state_by_key" in worker.log.read_text()

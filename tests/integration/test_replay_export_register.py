@@ -13,8 +13,6 @@ from pathlib import Path
 import orjson
 import polars as pl
 import pytest
-import test_register_support  # noqa: F401  (puts tests/unit on the path for the register kit)
-from test_register_support import RegisterWorker, produce
 from typer.testing import CliRunner
 
 from infra import kafka_admin
@@ -24,6 +22,7 @@ from infra.topics import SUBMISSIONS
 from popreg.cli import app
 from processors.register.app import app_id
 from producers.generator import GeneratorConfig, generate
+from tests.support.register_worker import RegisterWorker, produce
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 YEARS = (2018, 2019, 2020)

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from test_projection_support import A, C, produce, scenario, sink_until_caught_up
 
 from infra import db
 from infra.gazetteer_store import builtin_gazetteer, load_builtin
@@ -25,6 +24,7 @@ from projections.http import reports as reports_api
 from projections.http.api import build_read_app
 from projections.read.indicators import compute_indicators
 from projections.reports.forms import build_report
+from tests.support.projection import A, C, produce, scenario, sink_until_caught_up
 from tests.support.synthetic import EventFactory, at
 
 pytestmark = pytest.mark.integration

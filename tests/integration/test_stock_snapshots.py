@@ -13,7 +13,6 @@ from typing import Any
 
 import psycopg
 import pytest
-from test_projection_support import A, B, opened, popreg, produce, scenario, sink_until_caught_up
 
 from infra import db, migrate
 from infra.settings import Settings
@@ -24,6 +23,7 @@ from projections.read import stock_warm
 from projections.read.exposure_cache import exposure_rows
 from projections.read.indicators import compute_indicators, facts
 from projections.read.stock_cache import stock_on, store
+from tests.support.projection import A, B, opened, popreg, produce, scenario, sink_until_caught_up
 from tests.support.synthetic import EventFactory, at
 
 pytestmark = pytest.mark.integration

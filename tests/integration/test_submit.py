@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from infra.settings import Settings
-from tests.integration.gateway_helpers import birth, death, popreg, read_submissions
+from tests.support.gateway import birth, death, popreg, read_submissions
 
 pytestmark = pytest.mark.integration
 

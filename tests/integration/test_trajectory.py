@@ -11,7 +11,6 @@ from typing import Any
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from test_projection_support import A, B, produce, scenario, sink_until_caught_up
 
 from infra import db
 from infra.gazetteer_store import builtin_gazetteer, load_builtin
@@ -19,6 +18,7 @@ from infra.settings import Settings
 from infra.tokens import create_token
 from popreg.api import build_app
 from projections import versions
+from tests.support.projection import A, B, produce, scenario, sink_until_caught_up
 from tests.support.synthetic import EventFactory
 
 pytestmark = pytest.mark.integration

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from events.calendar import add_months
+from events.calendar import completed_age as age
 from projections.fold.bitemporal import Versions
-from projections.fold.person import add_months, age
 from projections.fold.records import Record, read_event
 from projections.fold.units import project
 from projections.rules import Rules

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from test_register_kit import (
+
+from events.codec import decode_review_item
+from processors.register import DictStore, Register
+from processors.register.rules import RULES
+from tests.support.register_kit import (
     A,
     B,
     Harness,
@@ -23,10 +27,6 @@ from test_register_kit import (
     small_gazetteer,
     voided,
 )
-
-from events.codec import decode_review_item
-from processors.register import DictStore, Register
-from processors.register.rules import RULES
 
 pytestmark = pytest.mark.unit
 
@@ -274,9 +274,8 @@ def test_kill_with_a_lagging_changelog_and_a_replay_that_reverts_keys(seed):
 
 
 def test_a_unit_loaded_while_running_is_used_before_holding_for_unknown_commune():
-    from test_register_kit import START
-
     from events.gazetteer import Gazetteer, GazetteerRow
+    from tests.support.register_kit import START
 
     new_unit = GazetteerRow("99001", "Xã Mới", "999", "Huyện Mới", "99", "Tỉnh Mới", START)
     asked: list[int] = []
@@ -290,3 +289,10 @@ def test_a_unit_loaded_while_running_is_used_before_holding_for_unknown_commune(
     assert decode_review_item(first[0][2]).reason == "unknown_commune"  # nothing newer yet
     second = register.process(orjson.dumps(household("hy", "2020-01-01", "99001")), 1, 1_700_000_001_000)
     assert second[0][0] == "events" and len(asked) == 2
+
+
+def test_kit_baseline_is_accepted():
+    h = Harness()
+    results = h.all(family())
+    assert [r.event.event.type for r in results] == ["household.registered"] + ["person.registered"] * 3
+    assert results[1].event.context.area.province == "01"

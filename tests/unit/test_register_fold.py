@@ -124,3 +124,14 @@ def test_household_commune_and_members_over_time():
     assert household_at(tl, date(2022, 1, 2)).members == frozenset()
     assert household_at(tl, date(2022, 1, 5)).commune == "00004"
     assert fold_household(HouseholdState(), tl["entries"][0]).exists
+
+
+def test_a_timeline_stored_in_the_old_day_order_is_put_in_the_one_order_on_its_next_write():
+    # recorded order (the old key): the death was written down before the birth of the same day
+    death = {"i": "d", "t": "death", "o": "2024-07-01", "r": "2024-07-01T04:00:00.000000Z"}
+    born = {"i": "b", "t": "birth", "o": "2024-07-01", "r": "2024-07-01T05:00:00.000000Z"}
+    later = {"i": "c", "t": "contraception.started", "o": "2024-08-01", "r": "2024-08-02T05:00:00.000000Z"}
+    timeline = {"entries": [death, born]}
+    assert insert(timeline, later)
+    assert [e["i"] for e in timeline["entries"]] == ["b", "d", "c"]
+    assert [sort_key(e) for e in timeline["entries"]] == sorted(sort_key(e) for e in timeline["entries"])

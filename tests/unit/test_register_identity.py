@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from test_register_kit import (
+
+from processors.register import state_at
+from tests.support.register_kit import (
     B,
     Harness,
     birth,
@@ -20,8 +22,6 @@ from test_register_kit import (
     person,
     voided,
 )
-
-from processors.register import state_at
 
 pytestmark = pytest.mark.unit
 

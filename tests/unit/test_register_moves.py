@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from test_register_kit import (
+
+from tests.support.register_kit import (
     A,
     B,
     D,
@@ -116,7 +117,7 @@ def test_move_inside_the_commune_is_not_a_migration(h):
 
 
 def test_move_in_of_a_dead_person_is_held(h):
-    from test_register_kit import death
+    from tests.support.register_kit import death
 
     h.all([death("h1-f", "2021-01-01")])
     assert h.send(move_in(["h1-f"], "h2", "2021-02-03", B)).reason == "person_dead"

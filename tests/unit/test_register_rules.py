@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from test_register_kit import (
+
+from tests.support.register_kit import (
     A,
     B,
     C,

@@ -9,6 +9,7 @@ first/last day), tz.
 
 from __future__ import annotations
 
+from infra.gazetteer_store import LATEST_LOAD
 from projections.read.indicator_sql import COVERS, IN_AREA, KNOWN
 
 # Five-year groups as the catalogue's pop_age_* (80+ open), by sex.
@@ -104,4 +105,4 @@ CROSS JOIN LATERAL unnest(ARRAY[m.commune, m.unit_commune]) AS c
 DATA_SPAN = "SELECT min(occurred_on), max(occurred_on), count(*) FROM event_archive"
 LAST_ACCEPTED = "SELECT max(accepted_at), max(recorded_at) FROM event_archive"
 SINK_REJECTS = "SELECT count(*) FROM sink_rejects"
-GAZETTEER_LOAD = "SELECT coalesce(max(load_id), 0) FROM gazetteer_loads"
+GAZETTEER_LOAD = LATEST_LOAD  # infra.gazetteer_store: the last gazetteer load (0: none)

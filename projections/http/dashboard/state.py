@@ -9,7 +9,7 @@ from datetime import date
 from fastapi import HTTPException, Request
 from psycopg_pool import ConnectionPool
 
-from infra.gazetteer_store import builtin_gazetteer, load_gazetteer
+from infra.gazetteer_store import gazetteer_in_force
 from infra.settings import Settings
 from projections.http.dashboard import sql
 from projections.http.dashboard.areas import AreaIndex, DayIndex
@@ -35,7 +35,7 @@ class Dashboard:
                 if self._index is not None and self._load == load:
                     return self._index
             # An empty database still gets a navigable tree: the built-in gazetteer.
-            gazetteer = load_gazetteer(conn) if load else builtin_gazetteer()
+            gazetteer = gazetteer_in_force(conn)
         with self._lock:
             self._index, self._load = AreaIndex(gazetteer), load
             return self._index

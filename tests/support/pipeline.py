@@ -9,8 +9,8 @@
 - `clean_stage`: the clean file submitted, part through POST /v1/submissions and part through
   `popreg submit`, with the register worker killed (-9) in between; then `popreg wait`.
 
-Names differ from the dashboard's fixtures (tests/e2e/dashboard_support.py). The database and
-the prefixed topics are dropped at the end (housekeeping through infra/, as tests/conftest.py
+Names differ from the dashboard's fixtures (tests/support/dashboard.py). The database and
+the prefixed topics are dropped at the end (housekeeping through infra/, as tests/support/stack.py
 does; the tests themselves only use the CLI and HTTP).
 """
 

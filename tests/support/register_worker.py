@@ -27,8 +27,6 @@ from infra.topics import EVENTS, REVIEW, SUBMISSIONS
 from processors.register import DictStore, Register
 from processors.register.app import load_register_gazetteer
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
-
 BASE_TS = 1_700_000_000_000  # submission timestamps: BASE_TS + offset * 1000 (deterministic)
 Record = tuple[str, bytes, bytes]  # ("events" | "review", key, value)
 
@@ -188,15 +186,3 @@ def outcome_ids(records: list[Record]) -> set[str]:
 
 def has_all(want: set[str]) -> Callable[[list[Record]], bool]:
     return lambda records: want <= outcome_ids(records)
-
-
-@pytest.mark.integration
-def test_worker_command_starts_and_stops_cleanly(make_settings, tmp_path):
-    settings = make_settings()
-    worker = RegisterWorker(settings, tmp_path / "home", tmp_path / "worker.log").start()
-    deadline = time.monotonic() + 120
-    while "Ready" not in worker.log.read_text(errors="replace"):  # faust: "[^Worker]: Ready"
-        assert worker.alive() and time.monotonic() < deadline, worker.tail()
-        time.sleep(0.5)
-    assert worker.stop() == 0, worker.tail()
-    assert "state_by_key" in worker.log.read_text()

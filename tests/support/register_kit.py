@@ -1,6 +1,6 @@
 """Builders for register tests: a small gazetteer (real codes), submissions, and a pure harness.
 
-The integration tests import this module too (the same submissions go through a real broker).
+The unit and the integration tests import it (the same submissions go through a real broker).
 """
 
 from __future__ import annotations
@@ -11,14 +11,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
-import pytest
 
 from events import decode_register_event
 from events.codec import decode_review_item
 from events.gazetteer import Gazetteer, GazetteerRow
 from processors.register import DictStore, Register
-
-pytestmark = pytest.mark.unit
 
 # Real GSO codes (same hierarchy as the built-in gazetteer): Hà Nội, Ba Đình (001) and
 # Hoàn Kiếm (002); Sơn La (14). 00001 and 00037 became 00097 on 1 July 2025.
@@ -201,10 +198,3 @@ class Harness:
 
     def timeline(self, pid: str) -> dict[str, Any] | None:
         return self.store.get("p:" + pid)
-
-
-def test_kit_baseline_is_accepted():
-    h = Harness()
-    results = h.all(family())
-    assert [r.event.event.type for r in results] == ["household.registered"] + ["person.registered"] * 3
-    assert results[1].event.context.area.province == "01"
