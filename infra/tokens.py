@@ -27,6 +27,9 @@ OVERRIDE_ROLES = frozenset({"clerk", "operator"})
 # Names and national ids: the people who keep the books, not analysts (they get pseudonymised
 # exports and trajectories).
 PERSONAL_DATA_ROLES = frozenset({"collector", "clerk", "operator"})
+# Phones and commune desks (producers/frontline) hold these: a revoked device must be refused at
+# its next request, so their checks skip the cache (one indexed lookup per batch is cheap).
+UNCACHED_ROLES = frozenset({"collector", "clerk"})
 TOKEN_PREFIX = "prt_"
 DEV_TOKEN_FILE = "dev-token"
 
@@ -232,7 +235,8 @@ class TokenStore:
         until = now + self._ttl
         if row[3] is not None:  # never cached past its expiry
             until = min(until, now + (row[3] - datetime.now(UTC)).total_seconds())
-        self._cache[digest] = (until, principal)
+        if principal.role not in UNCACHED_ROLES:
+            self._cache[digest] = (until, principal)
         return principal
 
 

@@ -13,6 +13,7 @@ from infra.settings import Settings
 from infra.tokens_http import router as tokens_router
 from popreg.bootstrap import cli_settings
 from producers import gateway
+from producers.frontline import attach as attach_frontline
 from producers.runtime import open_ingest
 from projections.http.api import read_resources
 from projections.http.api import router as read_router
@@ -45,6 +46,7 @@ def build_app(settings: Settings) -> FastAPI:
     app.include_router(ops_router)
     app.include_router(tokens_router)
     attach_dashboard(app)
+    attach_frontline(app)
     app.add_middleware(AccessAudit, pool_of=lambda a: getattr(a.state, "read_pool", None))
     app.add_middleware(RequestMetrics)
     return app

@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "popreg.commands.submit",
     "popreg.commands.import_a0",
     "popreg.commands.token",
+    "popreg.commands.device",
     "popreg.commands.read",
     "popreg.commands.register",
     "popreg.commands.indicators_worker",
