@@ -1,0 +1,259 @@
+"""The collaborator's offline book (/ctv) in a real browser (Debian's headless Chromium driven by
+Playwright) at a 360 px phone viewport, against `popreg run` on a generated province: enrolment,
+entries made offline, the outbox across a reload, acceptance by the register and the figures,
+held entries and the desk's override, a lost answer resent, a revoked device, a conflict.
+
+Screenshots of the main screens go to test-artifacts/frontline-*.png.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from tests.e2e.dashboard_support import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.frontline_support import (
+    PHONE,
+    READ_KV,
+    TIMEOUT_MS,
+    Running,
+    busiest_commune,
+    shot,
+    start_province,
+    this_month,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+ACCEPT_MS = 180_000  # the register and the sink on a busy two-core machine
+
+
+@pytest.fixture(scope="module")
+def run(make_settings, tmp_path_factory) -> Iterator[Running]:
+    running = start_province(make_settings, tmp_path_factory.mktemp("frontline"))
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def commune(run: Running) -> str:
+    return busiest_commune(run)
+
+
+@pytest.fixture(scope="module")
+def browser(run: Running) -> Iterator[Browser]:
+    with sync_playwright() as p:
+        found = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield found
+        found.close()
+
+
+class Phone:
+    """One enrolled device: a browser context at 360 px, recording page errors."""
+
+    def __init__(self, context: BrowserContext, run: Running):
+        self.context, self.run = context, run
+        self.page: Page = context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.set_default_timeout(TIMEOUT_MS)
+
+    def enrol(self, code: str) -> dict[str, Any]:
+        self.page.goto(self.run.url + "/ctv/")
+        self.page.fill("#code", code)
+        self.page.click("#enrol")
+        self.page.wait_for_selector("#households li a")
+        # The service worker must hold the shell before the phone goes offline.
+        self.page.wait_for_function("navigator.serviceWorker.controller !== null || (location.reload(), false)",
+                                    timeout=TIMEOUT_MS, polling=2000)
+        self.page.wait_for_selector("#households li a")
+        return self.kv("device")
+
+    def kv(self, key: str) -> Any:
+        return self.page.evaluate(READ_KV, key)
+
+    def book(self) -> dict[str, Any]:
+        return self.kv("book")
+
+    def go(self, fragment: str) -> None:
+        self.page.evaluate("f => { location.hash = f; }", fragment)
+        self.page.wait_for_selector("main")
+
+    def household(self, hid: str) -> None:
+        self.go(f"#/hh/{hid}")
+        self.page.wait_for_selector(f'#household[data-household="{hid}"]')
+
+    def form(self, hid: str, kind: str) -> None:
+        self.household(hid)
+        self.page.click(f'[data-form="{kind}"]')
+        self.page.wait_for_selector(f'form.entry[data-type="{kind}"]')
+
+    def save(self) -> None:
+        before = self.count_entries()
+        self.page.click('form.entry button[type="submit"]')
+        self.page.wait_for_function("document.querySelector('form.entry') === null", timeout=TIMEOUT_MS)
+        assert self.count_entries() == before + 1
+
+    def count_entries(self) -> int:
+        return len(self.page.evaluate("""async () => await new Promise((res) => {
+            const r = indexedDB.open("popreg-ctv", 1);
+            r.onsuccess = () => { const g = r.result.transaction("outbox").objectStore("outbox").getAll();
+                                  g.onsuccess = () => res(g.result); }; })"""))
+
+    def entry_state(self, event_id: str) -> str | None:
+        self.go("#/outbox")
+        el = self.page.query_selector(f'li.entry[data-id="{event_id}"]')
+        return el.get_attribute("data-state") if el else None
+
+    def wait_state(self, event_id: str, state: str, timeout: int = ACCEPT_MS) -> None:
+        self.go("#/outbox")
+        self.page.wait_for_selector(f'li.entry[data-id="{event_id}"][data-state="{state}"]', timeout=timeout)
+
+    def outbox(self) -> list[dict[str, Any]]:
+        return self.page.evaluate("""async () => await new Promise((res) => {
+            const r = indexedDB.open("popreg-ctv", 1);
+            r.onsuccess = () => { const g = r.result.transaction("outbox").objectStore("outbox").getAll();
+                                  g.onsuccess = () => res(g.result); }; })""")
+
+    def last_entry(self, kind: str) -> dict[str, Any]:
+        return max((e for e in self.outbox() if e["type"] == kind), key=lambda e: e["seq"])
+
+
+@pytest.fixture
+def phone(browser: Browser, run: Running) -> Iterator[Any]:
+    contexts = []
+
+    def make(viewport: dict[str, int] = PHONE) -> Phone:
+        context = browser.new_context(viewport=viewport, locale="vi-VN", service_workers="allow")
+        contexts.append(context)
+        return Phone(context, run)
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def plain(text: str) -> str:
+    """Without diacritics and in lower case, as someone types on a phone without Vietnamese input."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def age(born: str | None, on: date) -> int | None:
+    if not born:
+        return None
+    b = date.fromisoformat(born)
+    return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
+
+
+class Picker:
+    """People of the device's book, each used by one test only (the tests share the province)."""
+
+    def __init__(self, book: dict[str, Any]):
+        self.households = book["households"]
+        self.used: set[str] = set()
+
+    def take(self, want) -> tuple[dict[str, Any], dict[str, Any]]:
+        for hh in self.households:
+            if hh["id"] in self.used:
+                continue
+            for m in hh["members"]:
+                if want(m, hh):
+                    self.used.add(hh["id"])
+                    return hh, m
+        raise AssertionError("no such person in the book")
+
+
+def can_mother(m: dict[str, Any], hh: dict[str, Any]) -> bool:
+    today = date.today()
+    recent = any((today - date.fromisoformat(d)).days < 200 for d, _ in m.get("births", []))
+    return m["sex"] == "F" and 20 <= (age(m["born"], today) or 0) <= 40 and not recent
+
+
+def indicators(run: Running, commune: str) -> dict[str, Any]:
+    return run.get("/v1/indicators", area=commune, period=this_month(),
+                   names="population,births,deaths,out_migrants")["values"]
+
+
+_PICKER: dict[str, Picker] = {}
+
+
+def picker(p: Phone) -> Picker:
+    if "p" not in _PICKER:
+        _PICKER["p"] = Picker(p.book())
+    return _PICKER["p"]
+
+
+def test_offline_birth_death_move_reach_the_register(phone, run: Running, commune: str):
+    p = phone()
+    device = p.enrol(run.code("ctv-test-01", commune))
+    assert device["area"] == commune and device["collector_id"] == "ctv-test-01"
+    shot(p.page, "book")
+    pick = picker(p)
+    mother_hh, mother = pick.take(can_mother)
+    dead_hh, dead = pick.take(lambda m, hh: m["rel"] != "head" and (age(m["born"], date.today()) or 0) > 60)
+    mover_hh, mover = pick.take(lambda m, hh: m["rel"] == "child" and (age(m["born"], date.today()) or 0) > 18)
+
+    # The search ignores diacritics and word order.
+    p.go("#/book")
+    words = mother["name"].split()
+    query = plain(" ".join(reversed(words)))  # "Lò Thị Mai" -> "mai thi lo"
+    p.page.fill("#search", query)
+    p.page.wait_for_selector(f'#households a[data-household="{mother_hh["id"]}"]')
+    shot(p.page, "search")
+
+    before = indicators(run, commune)
+    p.context.set_offline(True)
+    p.page.wait_for_selector("#net.off")
+
+    p.form(mother_hh["id"], "birth")
+    p.page.select_option('[name="mother_id"]', mother["id"])
+    p.page.select_option('[name="sex"]', "F")
+    # A check while typing: a date in the future is refused at the field, in Vietnamese.
+    p.page.fill('[name="occurred_on"]', (date.today() + timedelta(days=3)).isoformat())
+    p.page.wait_for_selector('[data-field="occurred_on"].invalid')
+    assert "tương lai" in p.page.inner_text('[data-field="occurred_on"] .err')
+    shot(p.page, "birth-check")
+    p.page.fill('[name="occurred_on"]', date.today().isoformat())
+    p.page.click("text=Tên tạm")
+    assert p.page.input_value('[name="full_name"]') == f"Con bà {mother['name']}"
+    p.page.fill('[name="full_name"]', "Lò Thị Mai")
+    p.save()
+    birth = p.last_entry("birth")
+
+    p.form(dead_hh["id"], "death")
+    p.page.select_option('[name="person_id"]', dead["id"])
+    p.save()
+    death = p.last_entry("death")
+
+    p.form(mover_hh["id"], "move_out")
+    p.page.check(f'input[name="person_ids"][value="{mover["id"]}"]')
+    p.save()
+    move = p.last_entry("move_out")
+
+    # A reload with no network: the shell comes from the service worker, the entries from IndexedDB.
+    p.page.reload()
+    p.go("#/outbox")
+    for entry in (birth, death, move):
+        p.page.wait_for_selector(f'li.entry[data-id="{entry["event_id"]}"][data-state="waiting"]')
+    assert p.page.inner_text("#pending-count") == "3"
+    shot(p.page, "outbox-offline")
+
+    p.context.set_offline(False)
+    for entry in (birth, death, move):
+        p.wait_state(entry["event_id"], "accepted")
+    shot(p.page, "outbox-accepted")
+    after = run.wait_until(lambda: (v := indicators(run, commune))["deaths"] == (before["deaths"] or 0) + 1 and v,
+                           what="the commune's figures")
+    assert after["births"] == (before["births"] or 0) + 1
+    assert after["deaths"] == (before["deaths"] or 0) + 1
+    assert after["out_migrants"] == (before["out_migrants"] or 0) + 1
+    child = birth["envelopes"][0]["payload"]["child_id"]
+    assert run.get(f"/v1/persons/{child}")["full_name"] == "Lò Thị Mai"
+    assert not p.errors, p.errors
