@@ -65,6 +65,12 @@ class Running:
         return httpx.post(self.url + "/v1/submissions", content=orjson.dumps(envelopes), timeout=60,
                           headers={"Authorization": f"Bearer {token or self.token}", "Content-Type": "application/json"})
 
+    def get_status(self, ids: list[str], token: str) -> dict[str, Any]:
+        reply = httpx.post(self.url + "/ctv/api/status", json={"event_ids": ids}, timeout=60,
+                           headers={"Authorization": f"Bearer {token}"})
+        assert reply.status_code == 200, reply.text
+        return reply.json()["statuses"]
+
     def code(self, collector: str, area: str, role: str = "collector") -> str:
         return self.cli("device", "code", "--collector", collector, "--area", area, "--role", role).strip()
 

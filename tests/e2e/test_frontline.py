@@ -257,3 +257,131 @@ def test_offline_birth_death_move_reach_the_register(phone, run: Running, commun
     child = birth["envelopes"][0]["payload"]["child_id"]
     assert run.get(f"/v1/persons/{child}")["full_name"] == "Lò Thị Mai"
     assert not p.errors, p.errors
+
+
+def married(m: dict[str, Any], hh: dict[str, Any]) -> bool:
+    return m["marital"] == "married"
+
+
+def test_held_entry_in_her_inbox_and_the_desk_override_makes_it_accepted(phone, run: Running, commune: str):
+    p = phone()
+    p.enrol(run.code("ctv-test-02", commune))
+    pick = picker(p)
+    hh_a, a = pick.take(married)
+    _, b = pick.take(married)
+    # Both are married, but not to each other: the device cannot know it, the register holds it.
+    p.form(hh_a["id"], "divorce")
+    p.page.select_option('[name="person_a"]', a["id"])
+    p.page.fill('[data-field="person_b"] input[type="search"]', plain(b["name"]))
+    p.page.select_option('[name="person_b"]', b["id"])
+    p.save()
+    divorce = p.last_entry("divorce")
+    p.wait_state(divorce["event_id"], "held")
+    item = p.page.inner_text(f'li.entry[data-id="{divorce["event_id"]}"]')
+    assert "không phải là vợ chồng" in item, item
+
+    p.go("#/inbox")
+    p.page.wait_for_selector(f'#inbox li[data-id="{divorce["event_id"]}"][data-reason="not_married_to_each_other"]')
+    shot(p.page, "inbox")
+
+    desk = phone({"width": 1280, "height": 900})
+    officer = desk.enrol(run.code("can-bo-xa", commune, role="clerk"))
+    assert officer["desk"] is True
+    desk.go("#/desk")
+    row = f'#desk li[data-id="{divorce["event_id"]}"]'
+    desk.page.wait_for_selector(row)
+    desk.page.fill(f'{row} input[name="reason"]', "Đã xác minh tại nhà: hai người là vợ chồng theo tập quán")
+    shot(desk.page, "desk")
+    desk.page.click(f"{row} button.override")
+    desk.page.wait_for_selector(f'{row}[data-done="override"]')
+
+    p.wait_state(divorce["event_id"], "accepted")
+    history = run.get(f"/v1/persons/{a['id']}/history")
+    assert [e["event_id"] for e in history["events"] if e["type"] == "divorce"] == [divorce["event_id"]]
+    desk.go("#/book")
+    desk.go("#/desk")
+    desk.page.wait_for_selector("#desk")
+    assert desk.page.query_selector(row) is None  # resolved: off the commune's queue
+    assert not p.errors and not desk.errors, (p.errors, desk.errors)
+
+
+def test_a_lost_answer_resent_is_one_event_and_a_revoked_device_is_refused(phone, run: Running, commune: str):
+    p = phone()
+    device = p.enrol(run.code("ctv-test-03", commune))
+    hh, person = picker(p).take(lambda m, hh: m["rel"] != "head" and (age(m["born"], date.today()) or 0) > 50)
+    lost: list[int] = []
+
+    def lose_first_answer(route) -> None:
+        if not lost:
+            answer = route.fetch()  # the gateway takes the batch onto Kafka and answers ...
+            lost.append(answer.status)
+            route.abort("connectionreset")  # ... but the phone never hears it
+        else:
+            route.continue_()
+
+    p.context.route("**/v1/submissions", lose_first_answer)
+    p.form(hh["id"], "death")
+    p.page.select_option('[name="person_id"]', person["id"])
+    p.save()
+    death = p.last_entry("death")
+    p.wait_state(death["event_id"], "accepted")
+    assert lost == [200]
+    history = run.get(f"/v1/persons/{person['id']}/history")
+    assert [e["event_id"] for e in history["events"] if e["type"] == "death"] == [death["event_id"]]
+    assert len(history["deaths"]) == 1
+    p.context.unroute("**/v1/submissions")
+
+    # Revoked from the command line: the very next request of the phone is refused.
+    run.cli("device", "revoke", device["device_id"])
+    listed = run.cli("device", "list", "--area", commune)
+    assert device["device_id"] in listed
+    reply = run.submit([death["envelopes"][0]], token=device["token"])
+    assert reply.status_code == 401
+    hh2, other = picker(p).take(lambda m, hh: m["sex"] == "F" and 15 <= (age(m["born"], date.today()) or 0) <= 49)
+    p.form(hh2["id"], "pregnancy.recorded")
+    p.page.select_option('[name="person_id"]', other["id"])
+    p.save()
+    p.page.wait_for_selector("#revoked")
+    pregnancy = p.last_entry("pregnancy.recorded")
+    assert p.entry_state(pregnancy["event_id"]) == "waiting"  # kept, never lost
+    shot(p.page, "revoked")
+
+
+def test_a_commune_correction_made_while_offline_shows_as_a_conflict(phone, run: Running, commune: str):
+    p = phone()
+    p.enrol(run.code("ctv-test-04", commune))
+    hh, person = picker(p).take(lambda m, hh: m["rel"] not in ("head", "spouse") and (age(m["born"], date.today()) or 0) > 16)
+    p.context.set_offline(True)
+    p.form(hh["id"], "death")
+    p.page.select_option('[name="person_id"]', person["id"])
+    p.save()
+    death = p.last_entry("death")
+
+    # Meanwhile the commune records that this person moved away (yesterday).
+    correction = {"event_id": f"commune-fix-{death['event_id']}", "type": "move_out", "schema_version": 1,
+                  "occurred_on": (date.today() - timedelta(days=1)).isoformat(),
+                  "recorded_at": f"{date.today().isoformat()}T08:00:00+07:00", "commune": commune,
+                  "source": {"channel": "web", "collector_id": "can-bo-xa"}, "payload": {"person_ids": [person["id"]]}}
+    reply = run.submit([correction])
+    assert reply.json()["results"][0]["status"] == "accepted", reply.text
+    run.wait_until(lambda: run.get(f"/v1/persons/{person['id']}")["status"] != "alive", what="the correction projected")
+
+    p.context.set_offline(False)
+    p.wait_state(death["event_id"], "conflict")
+    text = p.page.inner_text(f'li.entry[data-id="{death["event_id"]}"]')
+    assert person["name"] in text and "không còn trong sổ" in text, text
+    p.page.reload()
+    p.wait_state(death["event_id"], "conflict")  # shown, not lost, not sent
+    shot(p.page, "conflict")
+    token = p.kv("device")["token"]
+    statuses = run.get_status([death["event_id"]], token)
+    assert statuses[death["event_id"]]["state"] == "unknown"  # never sent over the commune's fact
+
+    desk = phone({"width": 1280, "height": 900})
+    desk.enrol(run.code("can-bo-xa-2", commune, role="clerk"))
+    desk.go("#/desk")
+    desk.page.wait_for_selector('tr[data-collector="ctv-test-04"] td.conflicts:text-is("1")')
+    shot(desk.page, "desk-collaborators")
+
+    p.page.click(f'li.entry[data-id="{death["event_id"]}"] button.secondary')  # drop it, knowingly
+    p.wait_state(death["event_id"], "dropped")

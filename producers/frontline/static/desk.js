@@ -45,12 +45,19 @@ export async function deskView(api, state) {
   const act = (item) => {
     const reason = h("input", { name: "reason", placeholder: t("desk.override_reason"), "aria-label": t("desk.override_reason") });
     const out = h("p", { class: "err", role: "alert" });
-    const post = async (path, body) => {
-      try { await api(path, { method: "POST", body: JSON.stringify(body) }); rerender(); } catch (e) { out.textContent = e.message; }
+    // The register applies an override within seconds; until then the item shows it was sent.
+    const post = async (path, body, ev) => {
+      try {
+        await api(path, { method: "POST", body: JSON.stringify(body) });
+        const li = ev.target.closest("li");
+        li.dataset.done = path.split("/").pop();
+        out.textContent = t("desk.done");
+        for (const b of li.querySelectorAll("button")) b.disabled = true;
+      } catch (e) { out.textContent = e.message; }
     };
     return h("div", { class: "desk-actions" }, reason,
-      h("button", { class: "override", onclick: () => post("/ctv/api/desk/override", { event_id: item.event_id, reason: reason.value }) }, t("desk.override")),
-      h("button", { class: "secondary sendback", onclick: () => post("/ctv/api/desk/sendback", { event_id: item.event_id, note: reason.value }) }, t("desk.sendback")),
+      h("button", { class: "override", onclick: (ev) => post("/ctv/api/desk/override", { event_id: item.event_id, reason: reason.value }, ev) }, t("desk.override")),
+      h("button", { class: "secondary sendback", onclick: (ev) => post("/ctv/api/desk/sendback", { event_id: item.event_id, note: reason.value }, ev) }, t("desk.sendback")),
       out);
   };
   const code = h("input", { id: "collector", placeholder: t("desk.collector"), "aria-label": t("desk.collector") });
