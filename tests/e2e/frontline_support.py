@@ -30,8 +30,14 @@ TIMEOUT_MS = 30_000
 READ_KV = """async (key) => await new Promise((resolve, reject) => {
   const r = indexedDB.open("popreg-ctv", 1);
   r.onsuccess = () => { const g = r.result.transaction("kv").objectStore("kv").get(key);
-                        g.onsuccess = () => resolve(g.result); g.onerror = () => reject(g.error); };
+                        g.onsuccess = () => { r.result.close(); resolve(g.result); }; g.onerror = () => reject(g.error); };
   r.onerror = () => reject(r.error);
+})"""
+# Its outbox, every entry (the connection is closed again: an open one would block a sign-out's wipe).
+READ_OUTBOX = """async () => await new Promise((resolve) => {
+  const r = indexedDB.open("popreg-ctv", 1);
+  r.onsuccess = () => { const g = r.result.transaction("outbox").objectStore("outbox").getAll();
+                        g.onsuccess = () => { r.result.close(); resolve(g.result); }; };
 })"""
 
 

@@ -20,6 +20,7 @@ from tests.e2e.dashboard_support import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.frontline_support import (
     PHONE,
     READ_KV,
+    READ_OUTBOX,
     TIMEOUT_MS,
     Running,
     busiest_commune,
@@ -92,19 +93,22 @@ class Phone:
     def form(self, hid: str, kind: str) -> None:
         self.household(hid)
         self.page.click(f'[data-form="{kind}"]')
-        self.page.wait_for_selector(f'form.entry[data-type="{kind}"]')
+        try:
+            self.page.wait_for_selector(f'form.entry[data-type="{kind}"]')
+        except Exception:
+            raise AssertionError(f"form {kind} did not open: {self.errors}") from None
 
     def save(self) -> None:
         before = self.count_entries()
         self.page.click('form.entry button[type="submit"]')
-        self.page.wait_for_function("document.querySelector('form.entry') === null", timeout=TIMEOUT_MS)
+        self.page.wait_for_function("document.querySelector('form.entry') === null || "
+                                    "document.querySelector('.form-error').textContent !== ''", timeout=TIMEOUT_MS)
+        refused = self.page.eval_on_selector_all(".field.invalid", "fs => fs.map(f => f.innerText)")
+        assert not refused, refused
         assert self.count_entries() == before + 1
 
     def count_entries(self) -> int:
-        return len(self.page.evaluate("""async () => await new Promise((res) => {
-            const r = indexedDB.open("popreg-ctv", 1);
-            r.onsuccess = () => { const g = r.result.transaction("outbox").objectStore("outbox").getAll();
-                                  g.onsuccess = () => res(g.result); }; })"""))
+        return len(self.page.evaluate(READ_OUTBOX))
 
     def entry_state(self, event_id: str) -> str | None:
         self.go("#/outbox")
@@ -116,10 +120,7 @@ class Phone:
         self.page.wait_for_selector(f'li.entry[data-id="{event_id}"][data-state="{state}"]', timeout=timeout)
 
     def outbox(self) -> list[dict[str, Any]]:
-        return self.page.evaluate("""async () => await new Promise((res) => {
-            const r = indexedDB.open("popreg-ctv", 1);
-            r.onsuccess = () => { const g = r.result.transaction("outbox").objectStore("outbox").getAll();
-                                  g.onsuccess = () => res(g.result); }; })""")
+        return self.page.evaluate(READ_OUTBOX)
 
     def last_entry(self, kind: str) -> dict[str, Any]:
         return max((e for e in self.outbox() if e["type"] == kind), key=lambda e: e["seq"])
@@ -385,3 +386,129 @@ def test_a_commune_correction_made_while_offline_shows_as_a_conflict(phone, run:
 
     p.page.click(f'li.entry[data-id="{death["event_id"]}"] button.secondary')  # drop it, knowingly
     p.wait_state(death["event_id"], "dropped")
+
+
+def adult_single(sex: str):
+    def want(m: dict[str, Any], hh: dict[str, Any]) -> bool:
+        years = age(m["born"], date.today()) or 0
+        return m["sex"] == sex and m["marital"] == "never_married" and 22 <= years <= 35
+    return want
+
+
+def fill_people(p: Phone, people: list[tuple[str, str, str, str]]) -> None:
+    """New people typed in: (full name, sex, birth date, relation to head)."""
+    for i, (name, sex, born, relation) in enumerate(people):
+        if i:
+            p.page.click('[data-field="people"] button.secondary')
+        row = f'fieldset.person[data-index="{i}"]'
+        p.page.fill(f'{row} [name="full_name"]', name)
+        p.page.select_option(f'{row} [name="sex"]', sex)
+        p.page.fill(f'{row} [name="birth_date"]', born)
+        p.page.select_option(f'{row} [name="relation_to_head"]', relation)
+
+
+def test_every_a0_change_reaches_the_register_and_her_month_counts_them(phone, run: Running, commune: str):
+    p = phone()
+    p.enrol(run.code("ctv-test-05", commune))
+    pick = picker(p)
+    today = date.today()
+    first = today.replace(day=1).isoformat()  # her month counts what occurred in it
+    saved: dict[str, dict[str, Any]] = {}
+
+    def record(kind: str, hid: str | None, fill, on: str | None = None) -> None:
+        if hid:
+            p.form(hid, kind)
+        else:
+            p.go(f"#/form/{kind}")
+            p.page.wait_for_selector(f'form.entry[data-type="{kind}"]')
+        fill()
+        if on:
+            p.page.fill('[name="occurred_on"]', on)
+        p.save()
+        saved[kind] = p.last_entry(kind)
+
+    hh_m, groom = pick.take(adult_single("M"))
+    _, bride = pick.take(adult_single("F"))
+
+    def marry() -> None:
+        p.page.select_option('[name="person_a"]', groom["id"])
+        p.page.fill('[data-field="person_b"] input[type="search"]', plain(bride["name"]))
+        p.page.select_option('[name="person_b"]', bride["id"])
+
+    record("marriage", hh_m["id"], marry)
+    hh_w, woman = pick.take(lambda m, hh: m["sex"] == "F" and 20 <= (age(m["born"], today) or 0) <= 45)
+    record("contraception.started", hh_w["id"], lambda: (p.page.select_option('[name="person_id"]', woman["id"]),
+                                                         p.page.select_option('[name="method"]', "pill")), first)
+    record("contraception.stopped", hh_w["id"], lambda: (p.page.select_option('[name="person_id"]', woman["id"]),
+                                                         p.page.select_option('[name="method"]', "pill"),
+                                                         p.page.select_option('[name="reason"]', "wants_child")))
+    hh_g, pregnant = pick.take(lambda m, hh: m["sex"] == "F" and 20 <= (age(m["born"], today) or 0) <= 40)
+    record("pregnancy.recorded", hh_g["id"], lambda: p.page.select_option('[name="person_id"]', pregnant["id"]), first)
+    record("pregnancy.ended", hh_g["id"], lambda: (p.page.select_option('[name="person_id"]', pregnant["id"]),
+                                                   p.page.select_option('[name="outcome"]', "miscarriage")))
+    hh_c, renamed = pick.take(lambda m, hh: m["rel"] == "child")
+    record("person.corrected", hh_c["id"], lambda: (p.page.select_option('[name="person_id"]', renamed["id"]),
+                                                    p.page.fill('[name="full_name"]', "Quàng Thị Ánh")))
+    hh_s, splitter = pick.take(lambda m, hh: m["rel"] in ("child", "sibling", "other") and (age(m["born"], today) or 0) > 18)
+    target, _ = pick.take(lambda m, hh: m["rel"] == "head")
+    record("household.member_moved", hh_s["id"], lambda: (
+        p.page.select_option('[name="person_id"]', splitter["id"]),
+        p.page.fill('[data-field="household_id"] input[type="search"]', plain(target["address"].split(",")[0])),
+        p.page.select_option('[name="household_id"]', target["id"])))
+    hh_f, _ = pick.take(lambda m, hh: True)
+    record("person.registered", hh_f["id"], lambda: fill_people(p, [("Lù Văn Sáng", "M", "1990-04-02", "sibling")]))
+    record("household.registered", None, lambda: (
+        p.page.fill('[name="address"]', "Bản Nà Sàng, nhà số 12"),
+        fill_people(p, [("Sùng A Chứ", "M", "1985-01-15", "head"), ("Giàng Thị Dợ", "F", "1988-07-30", "spouse")])))
+    record("move_in", None, lambda: (p.page.fill('[name="address"]', "Bản Hua Pục, nhà số 3"),
+                                     fill_people(p, [("Lò Thị Mai", "F", "1999-09-09", "head")]),
+                                     p.page.fill('[name="from_commune"]', "ABROAD")))
+    shot(p.page, "outbox-forms")
+    for kind, entry in saved.items():
+        try:
+            p.wait_state(entry["event_id"], "accepted")
+        except Exception:
+            shown = p.page.inner_text(f'li.entry[data-id="{entry["event_id"]}"]')
+            raise AssertionError(f"{kind}: {shown}") from None
+    assert run.get(f"/v1/persons/{renamed['id']}")["full_name"] == "Quàng Thị Ánh"
+
+    # Her own wrong entry voided, picked from her outbox.
+    record("event.voided", None, lambda: (p.page.select_option('[name="voided_event_id"]', saved["pregnancy.ended"]["event_id"]),
+                                          p.page.fill('[name="reason"]', "ghi nhầm người")))
+    p.wait_state(saved["event.voided"]["event_id"], "accepted")
+
+    p.go("#/month")
+    p.page.wait_for_selector("#month table")
+    month = {k: p.page.inner_text(f'#month tr[data-name="{k}"] td') for k in ("marriages", "contraception_new", "pregnancies", "move_in")}
+    assert month == {"marriages": "1", "contraception_new": "1", "pregnancies": "1", "move_in": "1"}, month
+    visited = int(p.page.inner_text('#month tr[data-name="households_visited"] td'))
+    assert visited >= 5
+    shot(p.page, "month")
+    assert not p.errors, p.errors
+
+
+def test_pin_lock_after_inactivity_and_sign_out_wipes_the_device(phone, run: Running, commune: str):
+    p = phone()
+    device = p.enrol(run.code("ctv-test-06", commune))
+    p.go("#/more")
+    p.page.fill("#new-pin", "2468")
+    p.page.click("#set-pin")
+    p.page.wait_for_selector("text=Đã đặt PIN")
+    p.page.evaluate("localStorage.setItem('ctv.idleMs', '1500')")
+    p.page.wait_for_selector("#lock", timeout=15_000)
+    assert p.page.query_selector("#households") is None  # nothing of the book behind the lock
+    shot(p.page, "lock")
+    p.page.fill("#pin", "1111")
+    p.page.click("#lock button")
+    p.page.wait_for_selector("text=PIN không đúng")
+    p.page.evaluate("localStorage.setItem('ctv.idleMs', '600000')")
+    p.page.fill("#pin", "2468")
+    p.page.click("#lock button")
+    p.page.wait_for_selector("#signout")
+
+    p.page.on("dialog", lambda dialog: dialog.accept())
+    p.page.click("#signout")
+    p.page.wait_for_selector("#code")
+    databases = p.page.evaluate("async () => (await indexedDB.databases()).map((d) => d.name)")
+    assert "popreg-ctv" not in databases  # the book, the outbox and the credential are gone
+    assert run.submit([], token=device["token"]).status_code == 401

@@ -29,11 +29,13 @@ async function api(path, opts = {}) {
 }
 
 async function syncBook() {
+  performance.mark("ctv-sync-start");
   const book = await api("/ctv/api/book");
   await kv.set("book", book);
   state.book = book;
   await recheck(book);
   await load();
+  performance.measure("ctv-sync", "ctv-sync-start");
 }
 
 async function load() {
@@ -41,8 +43,14 @@ async function load() {
   state.model = buildModel(state.book, state.entries);
 }
 
+// Background changes (a sync, an answer) redraw the view, except a form being filled: typing is
+// never wiped; only the header (network, pending count) follows.
 async function refresh() {
   await load();
+  if (location.hash.startsWith("#/form/") && document.querySelector("form.entry")) {
+    document.querySelector("header").replaceWith(header());
+    return;
+  }
   render();
 }
 
@@ -152,6 +160,7 @@ function outboxView() {
 async function save(entry) {
   entry.seq = await nextSeq();
   await outbox.put(entry);  // durable before anything else: nothing typed is lost by a crash or reload
+  performance.measure("ctv-save", "ctv-save-start");
   await load();
   history.back();
   sender.kick();
@@ -185,6 +194,7 @@ async function signOut() {
   if (pending && navigator.onLine && confirm(t("more.signout_pending", { n: pending }))) { await sender.pump(); await load(); }
   if (!confirm(t("more.signout_confirm"))) return;
   try { await api("/ctv/api/signout", { method: "POST" }); } catch { /* revoked or offline: wipe anyway */ }
+  state.device = null;  // the sender stops touching the outbox before it is deleted
   await wipe();
   for (const name of await caches.keys()) if (name.startsWith("ctv-data")) await caches.delete(name);
   sessionStorage.clear();
@@ -217,12 +227,13 @@ async function render() {
   main.replaceChildren(header(), h("main", { dataset: { view: location.hash || "#/book" } }, view));
   const s = focused === "search" && document.getElementById("search");
   if (s) { s.focus(); s.setSelectionRange(s.value.length, s.value.length); }
+  if (!document.body.dataset.ready && document.getElementById("households")) performance.mark("ctv-book-shown");
   document.body.dataset.ready = "1";
 }
 
 addEventListener("hashchange", () => render());
-addEventListener("online", () => render());
-addEventListener("offline", () => render());
+addEventListener("online", () => refresh());
+addEventListener("offline", () => refresh());
 
 async function start() {
   setLang(getLang());

@@ -123,7 +123,9 @@ function check(type, defs, v, ctx) {
 
 export async function formView(type, ctx, onSave) {
   const spec = FORMS[type];
-  await Promise.all([type, "person.registered", "household.registered", "move_in"].map(loadSchema));
+  const needed = new Set([type, "person.registered", "household.registered", "move_in",
+                          ...spec.fields.map((d) => d.enumOf).filter(Boolean)]);
+  await Promise.all([...needed].map(loadSchema));
   const defs = spec.fields;
   const withAddress = spec.scope === "new" || (spec.scope === "household-or-new" && !ctx.household);
   const form = h("form", { class: "entry", novalidate: true, dataset: { type } },
@@ -158,6 +160,7 @@ export async function formView(type, ctx, onSave) {
   form.addEventListener("change", (ev) => { const box = ev.target.closest(".field"); if (box) touched.add(box.dataset.field); show(false); });
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
+    performance.mark("ctv-save-start");  // bench/bench_frontline.py: saving an entry
     const errors = show(true);
     form.querySelector(".form-error").textContent = errors.length ? t("form.fix") : "";
     if (errors.length) return;

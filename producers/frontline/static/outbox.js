@@ -32,7 +32,7 @@ export class Sender {
     if (this.busy) { this.again = true; return; }
     this.busy = true;
     try {
-      if (!navigator.onLine) return;
+      if (!navigator.onLine || !this.app.token()) return;  // offline, or signed out
       if (this.needSync) { await this.app.syncBook(); this.needSync = false; }
       await this.sendWaiting();
       const open = await this.pollStatuses();

@@ -1,11 +1,24 @@
 // Small helpers: UUID v7, diacritics-insensitive search keys, dates, DOM.
 
-// UUID v7 (RFC 9562): 48-bit Unix milliseconds, then random bits; ids sort by creation time.
+// UUID v7 (RFC 9562): 48-bit Unix milliseconds, a 12-bit counter (method 1: ids made in the same
+// millisecond still increase), then random bits. The register breaks ties of an entry's envelopes
+// (same dates) by event_id, so a household's registration sorts before its members'.
+let lastMs = 0;
+let counter = 0;
 export function uuid7() {
   const b = crypto.getRandomValues(new Uint8Array(16));
   let ms = Date.now();
+  if (ms <= lastMs) {
+    counter += 1;
+    if (counter > 0xfff) { lastMs += 1; counter = 0; }
+    ms = lastMs;
+  } else {
+    lastMs = ms;
+    counter = b[7] & 0x7f;  // a random start leaves room to count up
+  }
   for (let i = 5; i >= 0; i--) { b[i] = ms % 256; ms = Math.floor(ms / 256); }
-  b[6] = (b[6] & 0x0f) | 0x70;
+  b[6] = 0x70 | (counter >> 8);
+  b[7] = counter & 0xff;
   b[8] = (b[8] & 0x3f) | 0x80;
   const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
