@@ -76,10 +76,11 @@ class Phone:
         return self.page.evaluate(f"performance.getEntriesByName('{name}').at(-1).duration")
 
 
-def shell_ms(phone: Phone, url: str) -> float:
+def shell_ms(phone: Phone) -> float:
     """A reload with no network: navigation start to the book shown (from the service worker)."""
+    phone.page.evaluate("location.hash = '#/book'")
     phone.page.context.set_offline(True)
-    phone.page.goto(url + "/ctv/#/book")
+    phone.page.reload()
     phone.page.wait_for_selector("#households li a", timeout=60_000)
     shown = phone.page.evaluate("performance.getEntriesByName('ctv-book-shown')[0].startTime")
     phone.page.context.set_offline(False)
@@ -100,7 +101,10 @@ def save_ms(phone: Phone, household: str, person: str) -> float:
     phone.page.wait_for_selector('form.entry[data-type="pregnancy.recorded"]')
     phone.page.select_option('[name="person_id"]', person)
     phone.page.click('form.entry button[type="submit"]')
-    phone.page.wait_for_function("document.querySelector('form.entry') === null", timeout=60_000)
+    phone.page.wait_for_function("document.querySelector('form.entry') === null || "
+                                 "document.querySelector('.form-error').textContent !== ''", timeout=60_000)
+    refused = phone.page.eval_on_selector_all(".field.invalid", "fs => fs.map(f => f.innerText)")
+    assert not refused, refused
     took = phone.measure("ctv-save")
     phone.page.context.set_offline(False)
     return took
@@ -171,10 +175,11 @@ def main() -> None:
                     device, book = page.evaluate(READ_KV, "device"), page.evaluate(READ_KV, "book")
                     women = [m["id"] for hh in book["households"] for m in hh["members"] if m["sex"] == "F"]
                     mother = next((hh["id"], m["id"]) for hh in book["households"] for m in hh["members"]
-                                  if m["sex"] == "F")
+                                  if m["sex"] == "F" and "1980" <= (m["born"] or "") <= "2005")
                     phone.throttle(slow)
+                    print("throttled: Slow 3G, 4x CPU" if slow else "baseline: no throttling", flush=True)
                     got = results.setdefault("slow" if slow else "base", [])
-                    got.append(shell_ms(phone, run.url))
+                    got.append(shell_ms(phone))
                     got.append(sync_ms(phone))
                     got.append(save_ms(phone, *mother))
                     got.append(send_s(phone, device, women, args.entries))

@@ -43,8 +43,11 @@ SPOUSES = """
 SELECT person_id, partner_id FROM marital_episodes
 WHERE person_id = ANY(%(persons)s) AND status = 'married' AND valid_to IS NULL AND known_to IS NULL
 """
-ACCEPTED = "SELECT event_id FROM event_archive WHERE event_id = ANY(%(ids)s)"
-RECEIVED = "SELECT event_id FROM public.accepted_submissions WHERE event_id = ANY(%(ids)s)"
+# Only entries recorded in her area: a device learns nothing of other communes' entries.
+ACCEPTED = "SELECT event_id FROM event_archive WHERE event_id = ANY(%(ids)s) AND commune = ANY(%(communes)s)"
+RECEIVED = """
+SELECT event_id FROM public.accepted_submissions WHERE event_id = ANY(%(ids)s) AND commune = ANY(%(communes)s)
+"""
 # Held and not resolved (as projections.read.queries.OPEN_REVIEW decides), within the communes.
 HELD = """
 SELECT r.event_id, r.reason, r.detail, r.type, r.occurred_on, r.collector_id, r.submission, r.held_at,
@@ -126,13 +129,13 @@ def statuses(conn: psycopg.Connection, ids: list[str], area: str, day: date) -> 
     out: dict[str, dict[str, Any]] = {i: {"state": "unknown"} for i in ids}
     with conn.transaction():
         live(conn)
-        for (event_id,) in conn.execute(RECEIVED, {"ids": ids}).fetchall():
+        params = {"ids": ids, "collector": None, "communes": communes_of(conn, area, day)}
+        for (event_id,) in conn.execute(RECEIVED, params).fetchall():
             out[event_id] = {"state": "received"}
         cur = conn.cursor(row_factory=dict_row)
-        params = {"ids": ids, "collector": None, "communes": communes_of(conn, area, day)}
         for item in cur.execute(HELD, params).fetchall():
             out[item["event_id"]] = held_item(item)
-        for (event_id,) in conn.execute(ACCEPTED, {"ids": ids}).fetchall():
+        for (event_id,) in conn.execute(ACCEPTED, params).fetchall():
             out[event_id] = {"state": "accepted"}
     return out
 

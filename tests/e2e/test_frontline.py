@@ -463,13 +463,13 @@ def test_every_a0_change_reaches_the_register_and_her_month_counts_them(phone, r
     record("move_in", None, lambda: (p.page.fill('[name="address"]', "Bản Hua Pục, nhà số 3"),
                                      fill_people(p, [("Lò Thị Mai", "F", "1999-09-09", "head")]),
                                      p.page.fill('[name="from_commune"]', "ABROAD")))
-    shot(p.page, "outbox-forms")
     for kind, entry in saved.items():
         try:
             p.wait_state(entry["event_id"], "accepted")
         except Exception:
             shown = p.page.inner_text(f'li.entry[data-id="{entry["event_id"]}"]')
             raise AssertionError(f"{kind}: {shown}") from None
+    shot(p.page, "outbox-forms")
     assert run.get(f"/v1/persons/{renamed['id']}")["full_name"] == "Quàng Thị Ánh"
 
     # Her own wrong entry voided, picked from her outbox.
@@ -505,6 +505,10 @@ def test_pin_lock_after_inactivity_and_sign_out_wipes_the_device(phone, run: Run
     p.page.fill("#pin", "2468")
     p.page.click("#lock button")
     p.page.wait_for_selector("#signout")
+    p.page.click("#lang")  # the English switch
+    p.page.wait_for_selector("#nav-book:text('Book')")
+    p.page.click("#lang")
+    p.page.wait_for_selector("#nav-book:text('Sổ hộ')")
 
     p.page.on("dialog", lambda dialog: dialog.accept())
     p.page.click("#signout")
@@ -512,3 +516,37 @@ def test_pin_lock_after_inactivity_and_sign_out_wipes_the_device(phone, run: Run
     databases = p.page.evaluate("async () => (await indexedDB.databases()).map((d) => d.name)")
     assert "popreg-ctv" not in databases  # the book, the outbox and the credential are gone
     assert run.submit([], token=device["token"]).status_code == 401
+
+
+def test_a_busy_gateway_and_a_batch_too_large_lose_nothing(phone, run: Running, commune: str):
+    p = phone()
+    p.enrol(run.code("ctv-test-07", commune))
+    pick = picker(p)
+    seen: list[tuple[int, int]] = []  # (entries in the batch, status answered)
+
+    def busy_then_small(route) -> None:
+        size = len(route.request.post_data_json)
+        if not seen:
+            seen.append((size, 503))
+            route.fulfill(status=503, headers={"Retry-After": "1"}, body='{"detail": "Kafka unavailable"}')
+        elif size > 1:
+            seen.append((size, 413))
+            route.fulfill(status=413, body='{"detail": "body over the limit; split the batch"}')
+        else:
+            seen.append((size, 200))
+            route.continue_()
+
+    p.context.set_offline(True)
+    entries = []
+    for _ in range(3):
+        hh, woman = pick.take(lambda m, hh: m["sex"] == "F" and 18 <= (age(m["born"], date.today()) or 0) <= 45)
+        p.form(hh["id"], "pregnancy.recorded")
+        p.page.select_option('[name="person_id"]', woman["id"])
+        p.save()
+        entries.append(p.last_entry("pregnancy.recorded"))
+    p.context.route("**/v1/submissions", busy_then_small)
+    p.context.set_offline(False)
+    for entry in entries:
+        p.wait_state(entry["event_id"], "accepted")
+    assert seen[0] == (3, 503) and (3, 413) in seen and [s for s in seen if s[1] == 200] == [(1, 200)] * 3, seen
+    p.context.unroute("**/v1/submissions")

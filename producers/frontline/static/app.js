@@ -227,7 +227,9 @@ async function render() {
   main.replaceChildren(header(), h("main", { dataset: { view: location.hash || "#/book" } }, view));
   const s = focused === "search" && document.getElementById("search");
   if (s) { s.focus(); s.setSelectionRange(s.value.length, s.value.length); }
-  if (!document.body.dataset.ready && document.getElementById("households")) performance.mark("ctv-book-shown");
+  if (!performance.getEntriesByName("ctv-book-shown").length && document.getElementById("households")) {
+    performance.mark("ctv-book-shown");  // bench/bench_frontline.py: the shell usable
+  }
   document.body.dataset.ready = "1";
 }
 

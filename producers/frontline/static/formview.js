@@ -191,5 +191,6 @@ function label(type, env, ctx, envelopes) {
     who = envelopes.filter((e) => e.type === "person.registered").map((e) => e.payload.full_name).join(", ");
   }
   else if (p.person_ids) who = p.person_ids.map(name).join(", ");
-  return `${t(`form.${type}`)}: ${who} · ${env.occurred_on}`;
+  const [y, m, d] = env.occurred_on.split("-");
+  return `${t(`form.${type}`)}: ${who} · ${d}/${m}/${y}`;  // dates as written in Việt Nam
 }

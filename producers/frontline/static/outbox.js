@@ -5,6 +5,7 @@ import { buildModel, conflicts, OPEN } from "./model.js";
 
 const BATCH = 200;           // entries per request; a 413 halves it
 const POLL_MS = 4000;        // statuses while some entry waits for the register
+const HELD_POLL_MS = 30000;  // while some entry waits for the commune officer
 const MAX_BACKOFF_MS = 60000;
 
 export class Sender {
@@ -38,7 +39,9 @@ export class Sender {
       const open = await this.pollStatuses();
       this.failures = 0;
       this.lastError = null;
-      if (open) this.later(POLL_MS);
+      // Sent entries hear from the register within seconds; held ones wait for a person (the desk).
+      if (open === "sent") this.later(POLL_MS);
+      else if (open === "held") this.later(HELD_POLL_MS);
     } catch (err) {
       if (err && err.revoked) { this.app.onRevoked(); return; }
       this.failures += 1;
@@ -98,7 +101,7 @@ export class Sender {
     await outbox.putMany(entries);
   }
 
-  // What the register made of each sent entry; true while some entry still waits for it.
+  // What the register made of each sent entry; "sent" or "held" while some entry still waits.
   async pollStatuses() {
     const entries = (await outbox.all()).filter((e) => ["sent", "held"].includes(e.state));
     const all = await outbox.all();
@@ -122,7 +125,8 @@ export class Sender {
       }
     }
     if (changed.length) await outbox.putMany(changed);
-    return entries.some((e) => e.state === "sent") || entries.some((e) => e.state === "held");
+    if (entries.some((e) => e.state === "sent")) return "sent";
+    return entries.some((e) => e.state === "held") ? "held" : null;
   }
 }
 
