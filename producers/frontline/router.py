@@ -20,6 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 from psycopg_pool import ConnectionPool
 from pydantic import BaseModel, Field
 
+from infra import audit
 from infra.tokens import Principal, require_principal
 from producers.frontline import book, devices
 from producers.frontline.devices import Device
@@ -160,6 +161,11 @@ def me(who: Who, request: Request) -> dict[str, Any]:
 @router.get("/api/book", summary="Her area's households with their members, ages, relations")
 def get_book(who: Who, request: Request, pool: Pool) -> Response:
     with pool.connection() as conn:
+        # One row of the access audit per sync (infra/audit.py): the whole book leaves here.
+        audit.record(conn, audit.Access(who.principal.token_id, who.principal.role, who.principal.area, "api",
+                                        "ctv_book", who=who.collector_id, client=request.client and request.client.host,
+                                        request_id=request.headers.get("x-request-id")))
+        conn.commit()
         households = book.household_book(conn, who.principal.area, today())
     return packed(request, {"area": who.principal.area, "area_name": _area_name(request, who.principal.area),
                             "as_of": datetime.now(UTC).isoformat(), "today": today().isoformat(),

@@ -125,6 +125,14 @@ def enrol_elsewhere(client: TestClient, settings: Settings) -> dict:
     return client.post("/ctv/api/enrol", json={"code": issued}).json()
 
 
+def test_every_book_sync_is_in_the_access_audit(client, fl_settings):
+    device = enrol(client, fl_settings, "ctv-g")
+    assert client.get("/ctv/api/book", headers=auth(device)).json()["area"] == COMMUNE
+    with connect(fl_settings) as conn:
+        rows = conn.execute("SELECT action, who, area FROM access_log WHERE action = 'ctv_book' AND who = 'ctv-g'").fetchall()
+    assert rows == [("ctv_book", "ctv-g", COMMUNE)]
+
+
 def test_month_refuses_a_bad_period_in_words(client, fl_settings):
     device = enrol(client, fl_settings, "ctv-f")
     assert client.get("/ctv/api/month", params={"period": "12/2026"}, headers=auth(device)).status_code == 422
