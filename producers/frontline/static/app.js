@@ -69,7 +69,7 @@ function header() {
     h("div", { class: "top" }, h("strong", {}, d ? d.area_name : t("app.title")),
       h("span", { class: `net ${navigator.onLine ? "on" : "off"}`, id: "net" }, t(navigator.onLine ? "online" : "offline")),
       h("button", { class: "lang", id: "lang", onclick: () => { setLang(getLang() === "vi" ? "en" : "vi"); render(); } }, getLang() === "vi" ? "EN" : "VI")),
-    d ? h("nav", {}, tabs.map(([id, key]) => h("a", { href: `#/${id}`, class: here === id ? "here" : null, id: `nav-${id}` },
+    d && !locker.locked ? h("nav", {}, tabs.map(([id, key]) => h("a", { href: `#/${id}`, class: here === id ? "here" : null, id: `nav-${id}` },
       t(key), id === "outbox" ? badge() : null))) : null,
     state.revoked ? h("p", { class: "banner", id: "revoked" }, t("outbox.revoked")) : null);
 }
