@@ -36,9 +36,9 @@ from playwright.sync_api import CDPSession, Page, sync_playwright  # noqa: E402
 from infra import db, kafka_admin, migrate  # noqa: E402
 from infra.settings import Settings  # noqa: E402
 from producers.frontline.router import STATIC  # noqa: E402
-from tests.conftest import _base_settings  # noqa: E402
-from tests.e2e.dashboard_support import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.e2e.frontline_support import READ_KV, READ_OUTBOX, busiest_commune, start_province  # noqa: E402
+from tests.support.dashboard import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.support.stack import _base_settings  # noqa: E402
 
 # Chrome DevTools' "Slow 3G" preset: 400 ms latency (+ Lighthouse's 1.4x slowdown factor as the
 # preset applies it: 2000 ms RTT is "3G" in Lighthouse; DevTools' Slow 3G is 400 ms / 400 kbit/s).

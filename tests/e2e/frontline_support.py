@@ -20,7 +20,7 @@ import httpx
 import orjson
 
 from infra.settings import Settings
-from tests.e2e.dashboard_support import ARTIFACTS, _env, free_port, generate_province
+from tests.support.dashboard import ARTIFACTS, _env, free_port, generate_province
 
 POPREG = Path(sys.executable).with_name("popreg")
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.e2e.dashboard_support import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.frontline_support import (
     PHONE,
     READ_KV,
@@ -28,6 +27,7 @@ from tests.e2e.frontline_support import (
     start_province,
     this_month,
 )
+from tests.support.dashboard import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 ACCEPT_MS = 180_000  # the register and the sink on a busy two-core machine
