@@ -249,9 +249,10 @@ async def test_records_that_never_reached_the_counters_are_read_again_in_order(
         make_settings: Callable[..., Settings], tmp_path: Path) -> None:
     """faust can lose a record between the events topic and the counters (when partitions are
     assigned it resumes fetching before it seeks to the committed offsets; the group then reads on
-    after the record). Made exact here: the group's committed offset of one events partition is moved
-    past records never copied. The counters see the gap, have them read again, count them in order,
-    and agree with the SQL path."""
+    after the record). Made exact here: the group's committed offsets are moved past records never
+    copied: in one events partition all but its last record (the count sees a gap), in another all
+    of them (no later record shows a gap: the audit sees the consumer read past what is counted).
+    Both are read again, counted in order, and the counters agree with the SQL path."""
     settings = make_settings()
     pool = db.open_pool(settings, max_size=3)
     worker: Worker | None = None
@@ -268,15 +269,18 @@ async def test_records_that_never_reached_the_counters_are_read_again_in_order(
         by_partition: dict[int, list[int]] = {}
         for partition, offset in await produce(settings, f, second):
             by_partition.setdefault(partition, []).append(offset)
-        partition, offsets = max(by_partition.items(), key=lambda kv: len(kv[1]))
-        assert len(offsets) >= 3
-        await commit_forward_offset(settings, partition, max(offsets))  # all but its last never copied
+        (gap, offsets), (tail, tail_offsets), *_ = sorted(by_partition.items(), key=lambda kv: -len(kv[1]))
+        assert len(offsets) >= 3 and tail_offsets
+        await commit_forward_offset(settings, gap, max(offsets))  # all but its last never copied
+        await commit_forward_offset(settings, tail, max(tail_offsets) + 1)  # none of them copied
         worker = Worker(settings, tmp_path / "home").start()
         await sink_until_caught_up(settings, version, pool)
         await asyncio.to_thread(wait_caught_up, settings, pool, worker)
         seen = await asyncio.to_thread(compare, pool)
         assert seen[("VN", "2024-11", "in_migrants")] == 1 and seen[("VN", "2024", "births")] == 2
-        assert "never reached the counters; reading them again" in worker.log.read_text(errors="replace")
+        told = worker.log.read_text(errors="replace")
+        assert f"events {gap}:" in told and "never reached the counters; reading them again" in told
+        assert f"events {tail}:" in told and "read but never counted; reading them again" in told
         assert worker.stop() == 0, worker.tail()
     finally:
         if worker is not None and worker.proc is not None and worker.proc.poll() is None:
