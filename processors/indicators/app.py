@@ -190,8 +190,12 @@ def build_indicator_app(settings: Settings, gazetteer: Any = None, live_from: da
             return
         for tp in [tp for tp in app.consumer.assignment() if tp.topic == events_name]:
             found = store.get(f"pos|{tp.partition}")
-            counted = found[1] if found is not None else await first_offset(tp.partition)
-            read_to = await app.consumer.position(tp)
+            try:
+                counted = found[1] if found is not None else await first_offset(tp.partition)
+                read_to = await app.consumer.position(tp)
+            except Exception as exc:  # noqa: BLE001 (a rebalance under way: the next interval looks again)
+                log.info("indicators: audit of %s skipped: %r", tp, exc)
+                return
             seen = (counted, read_to) if read_to is not None else None
             if seen is None or seen[0] >= seen[1] or tp.partition in rewinds:
                 suspects.pop(tp.partition, None)
