@@ -17,6 +17,10 @@ KEYS = ["year", "commune", "district", "province", "age", "sex", "parity", "mari
 COUNTS = ["births", "births_male", "births_female", "deaths", "first_marriages", "marriages",
           "divorces", "out_moves_commune", "out_moves_district", "out_moves_province",
           "in_moves_commune", "in_moves_district", "in_moves_province"]
+# The cube's columns and types, so that an area with nobody in it still has every column.
+CUBE_SCHEMA = {"year": pl.Int32, "commune": pl.String, "district": pl.String, "province": pl.String,
+               "age": pl.Int16, "sex": pl.String, "parity": pl.Int16, "marital": pl.String,
+               "person_years": pl.Float64, **{n: pl.Int64 for n in COUNTS}}
 YEAR_DAYS = 365.25
 
 
@@ -116,7 +120,7 @@ def build_cube(segments: Path, events: Path, chunk_rows: int = 250_000) -> pl.Da
     for chunk in _chunks(events, None, chunk_rows):
         parts.append(event_counts(chunk).with_columns(days=pl.lit(0, pl.Int64)).select(cols))
     if not parts:
-        return pl.DataFrame(schema={**{k: pl.String for k in KEYS}, "person_years": pl.Float64})
+        return pl.DataFrame(schema=CUBE_SCHEMA)
     cube = _merge(parts)
     return cube.with_columns(person_years=pl.col("days") / YEAR_DAYS).drop("days").select(
         KEYS + ["person_years"] + COUNTS).sort(KEYS, nulls_last=True)

@@ -64,6 +64,10 @@ def _iso(day: int | None) -> str | None:
     return None if day is None else date.fromordinal(day + EPOCH).isoformat()
 
 
+class NothingToExport(ValueError):
+    """The log (or the file given) holds no event at all."""
+
+
 def export(records: Iterable[LogRecord], source: dict[str, Any], out_dir: Path, req: ExportRequest,
            pseudo: Pseudonymiser, gazetteer: Any | None = None) -> dict[str, Any]:
     """Write every data set of docs/analyses.md under out_dir and return the manifest."""
@@ -84,7 +88,7 @@ def export(records: Iterable[LogRecord], source: dict[str, Any], out_dir: Path, 
         to_day = _day(req.date_to) if req.date_to else facts.max_day
         from_day = _day(req.date_from) if req.date_from else min_day
         if to_day is None or from_day is None:
-            raise ValueError("the log holds no events: nothing to export")
+            raise NothingToExport("the log holds no events: nothing to export (submit some, or check --input)")
         counts = _people(work, out_dir, level, req, from_day, to_day, gazetteer)
         scope_note = {"from": _iso(from_day), "to": _iso(to_day)}
         cube = build_cube(out_dir / "segments.parquet", out_dir / "events.parquet")

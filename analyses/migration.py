@@ -98,8 +98,11 @@ def corridors(moves: pl.DataFrame, top: int = 10) -> pl.DataFrame:
             level=pl.lit(lv), share=pl.col("moves") / total, net=pl.col("moves") - pl.col("reverse_moves"),
             effectiveness=(pl.col("moves") - pl.col("reverse_moves")) / (pl.col("moves") + pl.col("reverse_moves")),
         ).sort("moves", descending=True).head(top))
-    cols = ["level", "origin", "destination", "moves", "reverse_moves", "net", "effectiveness", "share"]
-    return pl.concat([o.select(cols) for o in out]) if out else pl.DataFrame()
+    schema = {"level": pl.String, "origin": pl.String, "destination": pl.String, "moves": pl.UInt32,
+              "reverse_moves": pl.UInt32, "net": pl.Int64, "effectiveness": pl.Float64, "share": pl.Float64}
+    if not out:
+        return pl.DataFrame(schema=schema)
+    return pl.concat([o.select(list(schema)) for o in out])
 
 
 def migration_tables(export: Path, area: str, sample: int = 2000, seed: int = 1) -> dict[str, pl.DataFrame]:

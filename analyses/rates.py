@@ -74,9 +74,16 @@ def tfr_table(cube: pl.DataFrame, by_year: bool = True) -> pl.DataFrame:
     `tfr_tails_folded` adds births under 15 to 15-19 and 50+ to 45-49 (DEMOGRAPHY.md row 4)."""
     w = women(cube)
     if not by_year:
-        return pl.DataFrame([_tfr_row(w)])
+        return pl.DataFrame([_tfr_row(w)], schema=TFR_SCHEMA)
     rows = [{"year": year, **_tfr_row(part)} for (year,), part in w.group_by(["year"])]
-    return pl.DataFrame(rows).sort("year") if rows else pl.DataFrame()
+    return pl.DataFrame(rows, schema={"year": pl.Int32, **TFR_SCHEMA}).sort("year")
+
+
+# The columns of a TFR row, typed, so that a year or an area without women still has them all.
+TFR_SCHEMA = {"births_15_49": pl.Int64, "woman_years_15_49": pl.Float64, "tfr": pl.Float64, "tfr_se": pl.Float64,
+              "tfr_ci_low": pl.Float64, "tfr_ci_high": pl.Float64, "tfr_tails_folded": pl.Float64,
+              "births_under_15": pl.Int64, "births_50_plus": pl.Int64, "gfr": pl.Float64,
+              "gfr_ci_low": pl.Float64, "gfr_ci_high": pl.Float64}
 
 
 def _tfr_row(part: pl.DataFrame) -> dict[str, float | int | None]:

@@ -72,6 +72,7 @@ def run_fertility(export: Path, area: str, out: Path) -> dict[str, Any]:
     notes = ["ASFR, TFR and GFR follow INDICATORS.md (births to mothers of the group / woman-years lived in the area); "
              "tfr_tails_folded adds births under 15 to 15-19 and 50+ to 45-49.",
              "All rates sit beside their births and person-years; intervals are 95%."]
+    notes += _thin(em, area, tables["tfr_whole_range"]["births_15_49"].sum(), "births")
     return _finish(out, export, em, "analyses-fertility", f"Fertility analyses, area {area}", figures, tables, notes)
 
 
@@ -90,7 +91,19 @@ def run_migration(export: Path, area: str, out: Path, sample: int = 2000) -> dic
              "CMI = 100 × moves between units of the area / person-years; MEI = 100 Σ|D−O| / Σ(D+O); "
              "ANMR = 100 Σ|D−O| / person-years (R migration.indices; Bell et al. halve it).",
              "trajectory_types: average-linkage clusters of yearly residence sequences (Hamming distance) on a sample."]
+    notes += _thin(em, area, pl.scan_parquet(export / "moves.parquet").select(pl.len()).collect().item(), "moves")
     return _finish(out, export, em, "analyses-migration", f"Migration analyses, area {area}", figures, tables, notes)
+
+
+def _thin(em: dict[str, Any], area: str, count: int, what: str) -> list[str]:
+    """A plain note where the area had nobody, or nothing to count, in the range (not an error)."""
+    people = em.get("rows", {}).get("persons", 0)
+    span = f"from {em['from']} to {em['to']}"
+    if not people:
+        return [f"Nobody lived in area {area} {span}: every table is empty (its columns kept) and the plots blank."]
+    if not count:
+        return [f"No {what} in area {area} {span} among its {people} persons: the {what} tables are empty or zero."]
+    return []
 
 
 def _finish(out: Path, export: Path, em: dict[str, Any], kind: str, title: str,

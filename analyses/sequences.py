@@ -18,7 +18,11 @@ CLUSTERS = 4
 
 
 def typology(sequences: Path, moves: pl.DataFrame, sample: int = 2000, seed: int = 1) -> dict[str, pl.DataFrame]:
-    empty = {"trajectory_types": pl.DataFrame(), "trajectory_sample": pl.DataFrame()}
+    empty = {"trajectory_types": pl.DataFrame(schema={
+                 "cluster": pl.Int64, "persons": pl.Int64, "share": pl.Float64, "medoid": pl.String, "years": pl.String,
+                 "mean_moves": pl.Float64, "ever_other_province": pl.Float64, "ever_abroad_or_away": pl.Float64,
+                 "mean_distance_to_medoid": pl.Float64}),
+             "trajectory_sample": pl.DataFrame(schema={"person_key": pl.String, "cluster": pl.Int64, "sequence": pl.String})}
     scan = pl.scan_parquet(sequences).select("person_key", "year", "state")
     # Sample persons first (observed at least two years), then read only their rows: bounded memory.
     eligible = (scan.filter(pl.col("state") != ".").group_by("person_key").len()

@@ -14,6 +14,27 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"popreg {version('popreg')}")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            typer.echo("popreg (not installed: pip install -e .)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: bool = typer.Option(False, "--version", help="print the version and exit",
+                                      callback=_version, is_eager=True),
+) -> None:
+    """popreg: an event-sourced population register (DS-KHHGĐ) on Kafka and PostgreSQL."""
+
+
 # One module per concern; each exposes register(app). Add a line here for a new group.
 COMMAND_MODULES = [
     "popreg.commands.stack",

@@ -30,8 +30,13 @@ def _free_port() -> int:
 def container_stack(base: Settings) -> Iterator[Settings]:
     """Start Kafka and PostgreSQL containers; yield Settings pointing at them; remove them after."""
     # Imported here: testcontainers (and docker) are dev-only dependencies.
-    from testcontainers.community.postgres import PostgresContainer
-    from testcontainers.core.container import DockerContainer
+    try:
+        from testcontainers.community.postgres import PostgresContainer
+        from testcontainers.core.container import DockerContainer
+    except ImportError:
+        from infra.stack.process import StackError
+
+        raise StackError("POPREG_TEST_STACK=testcontainers needs the dev extra: pip install -e '.[dev]'") from None
 
     # The broker must advertise the address clients use; binding the same port number on the
     # host and in the container keeps advertised == reachable without a second listener.

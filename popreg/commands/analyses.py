@@ -23,7 +23,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from rich.console import Console
 
-from analyses.export import ExportRequest, export
+from analyses.export import ExportRequest, NothingToExport, export
 from analyses.manifest import (
     file_source,
     kafka_source,
@@ -222,7 +222,11 @@ def _export(req: ExportRequest, out: Path, input_: str | None, gaz: str, per_exp
     gazetteer = _gazetteer(gaz, settings, input_ is None)
     records, source = _source(input_, settings)
     pseudo = per_export_pseudonymiser() if per_export else project_pseudonymiser(settings.home_dir / "analyses" / "pseudonym.key")
-    manifest = export(records, source, out, req, pseudo, gazetteer)
+    try:
+        manifest = export(records, source, out, req, pseudo, gazetteer)
+    except NothingToExport as exc:
+        err.print(f"[bold red]{input_ or source.get('topic', 'the log')}:[/] {exc}")
+        raise typer.Exit(EXIT_INPUT) from None
     for line in manifest["read"]["errors"]:
         err.print(f"unreadable {line}")
     return manifest
