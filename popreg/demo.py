@@ -57,6 +57,37 @@ def generated_file(settings: Settings, opt: DemoOptions, console: Console) -> Pa
     return out
 
 
+class DemoError(Exception):
+    """The demo cannot run as asked; the message says what to do."""
+
+
+def check_province(settings: Settings, opt: DemoOptions) -> None:
+    """The province's communes must be known to the gazetteer the gateway checks against (the one
+    in PostgreSQL), else every generated line would be refused and the summary would find nothing."""
+    from infra.db import connect
+    from infra.gazetteer_store import builtin_gazetteer, gazetteer_in_force
+    from popreg.commands.generate import default_start
+
+    start = default_start(opt.years)
+    builtin = builtin_gazetteer()
+    wanted = builtin.communes(province=opt.province, on=start)
+    if not wanted:
+        known = ", ".join(f"{u.code} {u.name}" for u in sorted(builtin.provinces(start), key=lambda u: u.code))
+        raise DemoError(f"--province {opt.province}: not a province code on {start} (history start). "
+                        f"Codes: {known}")
+    with connect(settings) as conn:
+        loaded = gazetteer_in_force(conn)
+    missing = [u.code for u in wanted if not loaded.exists(u.code, start)]
+    if missing:
+        name = builtin.name(opt.province, start)
+        raise DemoError(
+            f"province {opt.province} ({name}) is not in the gazetteer loaded in PostgreSQL: "
+            f"{len(missing)} of its {len(wanted)} communes on {start} are unknown there (e.g. {', '.join(missing[:3])}), "
+            f"so the gateway would refuse the demo's lines. Load Vietnam's units with "
+            f"`popreg gazetteer load --builtin`, or pick a loaded province with --province CODE "
+            f"(`popreg gazetteer show CODE` shows one).")
+
+
 def _batches(path: Path) -> Iterator[bytes]:
     lines: list[bytes] = []
     with path.open("rb") as fh:
@@ -139,6 +170,7 @@ def run_demo(settings: Settings, opt: DemoOptions, console: Console) -> int:
     t0 = time.monotonic()
     ready = prepare(settings, echo=lambda line: console.print(f"[dim]{line}[/]"))
     token = ready.dev_token_path.read_text().strip()
+    check_province(settings, opt)
     path = generated_file(settings, opt, console)
     log_path = settings.home_dir / "logs" / "pipeline.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)

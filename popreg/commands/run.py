@@ -69,7 +69,7 @@ def demo(
 
     from infra.stack import StackError
     from popreg.bootstrap import cli_settings
-    from popreg.demo import DemoOptions, run_demo
+    from popreg.demo import DemoError, DemoOptions, run_demo
 
     # SIGTERM ends the demo like Ctrl-C, so the children it started are stopped too.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
@@ -80,6 +80,9 @@ def demo(
     except StackError as exc:
         err.print(f"[bold red]cannot start:[/] {exc}")
         raise typer.Exit(1) from None
+    except DemoError as exc:
+        err.print(f"[bold red]demo:[/] {exc}")
+        raise typer.Exit(2) from None
     except KeyboardInterrupt:
         code = 0
     raise typer.Exit(code)
