@@ -14,13 +14,14 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.concurrency import run_in_threadpool
 
 from infra import kafka_admin
+from infra.spreadsheets import XLSX_MEDIA_TYPE
 from infra.tokens import Principal
 from infra.topics import EVENTS
 from projections.http.api import Caller, Pool
 from projections.read import queries
 from projections.read.indicators import normalise_area
 from projections.read.live import NotLive, live_figures
-from projections.reports.forms import build_report, to_csv
+from projections.reports.forms import build_report, to_csv, to_xlsx
 from projections.reports.html import to_html
 
 router = APIRouter(prefix="/v1", tags=["reports"])
@@ -42,8 +43,9 @@ def _in_scope(conn: Any, principal: Principal, area: str) -> str:
 @router.get(
     "/reports",
     summary="The report form of the area's level (commune monthly, district quarterly, province yearly)",
-    responses={200: {"content": {"application/json": {}, "text/csv": {}, "text/html": {}},
-                     "description": "the report as JSON, CSV (one row per figure) or a printable A4 page"}},
+    responses={200: {"content": {"application/json": {}, "text/csv": {}, "text/html": {}, XLSX_MEDIA_TYPE: {}},
+                     "description": "the report as JSON, CSV (one row per figure), an Excel workbook (the same "
+                                    "rows) or a printable A4 page"}},
 )
 def get_report(
     principal: Caller,
@@ -51,8 +53,9 @@ def get_report(
     area: AreaQuery,
     period: Annotated[str, Query(description="YYYY-MM, YYYY-Qn or YYYY (any period; the form is named by "
                                              "the area's level and marks a period of another kind)")],
-    format: Annotated[Literal["json", "csv", "html"], Query(description="json, csv or html")] = "json",
+    format: Annotated[Literal["json", "csv", "html", "xlsx"], Query(description="json, csv, html or xlsx")] = "json",
     known_on: Annotated[date | None, Query(description="as the register knew it at the end of this day")] = None,
+    bom: Annotated[bool, Query(description="csv: start with a UTF-8 byte-order mark, for opening in Excel")] = False,
 ) -> Any:
     with pool.connection() as conn:
         code = _in_scope(conn, principal, area)
@@ -64,8 +67,11 @@ def get_report(
         return found
     name = f"popreg-report-{found['area']['code']}-{found['period']['code']}"
     if format == "csv":
-        return Response(to_csv(found), media_type="text/csv; charset=utf-8",
+        return Response(to_csv(found, bom=bom), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    if format == "xlsx":
+        return Response(to_xlsx(found), media_type=XLSX_MEDIA_TYPE,
+                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
     return HTMLResponse(to_html(found), headers={"Content-Disposition": f'inline; filename="{name}.html"'})
 
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
 import psycopg
 
+from infra.spreadsheets import with_bom, xlsx_bytes
 from projections.definitions import AGE_GROUPS, FERTILE, METHODS
 from projections.http.dashboard.breakdowns import births_by_order, quality
 from projections.periods import VIETNAM, Period, parse_day, parse_period
@@ -142,23 +144,34 @@ CSV_COLUMNS = ("area", "level", "period", "form", "known_on", "section", "no", "
                "value")
 
 
-def to_csv(report: dict[str, Any]) -> str:
-    """One row per figure (plain numbers, empty where none), then one per collector and measure."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+def report_rows(report: dict[str, Any]) -> Iterator[list[Any]]:
+    """The report as CSV_COLUMNS rows: warnings, one row per figure (None where there is none),
+    then one per collector and measure. The CSV and the .xlsx are both written from these."""
     head = [report["area"]["code"], report["area"]["level"], report["period"]["code"], report["form"]["code"] or "",
             report["known_on"] or ""]
     for w in report["warnings"]:
-        writer.writerow([*head, "warning", "", w["code"], w["vi"], w["en"], ""])
+        yield [*head, "warning", "", w["code"], w["vi"], w["en"], None]
     for section in report["sections"]:
         for row in section["rows"]:
-            value = row["value"]
-            writer.writerow([*head, section["id"], row["no"] or "", row["name"], row["label_vi"], row["label_en"],
-                             "" if value is None else value])
+            yield [*head, section["id"], row["no"] or "", row["name"], row["label_vi"], row["label_en"], row["value"]]
     for c in report["quality"]["by_collector"]:
         who = c["collector"] or "unknown"
         for measure in ("accepted", "late", "held"):
             vi, en = label(measure)
-            writer.writerow([*head, "quality_by_collector", "", f"{who}.{measure}", vi, en, c[measure]])
-    return out.getvalue()
+            yield [*head, "quality_by_collector", "", f"{who}.{measure}", vi, en, c[measure]]
+
+
+def to_csv(report: dict[str, Any], bom: bool = False) -> str:
+    """One row per figure (plain numbers, empty where none); `bom` for a file meant for Excel."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in report_rows(report):
+        writer.writerow(["" if v is None else v for v in row])
+    return with_bom(out.getvalue()) if bom else out.getvalue()
+
+
+def to_xlsx(report: dict[str, Any]) -> bytes:
+    """The same rows as the CSV, as an Excel workbook (sheet "Báo cáo")."""
+    widths = [8, 10, 10, 10, 12, 22, 6, 28, 48, 40, 14]
+    return xlsx_bytes({"Báo cáo": (CSV_COLUMNS, report_rows(report))}, {"Báo cáo": widths})

@@ -11,12 +11,14 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
 from infra import db
 from infra.gazetteer_store import builtin_gazetteer, load_builtin
 from infra.settings import Settings
+from infra.spreadsheets import XLSX_MEDIA_TYPE
 from infra.tokens import create_token
 from infra.topics import REVIEW
 from projections import versions
@@ -130,8 +132,9 @@ def _get(client: Any, token: str, **params: Any) -> Any:
 def test_reports_endpoint_in_three_formats_with_scopes(client: Any) -> None:
     r = _get(client, "VN", area=A, period="2024-01")
     assert r.status_code == 200 and r.json()["values"]["births"] == 1
-    r = _get(client, "VN", area=A, period="2024-01", format="csv")
+    r = r_csv = _get(client, "VN", area=A, period="2024-01", format="csv")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert not r.content.startswith(b"\xef\xbb\xbf")  # for programs: no BOM unless asked
     table = list(csv.DictReader(io.StringIO(r.text)))
     births = [row for row in table if row["name"] == "births"]
     assert births == [{**births[0], "area": A, "period": "2024-01", "form": "01-DSX", "section": "flows", "value": "1"}]
@@ -144,6 +147,12 @@ def test_reports_endpoint_in_three_formats_with_scopes(client: Any) -> None:
     bad = _get(client, "VN", area=A, period="2024-13")
     assert bad.status_code == 422 and "period" in bad.json()["detail"]
     assert _get(client, "VN", area=A, period="2024", format="pdf").status_code == 422
+    excel = _get(client, "VN", area=A, period="2024-01", format="csv", bom="true")
+    assert excel.content.startswith(b"\xef\xbb\xbf") and excel.content[3:] == r_csv.content
+    book = _get(client, "VN", area=A, period="2024-01", format="xlsx")
+    assert book.status_code == 200 and book.headers["content-type"] == XLSX_MEDIA_TYPE
+    rows = list(openpyxl.load_workbook(io.BytesIO(book.content), read_only=True).active.iter_rows(values_only=True))
+    assert [r for r in rows if r[7] == "births"][0][10] == 1
     assert "/v1/reports" in client[0].get("/openapi.json").json()["paths"]
 
 
@@ -167,5 +176,13 @@ def test_cli_report_writes_each_format_and_refuses_bad_input(fed: Any, tmp_path:
     assert "Biểu số" in page.read_text(encoding="utf-8")
     out = _popreg(settings, "--area", A, "--period", "2024-01", "--known-on", "2024-02-01")
     assert out.returncode == 0 and '"known_on": "2024-02-01"' in out.stdout
+    saved = tmp_path / "report.csv"
+    out = _popreg(settings, "--area", A, "--period", "2024-01", "--format", "csv", "--out", str(saved))
+    assert out.returncode == 0 and saved.read_bytes().startswith(b"\xef\xbb\xbf"), out.stderr  # for Excel
+    book = tmp_path / "report.xlsx"
+    out = _popreg(settings, "--area", A, "--period", "2024-01", "--format", "xlsx", "--out", str(book))
+    assert out.returncode == 0, out.stderr
+    rows = list(openpyxl.load_workbook(book, read_only=True).active.iter_rows(values_only=True))
+    assert [r for r in rows if r[7] == "births"][0][10] == 1
     bad = _popreg(settings, "--area", "1234", "--period", "2024")
     assert bad.returncode == 2 and "area" in bad.stderr
