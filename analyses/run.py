@@ -14,6 +14,7 @@ from analyses.manifest import read_manifest, sha256_file, write_manifest
 from analyses.migration import LEVELS, migration_tables
 from analyses.places import area_level
 from analyses.report import write_page
+from infra.spreadsheets import xlsx_bytes
 
 
 class AreaMismatch(ValueError):
@@ -28,13 +29,15 @@ def _check(export_manifest: dict[str, Any], area: str) -> None:
 
 
 def _write_tables(out: Path, tables: dict[str, pl.DataFrame]) -> list[str]:
+    """Each table as Parquet and CSV (for programs), and all of them in one workbook for Excel."""
     (out / "tables").mkdir(parents=True, exist_ok=True)
     files = []
     for name, df in tables.items():
         df.write_parquet(out / "tables" / f"{name}.parquet")
         df.write_csv(out / "tables" / f"{name}.csv")
         files += [f"tables/{name}.parquet", f"tables/{name}.csv"]
-    return files
+    (out / "tables.xlsx").write_bytes(xlsx_bytes({name: (df.columns, df.iter_rows()) for name, df in tables.items()}))
+    return [*files, "tables.xlsx"]
 
 
 def _pin(export: Path, em: dict[str, Any], kind: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ per table, header row bold and frozen, numbers as numbers.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -58,8 +59,9 @@ def xlsx_bytes(sheets: Mapping[str, tuple[Sequence[str], Iterable[Sequence[Any]]
             if r >= MAX_ROWS:
                 raise TooManyRows(f"table {name!r} has more than {MAX_ROWS - 1:,} rows, the most a sheet holds; use CSV")
             for c, value in enumerate(row):
-                if value is not None:
-                    ws.write(r, c, value)
+                if value is None or (isinstance(value, float) and not math.isfinite(value)):
+                    continue  # no figure (NaN: a rate without exposure): an empty cell, as in the CSV
+                ws.write(r, c, value)
             count = r
         for c, width in enumerate((widths or {}).get(name) or [max(10, min(40, len(str(h)) + 2)) for h in columns]):
             ws.set_column(c, c, width)
