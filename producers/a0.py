@@ -1,4 +1,4 @@
-"""`popreg import-a0`: household books (sổ A0, one CSV row per person) into baseline events.
+"""`popreg import-a0`: household books (sổ A0, one row per person, CSV or a workbook) into baseline events.
 
 Streams the file: a household's rows (kept together, as on its A0 page) become one
 household.registered, its person.registered (mothers before their children) and a
@@ -11,13 +11,16 @@ from __future__ import annotations
 import csv
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from infra.tokens import LOCAL_OPERATOR, Principal
-from producers.a0_format import PersonRow, Problem, check_header, column_of, parse_row
+from producers.a0_format import IGNORED, PersonRow, Problem, check_header, column_of, parse_row
+from producers.a0_sheets import SUFFIXES as SHEET_SUFFIXES
+from producers.a0_sheets import SheetError, open_sheet
 from producers.ingest import Counts, IngestService
 
 # Fixed forever: changing it would give every imported event a new id (and import it twice).
@@ -27,7 +30,7 @@ MAX_GROUP_ROWS = 1_000  # a household page holds ~7 persons; more means the file
 
 
 class A0FileError(ValueError):
-    """The file cannot be imported at all (unreadable, not UTF-8 CSV, wrong header)."""
+    """The file cannot be imported at all (unreadable, not UTF-8 CSV, not a workbook, wrong header)."""
 
 
 @dataclass
@@ -108,11 +111,12 @@ def household_events(rows: list[PersonRow], first_line: int) -> tuple[list[tuple
 
 
 class _Reader:
-    """UTF-8 lines of a binary file, counting bytes and physical lines for progress and reports."""
+    """Lines of a binary file (UTF-8, or the encoding asked for), counting bytes and physical lines."""
 
-    def __init__(self, fh: BinaryIO, on_bytes: Callable[[int], None] | None):
+    def __init__(self, fh: BinaryIO, on_bytes: Callable[[int], None] | None, encoding: str = "utf-8"):
         self.fh = fh
         self.on_bytes = on_bytes
+        self.encoding = encoding
         self.lines = 0
         self.undecodable: set[int] = set()
 
@@ -122,7 +126,8 @@ class _Reader:
             if self.on_bytes:
                 self.on_bytes(len(raw))
             try:
-                yield raw.decode("utf-8-sig" if self.lines == 1 else "utf-8")
+                first = self.lines == 1 and self.encoding == "utf-8"
+                yield raw.decode("utf-8-sig" if first else self.encoding)
             except UnicodeDecodeError:
                 # Reported as a bad row (the rest of the book still imports), never guessed at.
                 self.undecodable.add(self.lines)
@@ -131,6 +136,64 @@ class _Reader:
 
 def _delimiter(header: str) -> str:
     return max((",", ";", "\t"), key=header.count)
+
+
+# A source of rows: the header's cells, then (line, values, what is wrong with the row or None).
+Rows = Iterator[tuple[int, list[str], str | None]]
+
+
+@contextmanager
+def _csv_rows(path: Path, on_bytes: Callable[[int], None] | None, encoding: str) -> Iterator[tuple[list[str], Rows]]:
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        raise A0FileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    with fh:
+        reader = _Reader(fh, on_bytes, encoding)
+        lines = iter(reader)
+        first = next(lines, None)
+        if first is None:
+            raise A0FileError(f"{path} is empty: expected a header line (see docs/a0-import.md)")
+        shown = "UTF-8" if encoding == "utf-8" else encoding
+        if reader.undecodable:
+            raise A0FileError(f"{path}, line 1: not {shown} text; save the file as UTF-8 "
+                              f"(or give its encoding: --encoding cp1258)")
+        header = next(csv.reader([first], delimiter=_delimiter(first)))
+
+        def rows() -> Rows:
+            start = reader.lines + 1
+            for values in csv.reader(lines, delimiter=_delimiter(first), strict=False):
+                line, start = start, reader.lines + 1
+                bad = any(n in reader.undecodable for n in range(line, start))
+                yield line, values, f"not {shown} text; save the file as UTF-8" if bad else None
+
+        yield header, rows()
+
+
+@contextmanager
+def _sheet_rows(path: Path, sheet: str | None, on_bytes: Callable[[int], None] | None,
+                located: dict[str, Any]) -> Iterator[tuple[list[str], Rows]]:
+    try:
+        found = open_sheet(path, sheet)
+    except SheetError as exc:
+        raise A0FileError(str(exc)) from None
+    located["sheet"] = found.name
+    located["header_row"] = found.header_row
+    size = path.stat().st_size
+
+    def rows() -> Rows:
+        done = 0
+        for number, values in found.rows:
+            if on_bytes:  # the workbook is read whole; progress moves by rows (~ its size at the end)
+                step = min(size - done, max(1, size // 2000))
+                done += step
+                on_bytes(step)
+            yield number, values, None
+        if on_bytes and size > done:
+            on_bytes(size - done)
+
+    located["letters"] = found.letter_of
+    yield found.header, rows()
 
 
 async def import_a0(
@@ -142,14 +205,21 @@ async def import_a0(
     chunk_events: int = 5_000,
     on_bytes: Callable[[int], None] | None = None,
     on_problem: Callable[[Problem], None] | None = None,
+    sheet: str | None = None,
+    encoding: str = "utf-8",
 ) -> A0Report:
-    """Import one A0 CSV; bad rows are reported through on_problem, the others imported."""
+    """Import one A0 book (CSV, or a workbook: .xlsx, .xls, .ods); bad rows are reported through
+    on_problem with their line (or sheet, row and column letter), the others imported."""
     report = A0Report()
     pending: list[tuple[dict, int]] = []
     bad_lines: set[int] = set()
+    located: dict[str, Any] = {}
+    letters: dict[str, str] = {}
 
     def problem(p: Problem) -> None:
         bad_lines.add(p.line)
+        if "sheet" in located:
+            p = replace(p, sheet=located["sheet"], letter=letters.get(p.column))
         if on_problem:
             on_problem(p)
 
@@ -165,42 +235,36 @@ async def import_a0(
         report.bad_rows += len(bad_lines)
         bad_lines.clear()
 
-    try:
-        fh = path.open("rb")
-    except OSError as exc:
-        raise A0FileError(f"cannot read {path}: {exc.strerror or exc}") from None
-    with fh:
-        reader = _Reader(fh, on_bytes)
-        lines = iter(reader)
-        first = next(lines, None)
-        if first is None:
-            raise A0FileError(f"{path} is empty: expected a header line (see docs/a0-import.md)")
-        if reader.undecodable:
-            raise A0FileError(f"{path}, line 1: not UTF-8 text; save the file as UTF-8")
-        header_row = next(csv.reader([first], delimiter=_delimiter(first)))
+    workbook = path.suffix.lower() in SHEET_SUFFIXES
+    if not workbook and sheet is not None:
+        raise A0FileError(f"--sheet {sheet!r}: {path} is a CSV file, not a workbook")
+    source = _sheet_rows(path, sheet, on_bytes, located) if workbook else _csv_rows(path, on_bytes, encoding)
+    with source as (header_row, rows):
         names, header_problems = check_header(header_row)
+        where = (f"{path}, sheet {located['sheet']!r}, row {located['header_row']}" if workbook else f"{path}, line 1")
         if header_problems:
-            raise A0FileError(f"{path}, line 1: " + "; ".join(header_problems))
+            raise A0FileError(f"{where}: " + "; ".join(header_problems))
+        if workbook:
+            letters.update(located["letters"](names))
         if registered_on is None and "registered_on" not in names:
             raise A0FileError("no registered_on column: give the book's date with --registered-on YYYY-MM-DD")
-        rows = csv.reader(lines, delimiter=_delimiter(first), strict=False)
         group: list[PersonRow] = []
         group_key: tuple[str, str] | None = None
         group_line = 0
-        start = reader.lines + 1
-        for values in rows:
-            line, start = start, reader.lines + 1
+        for line, values, unreadable in rows:
             if not any(v.strip() for v in values):
                 continue
             report.rows += 1
-            if any(n in reader.undecodable for n in range(line, start)):
-                problem(Problem(line, "", "not UTF-8 text; save the file as UTF-8"))
+            if unreadable:
+                problem(Problem(line, "", unreadable))
                 continue
             if len(values) != len(names):
                 problem(Problem(line, "", f"{len(values)} values for {len(names)} columns"))
                 continue
-            record = dict(zip(names, values, strict=True))
-            key = (record.get("commune", "").strip(), record.get("household_id", "").strip())
+            record = {n: v for n, v in zip(names, values, strict=True) if n and n not in IGNORED}
+            key = (record.get("commune", "").strip(),
+                   record.get("household_id", "").strip() or "-".join(
+                       record.get(k, "").strip() for k in ("area_no", "household_no")))
             if key != group_key or len(group) >= MAX_GROUP_ROWS:
                 _close_group(group, group_line, pending, problem, report)
                 if len(pending) >= chunk_events:

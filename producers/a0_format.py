@@ -10,7 +10,10 @@ from datetime import date
 REQUIRED = ("commune", "household_id", "person_id", "full_name", "sex", "birth_date",
             "relation_to_head", "marital_status")
 OPTIONAL = ("address", "registered_on", "mother_id", "children_ever_born", "national_id", "ethnicity",
-            "education", "contraception_method", "contraception_since", "collector_id")
+            "education", "contraception_method", "contraception_since", "collector_id",
+            "area_no", "household_no")
+# Read and left aside: the row number of the page, and residence status (no code list is known).
+IGNORED = ("row_no", "residence_status")
 COLUMNS = REQUIRED + OPTIONAL
 
 
@@ -28,6 +31,31 @@ def _aliases(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
     return out
 
 
+# The headers the A0/CTV form and the commune software write (DOMAIN-MIS.md 2.3), beside the codes.
+HEADERS = _aliases({
+    "commune": ("mã xã", "mã xã/phường", "mã đơn vị", "xã"),
+    "household_id": ("mã hộ", "mã hộ gia đình", "số hộ khẩu"),
+    "area_no": ("địa bàn số", "địa bàn", "mã địa bàn"),
+    "household_no": ("hộ số", "số hộ"),
+    "address": ("địa chỉ", "thôn/phố", "thôn", "thôn/ấp/bản", "thôn, xóm", "số nhà"),
+    "registered_on": ("ngày lập sổ", "ngày lập", "ngày đăng ký"),
+    "person_id": ("mã đối tượng", "số thẻ bhyt", "mã thẻ bhyt", "mã cá nhân", "mã người"),
+    "full_name": ("họ và tên", "họ tên"),
+    "sex": ("giới tính",),
+    "birth_date": ("ngày sinh", "ngày tháng năm sinh", "ngày, tháng, năm sinh"),
+    "relation_to_head": ("quan hệ với chủ hộ", "quan hệ với chủ hộ (qhch)", "qhch", "quan hệ"),
+    "marital_status": ("tình trạng hôn nhân", "tthn", "hôn nhân"),
+    "mother_id": ("mã mẹ", "mã đối tượng của mẹ", "số thẻ bhyt của mẹ"),
+    "children_ever_born": ("số con đã sinh", "số con"),
+    "national_id": ("số cccd", "cccd", "số căn cước", "căn cước công dân"),
+    "ethnicity": ("dân tộc",),
+    "education": ("trình độ học vấn", "học vấn"),
+    "contraception_method": ("biện pháp tránh thai", "bptt", "biện pháp tránh thai đang sử dụng"),
+    "contraception_since": ("ngày bắt đầu bptt", "tháng năm bắt đầu bptt", "bắt đầu sử dụng bptt"),
+    "collector_id": ("mã ctv", "cộng tác viên", "ctv"),
+    "row_no": ("số tt", "stt", "tt"),
+    "residence_status": ("tình trạng cư trú",),
+})
 SEX = _aliases({"M": ("nam", "male", "1"), "F": ("nữ", "nu", "female", "2")})
 RELATION = _aliases({
     "head": ("chủ hộ", "chu ho", "1"),
@@ -61,14 +89,19 @@ _ID = re.compile(r"^\S.{0,63}$")
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """A bad value: the CSV line it is on, its column, and why."""
+    """A bad value: the CSV line (or the sheet's row) it is on, its column, and why."""
 
     line: int
     column: str
     msg: str
+    sheet: str | None = None  # a workbook: the sheet's name, and the column's letter there
+    letter: str | None = None
 
     def __str__(self) -> str:
-        return f"line {self.line}, column {self.column or '(row)'}: {self.msg}"
+        if self.sheet is None:
+            return f"line {self.line}, column {self.column or '(row)'}: {self.msg}"
+        col = f"{self.letter} ({self.column})" if self.letter and self.column else (self.column or "(row)")
+        return f"sheet {self.sheet!r}, row {self.line}, column {col}: {self.msg}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,14 +127,29 @@ def parse_date(text: str) -> date:
     return date.fromisoformat(text)
 
 
+def column_name(header: str) -> str:
+    """A header cell as the column it names: the contract name, or the form's Vietnamese words."""
+    key = _key(str(header)).lstrip("\ufeff").strip()
+    bare = _key(re.sub(r"\(.*?\)", " ", key)).rstrip(" :*")  # "Mã đối tượng (Số thẻ BHYT)" -> "mã đối tượng"
+    return HEADERS.get(key) or HEADERS.get(key.rstrip(" :*")) or HEADERS.get(bare) or key.replace(" ", "_")
+
+
+def known_columns(header: list[str]) -> int:
+    """How many cells of a row name a known column (finds the header under a title block)."""
+    return sum(column_name(h) in COLUMNS + IGNORED for h in header if str(h).strip())
+
+
 def check_header(header: list[str]) -> tuple[list[str], list[str]]:
     """Normalised column names, and what is wrong with them (unknown or missing columns)."""
-    names = [_key(h).replace(" ", "_").lstrip("\ufeff") for h in header]
-    problems = [f"unknown column {h!r} (known: {', '.join(COLUMNS)})" for h in names if h not in COLUMNS]
-    problems += [f"missing column {c!r}" for c in REQUIRED if c not in names]
+    names = [column_name(h) for h in header]
+    problems = [f"unknown column {h!r} (known: {', '.join(COLUMNS)}, or the A0 form's Vietnamese headers)"
+                for h in names if h not in COLUMNS + IGNORED and h]
+    # A household is named by household_id, or by the page's area number and household number.
+    by_page = "area_no" in names and "household_no" in names
+    problems += [f"missing column {c!r}" for c in REQUIRED if c not in names and not (c == "household_id" and by_page)]
     seen = set()
     for h in names:
-        if h in seen:
+        if h and h in seen:
             problems.append(f"column {h!r} appears twice")
         seen.add(h)
     return names, problems
@@ -155,6 +203,11 @@ def parse_row(line: int, values: dict[str, str], registered_on: date | None) -> 
     commune = row.text("commune", required=True)
     if commune is not None and not (len(commune) == 5 and commune.isdigit()):
         row.problems.append(Problem(line, "commune", "a commune code is 5 digits (GSO code)"))
+    if "household_id" not in values and "area_no" in values:  # the page's numbers: {commune}-{area}-{no}
+        area, number = row.text("area_no", required=True), row.text("household_no", required=True)
+        if commune and area and number:
+            values = {**values, "household_id": f"{commune}-{area}-{number}"}
+            row.values = values
     household_id = row.ident("household_id", required=True)
     person = {
         "person_id": row.ident("person_id", required=True),

@@ -1,4 +1,4 @@
-"""`popreg import-a0 FILE.csv`: household books into baseline events (docs/a0-import.md).
+"""`popreg import-a0 FILE.csv|FILE.xlsx`: household books into baseline events (docs/a0-import.md).
 
 Exit 0 when the file was read (bad rows are listed with line and column, the rest imported);
 2 when it cannot be imported at all (unreadable, wrong header); 3 when Kafka or PostgreSQL
@@ -8,6 +8,7 @@ did not answer (run it again: what was taken answers `duplicate`).
 from __future__ import annotations
 
 import asyncio
+import codecs
 import sys
 from datetime import date
 from pathlib import Path
@@ -32,7 +33,7 @@ from producers.ingest import Unavailable
 from producers.runtime import open_ingest
 
 
-async def _import(path: Path, registered_on: date | None) -> int:
+async def _import(path: Path, registered_on: date | None, sheet: str | None = None, encoding: str = "utf-8") -> int:
     out = sys.stdout
 
     def problem(p: Problem) -> None:
@@ -46,6 +47,7 @@ async def _import(path: Path, registered_on: date | None) -> int:
                 report = await import_a0(
                     service, path, registered_on=registered_on,
                     on_bytes=lambda n: progress.advance(task, n), on_problem=problem,
+                    sheet=sheet, encoding=encoding,
                 )
             except A0FileError as exc:
                 out.write(f"error {exc}\n")
@@ -56,10 +58,15 @@ async def _import(path: Path, registered_on: date | None) -> int:
 
 
 def import_a0_command(
-    file: Path = typer.Argument(..., help="A0 CSV, one row per person (docs/a0-import.md)"),
+    file: Path = typer.Argument(..., help="A0 book, one row per person: CSV, or a workbook .xlsx/.xls/.ods "
+                                          "(docs/a0-import.md)"),
     registered_on: str = typer.Option(
         None, "--registered-on", help="the book's date (YYYY-MM-DD) for rows without a registered_on value"
     ),
+    sheet: str | None = typer.Option(None, "--sheet", help="a workbook: the sheet to read (default: the first "
+                                                           "whose header names A0 columns)"),
+    encoding: str = typer.Option("utf-8", "--encoding", help="a CSV: its text encoding, e.g. cp1258 (Windows "
+                                                             "Vietnamese) for old exports; default UTF-8"),
 ) -> None:
     """Import household books (sổ A0) as household.registered / person.registered / contraception.started."""
     quiet_kafka_logs()
@@ -71,7 +78,12 @@ def import_a0_command(
             err.print(f"--registered-on {escape(registered_on)!r}: expected YYYY-MM-DD")
             raise typer.Exit(EXIT_UNREADABLE) from None
     try:
-        code = asyncio.run(_import(file, day))
+        encoding = codecs.lookup(encoding).name
+    except LookupError:
+        err.print(f"--encoding {escape(encoding)!r}: not a known text encoding (utf-8, cp1258, ...)")
+        raise typer.Exit(EXIT_UNREADABLE) from None
+    try:
+        code = asyncio.run(_import(file, day, sheet, encoding))
     except (Unavailable, DatabaseUnavailable, KafkaError, OSError) as exc:
         err.print(f"[bold red]import stopped:[/] {escape(str(exc) or repr(exc))}")
         err.print("Kafka or PostgreSQL is not reachable: `popreg stack up`, then run the import again "
