@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Literal, get_args
 
 import psycopg
-from fastapi import HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from infra.db import connect
@@ -245,7 +246,13 @@ def bearer_token(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-async def require_principal(request: Request) -> Principal:
+# Declares the HTTP bearer scheme in OpenAPI (Swagger UI's Authorize); the token is read below.
+BEARER = HTTPBearer(auto_error=False, scheme_name="bearer", bearerFormat="prt_…",
+                    description="a popreg token: `popreg token create --role … --area …`, or .popreg/dev-token locally")
+
+
+async def require_principal(request: Request,
+                            _declared: HTTPAuthorizationCredentials | None = Depends(BEARER)) -> Principal:
     """FastAPI dependency: the caller's principal, or 401. Needs `app.state.tokens` (TokenStore)."""
     token = bearer_token(request)
     store: TokenStore = request.app.state.tokens

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from infra import problems
 from infra.audit import AccessAudit
 from infra.observability import RequestMetrics
 from infra.settings import Settings
@@ -47,6 +48,8 @@ def build_app(settings: Settings) -> FastAPI:
     app.include_router(tokens_router)
     attach_dashboard(app)
     attach_frontline(app)
+    problems.install(app)  # every error as RFC 9457 problem+json
+    problems.document(app)
     app.add_middleware(AccessAudit, pool_of=lambda a: getattr(a.state, "read_pool", None))
     app.add_middleware(RequestMetrics)
     return app

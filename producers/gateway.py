@@ -21,6 +21,8 @@ import orjson
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from pydantic import BaseModel
 
+from infra import problems
+from infra.problems import error_responses, problem
 from infra.settings import Settings, get_settings
 from infra.tokens import Principal, TokenStore, require_principal
 from producers.bodies import BadBody, parse_body
@@ -86,31 +88,36 @@ async def read_limited(request: Request, limit: int) -> bytes:
     response_model=SubmissionsOut,
     summary="Submit a batch of events (JSON array or NDJSON)",
     openapi_extra=_BODY_DOC,
-    responses={400: {}, 401: {}, 403: {"model": SubmissionsOut}, 413: {}, 503: {}},
+    responses=error_responses(400, 401, 403, 413, 422, 503),
 )
 async def post_submissions(request: Request, principal: Principal = Depends(require_principal)) -> Response:
     service: IngestService = request.app.state.ingest
     limit: int = request.app.state.max_body_bytes
+    where = request.url.path
     if not principal.may_submit:
-        return _json(403, {"detail": f"role {principal.role} may read but not submit", "results": []})
+        return problem(403, f"role {principal.role} may read but not submit", instance=where, results=[])
     try:
         body = await read_limited(request, limit)
     except TooLarge:
         # Connection: close, so the server does not read the rest of a body we refused.
-        return _json(413, {"detail": f"body over the limit of {limit} bytes; split the batch"},
-                     headers={"Connection": "close"})
+        return problem(413, f"body over the limit of {limit} bytes; split the batch", instance=where,
+                       headers={"Connection": "close"})
+    if not body.strip():
+        return problem(422, "the body is empty: send a JSON array of envelopes, or NDJSON (one per line)",
+                       instance=where, results=[], errors=[{"loc": ["body"], "msg": "empty body", "type": "missing"}])
     try:
         items = parse_body(body, request.headers.get("content-type"))
     except BadBody as exc:
-        return _json(400, {"detail": str(exc), "results": []})
+        return problem(400, str(exc), instance=where, results=[])
     try:
         results = await service.ingest(items, principal)
     except Unavailable as exc:
-        return _json(503, {"detail": str(exc)}, headers={"Retry-After": "5"})
+        return problem(503, str(exc), instance=where, headers={"Retry-After": "5"})
     payload: dict[str, Any] = {"results": [r.as_dict() for r in results]}
     if results and all(r.forbidden for r in results):
-        payload["detail"] = f"every item lies outside this token's area {principal.area}"
-        return _json(403, payload)
+        # Each item's field-level errors stay in `results`, an extension member of the problem.
+        return problem(403, f"every item lies outside this token's area {principal.area}", instance=where,
+                       **payload)
     return _json(200, payload)
 
 
@@ -132,6 +139,8 @@ def build_gateway_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="popreg gateway", lifespan=lifespan)
     app.include_router(router)
+    problems.install(app)
+    problems.document(app)
     return app
 
 

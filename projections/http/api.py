@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, status
 from psycopg_pool import ConnectionPool
 
-from infra import kafka_admin
+from infra import kafka_admin, problems
 from infra.db import open_async_pool, open_pool
 from infra.settings import Settings
 from infra.tokens import Principal, TokenStore, require_principal
@@ -184,4 +184,6 @@ def build_read_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="popreg read API", version="1", lifespan=lifespan)
     app.include_router(router)
+    problems.install(app)
+    problems.document(app)
     return app
