@@ -12,6 +12,7 @@ from infra.audit import AccessAudit
 from infra.observability import RequestMetrics
 from infra.settings import Settings
 from infra.tokens_http import router as tokens_router
+from popreg import apidocs
 from popreg.bootstrap import cli_settings
 from producers import gateway
 from producers.frontline import attach as attach_frontline
@@ -40,6 +41,8 @@ def build_app(settings: Settings) -> FastAPI:
         version="1",
         description="Population register (DS-KHHGĐ): submissions, indicators, records, reports.",
         lifespan=lifespan,
+        docs_url=None,  # served from the package below (apidocs), not from a CDN
+        redoc_url=None,
     )
     app.include_router(gateway.router)
     app.include_router(read_router)
@@ -50,6 +53,7 @@ def build_app(settings: Settings) -> FastAPI:
     attach_frontline(app)
     problems.install(app)  # every error as RFC 9457 problem+json
     problems.document(app)
+    apidocs.attach(app)
     app.add_middleware(AccessAudit, pool_of=lambda a: getattr(a.state, "read_pool", None))
     app.add_middleware(RequestMetrics)
     return app

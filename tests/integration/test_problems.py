@@ -102,3 +102,37 @@ def test_the_openapi_document_is_exact(api: tuple[str, dict[str, str]]) -> None:
             assert "422" in op["responses"], (path, method)
     post = spec["paths"]["/v1/submissions"]["post"]
     assert {"400", "401", "403", "413", "422", "503"} <= set(post["responses"])
+
+
+def test_api_docs_load_offline_in_a_browser(api: tuple[str, dict[str, str]]) -> None:
+    """Swagger UI (with its Authorize button) and ReDoc render with every request outside loopback refused."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.support.dashboard import CHROMIUM, CHROMIUM_ARGS
+
+    url, _ = api
+    outside: list[str] = []
+
+    def only_loopback(route: Any) -> None:
+        if route.request.url.startswith(url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.route("**/*", only_loopback)
+            page.goto(url + "/docs")
+            page.wait_for_selector(".opblock-summary-path", timeout=60_000)
+            paths = page.locator(".opblock-summary-path").all_inner_texts()
+            assert any("/v1/submissions" in t for t in paths) and len(paths) > 20
+            assert page.locator("button.authorize").count() == 1
+            page.goto(url + "/redoc")
+            page.get_by_text("/v1/indicators").first.wait_for(timeout=60_000)
+            assert page.locator("h1").first.inner_text().startswith("popreg")
+        finally:
+            browser.close()
+    assert outside == []
