@@ -21,6 +21,8 @@ from infra import kafka_admin, problems
 from infra.db import open_async_pool, open_pool
 from infra.settings import Settings
 from infra.tokens import Principal, TokenStore, require_principal
+from projections.http.models import HealthOut, IndicatorsOut, ProgressOut
+from projections.http.params import AreaQuery, PeriodQuery, RecordId
 from projections.read import progress, queries, stock_warm, trajectory
 from projections.read.indicators import compute_indicators, normalise_area
 from projections.versions import live_version
@@ -41,12 +43,12 @@ def _forbidden(principal: Principal, what: str) -> HTTPException:
     return HTTPException(status.HTTP_403_FORBIDDEN, detail=f"{what} is outside this token's area {principal.area}")
 
 
-@router.get("/indicators", summary="Indicator figures for an area and period (INDICATORS.md)")
+@router.get("/indicators", response_model=IndicatorsOut, summary="Indicator figures for an area and period (INDICATORS.md)")
 def indicators(
     principal: Caller,
     pool: Pool,
-    area: Annotated[str, Query(description="VN, or a province (2 digits), district (3) or commune (5) code")],
-    period: Annotated[str, Query(description="YYYY-MM, YYYY-Qn or YYYY")],
+    area: AreaQuery,
+    period: PeriodQuery,
     known_on: Annotated[date | None, Query(description="as the register knew it at the end of this day")] = None,
     names: Annotated[str | None, Query(description="comma-separated indicator names (default: all)")] = None,
 ) -> dict[str, Any]:
@@ -75,7 +77,7 @@ def _person_in_scope(conn: Any, principal: Principal, record: dict[str, Any] | N
 
 
 @router.get("/persons/{person_id}", summary="A person's current record")
-def get_person(person_id: str, principal: Caller, pool: Pool) -> dict[str, Any]:
+def get_person(person_id: RecordId, principal: Caller, pool: Pool) -> dict[str, Any]:
     _personal_data_allowed(principal)
     with pool.connection() as conn:
         record = queries.person(conn, person_id)
@@ -86,7 +88,7 @@ def get_person(person_id: str, principal: Caller, pool: Pool) -> dict[str, Any]:
 
 
 @router.get("/persons/{person_id}/history", summary="A person's episodes, flows, attributes and events")
-def get_person_history(person_id: str, principal: Caller, pool: Pool, known_on: date | None = None) -> dict[str, Any]:
+def get_person_history(person_id: RecordId, principal: Caller, pool: Pool, known_on: date | None = None) -> dict[str, Any]:
     _personal_data_allowed(principal)
     with pool.connection() as conn:
         record = queries.person(conn, person_id)
@@ -99,7 +101,7 @@ def get_person_history(person_id: str, principal: Caller, pool: Pool, known_on: 
 
 @router.get("/persons/{person_id}/trajectory",
             summary="Residence, union, childbearing and contraception episodes as one timeline")
-def get_person_trajectory(person_id: str, principal: Caller, pool: Pool, known_on: date | None = None) -> dict[str, Any]:
+def get_person_trajectory(person_id: RecordId, principal: Caller, pool: Pool, known_on: date | None = None) -> dict[str, Any]:
     with pool.connection() as conn:
         record = queries.person(conn, person_id)
         if record is None:
@@ -109,7 +111,7 @@ def get_person_trajectory(person_id: str, principal: Caller, pool: Pool, known_o
 
 
 @router.get("/households/{household_id}", summary="A household, its members and membership history")
-def get_household(household_id: str, principal: Caller, pool: Pool, known_on: date | None = None) -> dict[str, Any]:
+def get_household(household_id: RecordId, principal: Caller, pool: Pool, known_on: date | None = None) -> dict[str, Any]:
     with pool.connection() as conn:
         found = queries.household(conn, household_id, known_on)
         if found is None:
@@ -131,12 +133,12 @@ def get_review(principal: Caller, pool: Pool, commune: str | None = None) -> dic
     return {"items": items, "count": len(items)}
 
 
-@router.get("/progress", summary="Submitted, processed by the register, stored by the projections")
+@router.get("/progress", response_model=ProgressOut, summary="Submitted, processed by the register, stored by the projections")
 async def get_progress(request: Request, principal: Caller) -> dict[str, Any]:
     return (await progress.progress_async(request.app.state.settings)).as_dict()
 
 
-@router.get("/health", summary="Liveness and what is connected (no token needed)")
+@router.get("/health", response_model=HealthOut, summary="Liveness and what is connected (no token needed)")
 def health(request: Request, pool: Pool) -> dict[str, Any]:
     out: dict[str, Any] = {"status": "ok"}
     try:

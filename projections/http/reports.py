@@ -18,6 +18,7 @@ from infra.spreadsheets import XLSX_MEDIA_TYPE
 from infra.tokens import Principal
 from infra.topics import EVENTS
 from projections.http.api import Caller, Pool
+from projections.http.params import PERIOD_PATTERN, AreaQuery
 from projections.read import queries
 from projections.read.indicators import normalise_area
 from projections.read.live import NotLive, live_figures
@@ -26,7 +27,6 @@ from projections.reports.html import to_html
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 
-AreaQuery = Annotated[str, Query(description="VN, or a province (2 digits), district (3) or commune (5) code")]
 
 
 def _in_scope(conn: Any, principal: Principal, area: str) -> str:
@@ -51,7 +51,8 @@ def get_report(
     principal: Caller,
     pool: Pool,
     area: AreaQuery,
-    period: Annotated[str, Query(description="YYYY-MM, YYYY-Qn or YYYY (any period; the form is named by "
+    period: Annotated[str, Query(json_schema_extra={"pattern": PERIOD_PATTERN},
+                                 description="YYYY-MM, YYYY-Qn or YYYY (any period; the form is named by "
                                              "the area's level and marks a period of another kind)")],
     format: Annotated[Literal["json", "csv", "html", "xlsx"], Query(description="json, csv, html or xlsx")] = "json",
     known_on: Annotated[date | None, Query(description="as the register knew it at the end of this day")] = None,
@@ -81,7 +82,8 @@ async def get_live(
     principal: Caller,
     pool: Pool,
     area: AreaQuery,
-    period: Annotated[str | None, Query(description="YYYY-MM, YYYY-Qn or YYYY (default: this month)")] = None,
+    period: Annotated[str | None, Query(description="YYYY-MM, YYYY-Qn or YYYY (default: this month)",
+                                        json_schema_extra={"pattern": PERIOD_PATTERN})] = None,
 ) -> dict[str, Any]:
     def read() -> dict[str, Any]:
         with pool.connection() as conn:

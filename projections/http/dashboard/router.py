@@ -21,13 +21,14 @@ from projections.http.dashboard import breakdowns
 from projections.http.dashboard.areas import DayIndex
 from projections.http.dashboard.pipeline import pipeline_status
 from projections.http.dashboard.state import Dashboard, dashboard
+from projections.http.params import AREA_PATTERN, KnownOnText, PeriodQuery
 from projections.periods import Period, parse_day, parse_period
 from projections.read.queries import area_within
 
 STATIC = Path(__file__).with_name("static")
 _ASSET = re.compile(r"^[a-z0-9_.-]+\.(js|css|svg)$")
 _TYPES = {"js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8", "svg": "image/svg+xml"}
-AREA = r"^(VN|[0-9]{2}|[0-9]{3}|[0-9]{5})$"
+AREA = AREA_PATTERN
 # Who may open the person view (names, national ids); everyone else sees only aggregates.
 PERSON_ROLES = frozenset({"clerk", "operator"})
 # What the headline cards show, with the change from the previous period.
@@ -37,8 +38,8 @@ HEADLINE = ("population", "households", "births", "deaths", "in_migrants", "out_
 router = APIRouter(tags=["dashboard"])
 Who = Annotated[Principal, Depends(require_principal)]
 Board = Annotated[Dashboard, Depends(dashboard)]
-PeriodQ = Annotated[str, Query(description="YYYY-MM, YYYY-Qn or YYYY")]
-KnownQ = Annotated[str | None, Query(description="as the register knew it on this day (YYYY-MM-DD)")]
+PeriodQ = PeriodQuery
+KnownQ = KnownOnText
 
 
 def _page() -> HTMLResponse:
