@@ -88,9 +88,30 @@ async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         detail = HTTPStatus(exc.status_code).phrase
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no such resource: {request.url.path}"
-    if exc.status_code == 405 and detail == "Method Not Allowed":
-        detail = f"{request.method} is not allowed on {request.url.path}"
-    return problem(exc.status_code, str(detail), instance=request.url.path, headers=exc.headers, **extensions)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Starlette names only the first route's methods; a path served by several routes
+        # (GET and POST /v1/tokens) allows all of theirs.
+        allowed = _methods_for(request)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
+        if detail == "Method Not Allowed":
+            detail = f"{request.method} is not allowed on {request.url.path}" + (
+                f"; use {', '.join(allowed)}" if allowed else "")
+    return problem(exc.status_code, str(detail), instance=request.url.path, headers=headers, **extensions)
+
+
+def _methods_for(request: Request) -> list[str]:
+    """Every method the published document gives the request's path (routers may be nested)."""
+    from starlette.routing import compile_path
+
+    spec = request.app.openapi()
+    methods: set[str] = set()
+    for template, item in spec.get("paths", {}).items():
+        regex, _, _ = compile_path(template)
+        if regex.match(request.url.path):
+            methods |= {m.upper() for m in item if m in ("get", "put", "post", "delete", "patch", "head", "options")}
+    return sorted(methods)
 
 
 async def _validation(request: Request, exc: RequestValidationError) -> Response:
@@ -150,7 +171,7 @@ def document(app: FastAPI) -> None:
                 if "{" in path:
                     wanted.add(404)
                 if op.get("requestBody"):
-                    wanted.add(413)
+                    wanted |= {400, 413}  # 400: a body that is not JSON
                 if path.startswith("/v1/") or path.startswith("/ctv/api"):
                     wanted.add(503)
                 responses = op["responses"]

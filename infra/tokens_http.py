@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 import psycopg
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
 
 from infra.db import connect
+from infra.http_params import AREA_PATTERN
 from infra.tokens import (
     Principal,
     TokenInfo,
@@ -25,6 +26,8 @@ from infra.tokens import (
 )
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
+MAX_DAYS = 3650  # a token lives at most ten years (beyond that a date overflows and nobody needs it)
+MAX_GRACE_HOURS = 720
 
 
 class TokenOut(BaseModel):
@@ -46,14 +49,15 @@ class TokenOut(BaseModel):
 
 class NewToken(BaseModel):
     role: Literal["collector", "clerk", "analyst", "operator"]
-    area: str = Field(pattern=r"^(VN|[0-9]{2}|[0-9]{3}|[0-9]{5})$")
+    area: str = Field(pattern=AREA_PATTERN)
     label: str | None = Field(default=None, max_length=200)
-    expires_in_days: float | None = Field(default=None, gt=0)
+    expires_in_days: float | None = Field(default=None, gt=0, le=MAX_DAYS, strict=True)
 
 
 class Rotation(BaseModel):
-    expires_in_days: float | None = Field(default=None, gt=0)
-    grace_hours: float = Field(default=0.0, ge=0)
+    expires_in_days: float | None = Field(default=None, gt=0, le=MAX_DAYS, strict=True)
+    grace_hours: float = Field(default=0.0, ge=0, le=MAX_GRACE_HOURS, strict=True,
+                               description="how long the old token keeps working")
 
 
 class Issued(BaseModel):
@@ -77,7 +81,10 @@ def _conn(request: Request) -> psycopg.Connection:
 
 
 @router.get("", summary="Tokens (never their secrets), valid ones unless all=true", response_model=list[TokenOut])
-def get_tokens(request: Request, _: Admin, area: str = "VN", all: bool = False) -> list[TokenOut]:  # noqa: A002
+def get_tokens(request: Request, _: Admin,
+               area: Annotated[str, Query(description="VN, a province, district or commune code",
+                                          json_schema_extra={"pattern": AREA_PATTERN})] = "VN",
+               all: bool = False) -> list[TokenOut]:  # noqa: A002
     try:
         area = check_area(area)
     except ValueError as exc:

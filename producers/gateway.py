@@ -52,13 +52,20 @@ class TooLarge(Exception):
     pass
 
 
+# The body as published: a batch (a JSON array) or one envelope, or NDJSON. Each item is checked
+# field by field and answered in `results` (status invalid, with its errors) inside a 200, so the
+# rest of the batch is never lost: the item schema here is deliberately open; the envelope's own
+# schema is schemas/v1/submission.json (`popreg schemas generate`).
+_ITEM = {"description": "a submission envelope (EVENTS.md; JSON Schema: schemas/v1/submission.json); an item of "
+                        "any other shape is answered `invalid` with its errors, in the 200"}
 _BODY_DOC = {
     "requestBody": {
         "required": True,
-        "description": "A JSON array of submission envelopes (EVENTS.md), or NDJSON: one per line.",
+        "description": "A JSON array of submission envelopes (EVENTS.md) or one envelope, or NDJSON: one per line. "
+                       "An empty body is refused (422).",
         "content": {
-            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
-            "application/x-ndjson": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"anyOf": [{"type": "array", "items": _ITEM}, _ITEM]}},
+            "application/x-ndjson": {"schema": {"type": "string", "minLength": 1}},
         },
     }
 }

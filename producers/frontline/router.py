@@ -142,13 +142,14 @@ def _me(request: Request, device: Device | None, principal: Principal) -> dict[s
             "desk": principal.may_override}
 
 
-@router.post("/api/enrol", summary="Exchange a one-time code for a device credential")
+@router.post("/api/enrol", summary="Exchange a one-time code for a device credential",
+             responses={404: {"description": "no such live code: unknown, already used or expired"}})
 def enrol(body: EnrolIn, request: Request, pool: Pool) -> dict[str, Any]:
     try:
         with pool.connection() as conn:
             token, device = devices.enrol(conn, body.code)
-    except devices.EnrolError as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=str(exc)) from None
+    except devices.EnrolError as exc:  # no such live code (unknown, used or expired): 404, in Vietnamese
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
     principal = Principal(token_id="", role=device.role, area=device.area)  # type: ignore[arg-type]
     return {"token": token, **_me(request, device, principal)}
 

@@ -8,6 +8,7 @@ with all three; `popreg run` composes the router into the whole API the same way
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,10 +20,11 @@ from psycopg_pool import ConnectionPool
 
 from infra import kafka_admin, problems
 from infra.db import open_async_pool, open_pool
+from infra.http_params import AreaQuery, PeriodQuery, RecordId
 from infra.settings import Settings
 from infra.tokens import Principal, TokenStore, require_principal
+from projections.definitions import NAMES
 from projections.http.models import HealthOut, IndicatorsOut, ProgressOut
-from projections.http.params import AreaQuery, PeriodQuery, RecordId
 from projections.read import progress, queries, stock_warm, trajectory
 from projections.read.indicators import compute_indicators, normalise_area
 from projections.versions import live_version
@@ -39,6 +41,10 @@ def read_pool(request: Request) -> ConnectionPool:
 Pool = Annotated[ConnectionPool, Depends(read_pool)]
 
 
+_ONE_NAME = "(" + "|".join(re.escape(n) for n in NAMES) + ")"
+NAMES_PATTERN = f"^{_ONE_NAME}(,{_ONE_NAME})*$"  # the catalogue's names (projections/definitions.py)
+
+
 def _forbidden(principal: Principal, what: str) -> HTTPException:
     return HTTPException(status.HTTP_403_FORBIDDEN, detail=f"{what} is outside this token's area {principal.area}")
 
@@ -50,7 +56,8 @@ def indicators(
     area: AreaQuery,
     period: PeriodQuery,
     known_on: Annotated[date | None, Query(description="as the register knew it at the end of this day")] = None,
-    names: Annotated[str | None, Query(description="comma-separated indicator names (default: all)")] = None,
+    names: Annotated[str | None, Query(description="comma-separated indicator names (default: all)",
+                                       json_schema_extra={"pattern": NAMES_PATTERN})] = None,
 ) -> dict[str, Any]:
     with pool.connection() as conn:
         try:

@@ -14,11 +14,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from infra import kafka_admin
+from infra.http_params import PERIOD_PATTERN, AreaQuery
 from infra.spreadsheets import XLSX_MEDIA_TYPE
 from infra.tokens import Principal
 from infra.topics import EVENTS
 from projections.http.api import Caller, Pool
-from projections.http.params import PERIOD_PATTERN, AreaQuery
 from projections.read import queries
 from projections.read.indicators import normalise_area
 from projections.read.live import NotLive, live_figures

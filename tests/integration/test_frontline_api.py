@@ -74,7 +74,7 @@ def test_a_code_enrols_one_device_once(client, fl_settings):
     assert device["collector_id"] == "ctv-a" and device["area"] == COMMUNE and device["role"] == "collector"
     assert device["area_name"] == "Xã Chiềng La" and device["desk"] is False
     again = client.post("/ctv/api/enrol", json={"code": issued})
-    assert again.status_code == 400 and "đã dùng" in again.json()["detail"]
+    assert again.status_code == 404 and "đã dùng" in again.json()["detail"]
     assert client.get("/ctv/api/me", headers=auth(device)).json()["device_id"] == device["device_id"]
 
 

@@ -136,3 +136,24 @@ def test_api_docs_load_offline_in_a_browser(api: tuple[str, dict[str, str]]) -> 
         finally:
             browser.close()
     assert outside == []
+
+
+def test_schemathesis_finds_nothing_on_the_contract_surface(stack: Settings, tmp_path) -> None:
+    """The API against its own OpenAPI document (infra/ci_schemathesis.sh: its own server, topics,
+    database and token); .ci/run runs the same script again with more examples."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    bin_dir = str(Path(sys.executable).parent)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POPREG_")}
+    env.update({"PATH": bin_dir + os.pathsep + env.get("PATH", ""), "POPREG_HOME": str(stack.home_dir),
+                "POPREG_KAFKA_PORT": str(stack.kafka_port), "POPREG_PG_PORT": str(stack.pg_port),
+                "POPREG_PG_USER": stack.pg_user, "POPREG_SCHEMATHESIS_EXAMPLES": "10"})
+    done = subprocess.run(["bash", str(root / "infra" / "ci_schemathesis.sh")], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
+    report = done.stdout[-6000:] + done.stderr[-3000:]
+    assert done.returncode == 0, report
+    assert "passed" in done.stdout and "failures" not in done.stdout.split("Seed:")[-1], report

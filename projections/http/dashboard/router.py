@@ -16,12 +16,12 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse
 
+from infra.http_params import AREA_PATTERN, KnownOnText, PeriodQuery
 from infra.tokens import Principal, require_principal
 from projections.http.dashboard import breakdowns
 from projections.http.dashboard.areas import DayIndex
 from projections.http.dashboard.pipeline import pipeline_status
 from projections.http.dashboard.state import Dashboard, dashboard
-from projections.http.params import AREA_PATTERN, KnownOnText, PeriodQuery
 from projections.periods import Period, parse_day, parse_period
 from projections.read.queries import area_within
 

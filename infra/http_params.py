@@ -12,8 +12,9 @@ from typing import Annotated
 from fastapi import Path, Query
 
 AREA_PATTERN = r"^(VN|[0-9]{2}|[0-9]{3}|[0-9]{5})$"
-PERIOD_PATTERN = r"^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$"
-DAY_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+# Years 1900-2099: the register's history (and its dates) lie there.
+PERIOD_PATTERN = r"^(19|20)[0-9]{2}(-(0[1-9]|1[0-2])|-Q[1-4])?$"
+DAY_PATTERN = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 ID_PATTERN = r"^\S{1,64}$"
 
 AreaQuery = Annotated[str, Query(description="VN, or a province (2 digits), district (3) or commune (5) code",
