@@ -6,6 +6,8 @@ are vector operations over them. Indices are stable; the dead and the departed k
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 # person status
@@ -73,6 +75,10 @@ class Columns:
 
     def view(self, name: str) -> np.ndarray:
         return getattr(self, name)[: self.n]
+
+    if TYPE_CHECKING:  # the columns are set from `spec`: every one is an array
+
+        def __getattr__(self, name: str) -> np.ndarray: ...
 
 
 class State:
