@@ -101,6 +101,9 @@ class FactWriter:
 
     def __init__(self, workdir: Path | None, pseudo: Callable[[str | None], str | None]):
         self.key = pseudo
+        self.facts: Collected | ChunkedTable
+        self.log: ChunkedTable | None
+        self.control: Collected | ChunkedTable
         if workdir is None:
             self.facts, self.log, self.control = Collected(), None, Collected()
         else:
@@ -188,6 +191,7 @@ class FactWriter:
 
     def _log_row(self, ev: dict, ctx: dict, typ: str, p: dict, base: dict) -> None:
         subjects = ctx.get("subjects") or []
+        assert self.log is not None  # called only when the log rows are kept
         self.log.add(
             event_key=self.key(ev["event_id"]), type=typ, occurred_on=base["occurred"],
             recorded_at=ev.get("recorded_at"), accepted_at=ctx.get("accepted_at"),

@@ -13,7 +13,8 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,6 +28,8 @@ class Pseudonymiser:
 
     key: bytes
     mode: str  # "project" or "per-export"
+
+    _cached: Callable[[str], str] = field(init=False, repr=False, compare=False)  # set in __post_init__
 
     def __post_init__(self) -> None:
         # One person's id recurs in nearby records (a record's facts and its log row, a batch of

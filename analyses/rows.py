@@ -152,7 +152,7 @@ def events(h: History, sc: Scope):
 
 
 def moves(h: History, sc: Scope):
-    been = [set(), set(), set()]  # communes, districts, provinces lived in before each move
+    been: list[set[str | None]] = [set(), set(), set()]  # communes, districts, provinces lived in before each move
     for _start, _end, path, *_ in h.residence[:1]:
         for i in range(3):
             been[i].add(path[i])

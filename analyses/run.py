@@ -75,7 +75,7 @@ def run_fertility(export: Path, area: str, out: Path) -> dict[str, Any]:
     notes = ["ASFR, TFR and GFR follow INDICATORS.md (births to mothers of the group / woman-years lived in the area); "
              "tfr_tails_folded adds births under 15 to 15-19 and 50+ to 45-49.",
              "All rates sit beside their births and person-years; intervals are 95%."]
-    notes += _thin(em, area, tables["tfr_whole_range"]["births_15_49"].sum(), "births")
+    notes += _thin(em, area, int(tables["tfr_whole_range"]["births_15_49"].sum()), "births")
     return _finish(out, export, em, "analyses-fertility", f"Fertility analyses, area {area}", figures, tables, notes)
 
 

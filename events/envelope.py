@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
 
@@ -12,7 +12,7 @@ from events import types as t
 from events.base import CommuneCode, FieldRule, Frozen, Identifier, Text
 from events.subjects import subject_roles
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 # Vietnam is UTC+7: an event of "today" in Hanoi may be "tomorrow" for a UTC server clock.
 _CLOCK_SLACK = timedelta(days=1)
 _limits: tuple[float, int, float] = (0.0, 0, 0.0)  # (computed at, last ordinal day, last timestamp)
@@ -49,6 +49,9 @@ class EnvelopeBase(Frozen):
     recorded_at: AwareDatetime
     commune: CommuneCode
     source: Source
+    if TYPE_CHECKING:  # every concrete envelope declares these two (a Literal type, its payload model)
+        type: str
+        payload: Any
 
     @model_validator(mode="after")
     def _clocks(self) -> EnvelopeBase:

@@ -6,7 +6,7 @@ projections (the rows of event_subjects). Works on a payload model or its JSON d
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 # Persons play every role but "household", "voids" and "overrides".
@@ -15,7 +15,9 @@ PERSON_ROLES = frozenset({"person", "child", "mother", "spouse1", "spouse2", "su
 
 def subject_roles(event_type: str, payload: Any) -> list[tuple[str, str]]:
     """(subject id, role) pairs of an event, first the one its Kafka key is taken from."""
-    get = payload.get if isinstance(payload, Mapping) else lambda name: getattr(payload, name, None)
+    # The payload's fields are validated before any subject is asked for: every id is there.
+    get: Callable[[str], Any] = (payload.get if isinstance(payload, Mapping)
+                                 else lambda name: getattr(payload, name, None))
     match event_type:
         case "household.registered":
             return [(get("household_id"), "household")]

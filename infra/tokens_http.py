@@ -44,7 +44,7 @@ class TokenOut(BaseModel):
 
     @classmethod
     def of(cls, t: TokenInfo) -> TokenOut:
-        return cls(**{k: getattr(t, k) for k in TokenInfo.__dataclass_fields__}, state=t.state)  # type: ignore[arg-type]
+        return cls(**{k: getattr(t, k) for k in TokenInfo.__dataclass_fields__}, state=t.state)
 
 
 class NewToken(BaseModel):

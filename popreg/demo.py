@@ -176,7 +176,11 @@ def run_demo(settings: Settings, opt: DemoOptions, console: Console) -> int:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     url = api_url(settings)
     with log_path.open("a", encoding="utf-8") as log:
-        sup = Supervisor(pipeline(settings), emit=lambda line: (log.write(line + "\n"), log.flush()))
+        def emit(line: str) -> None:
+            log.write(line + "\n")
+            log.flush()
+
+        sup = Supervisor(pipeline(settings), emit=emit)
         console.print(f"pipeline: starting the register, sink and API (log: {log_path})")
         sup.start()
         watcher = threading.Thread(target=sup.watch, daemon=True)

@@ -21,7 +21,7 @@ from faust.types import TP
 from infra.kafka_client import faust_broker_credentials
 from infra.settings import Settings
 
-RAW = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+RAW: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
 
 
 def faust_options(settings: Settings, app_id: str) -> dict[str, Any]:
@@ -61,7 +61,7 @@ def build_app(settings: Settings, app_id: str) -> faust.App:
 
 def kafka_producer(app: faust.App) -> Any:
     """faust's aiokafka producer (acks=all): the one faust flushes before every offset commit."""
-    return app.producer._ensure_producer()  # noqa: SLF001
+    return app.producer._ensure_producer()  # type: ignore[attr-defined]  # noqa: SLF001 (faust keeps it private)
 
 
 class OrderedChangelogTable(faust.Table):
@@ -82,13 +82,14 @@ class OrderedChangelogTable(faust.Table):
         pending, self._pending = self._pending, []
         if not pending:
             return
-        producer = kafka_producer(self.app)
+        producer = kafka_producer(self.app)  # type: ignore[arg-type]  # faust types app as AppT
         topic = self.changelog_topic.get_topic_name()
         last = None
         for key, value in pending:
             last = await producer.send(topic, value, key=key, partition=partition)
         tp = TP(topic, partition)
         # faust's persisted offset: on restart, recovery replays the changelog only after it
+        assert last is not None  # pending was not empty
         last.add_done_callback(lambda fut: self._persisted(tp, fut))
 
     def _persisted(self, tp: TP, fut: Any) -> None:

@@ -87,7 +87,7 @@ def household_events(rows: list[PersonRow], first_line: int) -> tuple[list[tuple
     if address is None:
         problems.append(Problem(first_line, "address", "the household needs its address on at least one row"))
     else:
-        payload = {"household_id": head.household_id, "address": address}
+        payload: dict[str, object] = {"household_id": head.household_id, "address": address}
         if head.person["relation_to_head"] == "head":
             payload["head_person_id"] = head.person["person_id"]
         eid = event_id("household.registered", head.household_id)

@@ -209,7 +209,7 @@ def parse_row(line: int, values: dict[str, str], registered_on: date | None) -> 
             values = {**values, "household_id": f"{commune}-{area}-{number}"}
             row.values = values
     household_id = row.ident("household_id", required=True)
-    person = {
+    person: dict[str, object] = {
         "person_id": row.ident("person_id", required=True),
         "household_id": household_id,
         "full_name": row.text("full_name", required=True),

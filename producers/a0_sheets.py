@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 
 from python_calamine import CalamineError, CalamineWorkbook
 
@@ -99,7 +100,7 @@ def _sheet(book: CalamineWorkbook, name: str) -> Sheet | None:
     if ws.start is None:  # an empty sheet
         return None
     rows = iter(ws.iter_rows())
-    seen: list[tuple[int, list[object]]] = []
+    seen: list[tuple[int, list[Any]]] = []
     header_at = None
     scanned = 0
     for number, cells in enumerate(rows, start=1):
@@ -131,7 +132,7 @@ def _sheet(book: CalamineWorkbook, name: str) -> Sheet | None:
     return Sheet(name, number, header, ws.start[1], body())
 
 
-def _texts(cells: list[object], columns: list[str]) -> list[str]:
+def _texts(cells: list[Any], columns: list[str]) -> list[str]:
     width = len(columns)
     padded = list(cells[:width]) + [""] * (width - len(cells))
     return [cell_text(v, c) for v, c in zip(padded, columns, strict=True)]

@@ -71,9 +71,12 @@ define("cpr_modern", "stock", "married women 15-49 using a modern method / marri
 # v2, an example rule change: the all-women mCPR of FP2030 (users among all women 15-49).
 define("cpr_modern", "stock", "women 15-49 using a modern method / women 15-49 (all women)", version=2)(
     lambda f: ratio(f["women_modern"], f["women_15_49"]))
+def _users_of(method: str) -> Callable[[Facts], Value]:
+    return lambda f: int(f["married_users"].get(method, 0))
+
+
 for _m in METHODS:
-    define(f"contraceptive_users_by_method.{_m}", "stock", f"married women 15-49 using {_m}")(
-        lambda f, m=_m: int(f["married_users"].get(m, 0)))
+    define(f"contraceptive_users_by_method.{_m}", "stock", f"married women 15-49 using {_m}")(_users_of(_m))
 define("sex_ratio_population", "stock", "males per 100 females")(
     lambda f: ratio(f["population_male"], f["population_female"], 100))
 
@@ -98,10 +101,13 @@ define("cdr", "deaths mid", "deaths per 1,000 mid-period population")(
     lambda f: ratio(f["deaths"], f["mid_population"], 1000))
 define("gfr", "births exposure", "births per 1,000 woman-years lived at 15-49 in the area")(
     lambda f: ratio(f["births"], sum(f["woman_years"].values()), 1000))
+def _asfr_of(lo: int) -> Callable[[Facts], Value]:
+    return lambda f: ratio(f["births_by_mother_age"].get(str(lo), 0), f["woman_years"].get(str(lo), 0), 1000)
+
+
 for _lo in FERTILE:
     define(f"asfr_{_lo}_{_lo + 4}", "births exposure",
-           f"births to mothers aged {_lo}-{_lo + 4} per 1,000 woman-years lived at that age in the area")(
-        lambda f, lo=_lo: ratio(f["births_by_mother_age"].get(str(lo), 0), f["woman_years"].get(str(lo), 0), 1000))
+           f"births to mothers aged {_lo}-{_lo + 4} per 1,000 woman-years lived at that age in the area")(_asfr_of(_lo))
 
 
 @define("tfr", "births exposure", "5 x sum of ASFR / 1,000; an age group without exposure adds 0")

@@ -12,10 +12,10 @@ def worker_group(app: typer.Typer) -> typer.Typer:
     for group in app.registered_groups:
         if group.name == WORKER_GROUP and group.typer_instance is not None:
             return group.typer_instance
-    group = typer.Typer(help="Run one processor worker in the foreground (Ctrl-C / SIGTERM stops it).",
+    created = typer.Typer(help="Run one processor worker in the foreground (Ctrl-C / SIGTERM stops it).",
                         no_args_is_help=True)
-    app.add_typer(group, name=WORKER_GROUP)
-    return group
+    app.add_typer(created, name=WORKER_GROUP)
+    return created
 
 
 def register(app: typer.Typer) -> None:

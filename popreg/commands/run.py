@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.console import Console
 
@@ -16,7 +18,7 @@ def serve() -> None:
     from popreg.bootstrap import cli_settings
 
     settings = cli_settings()
-    extra = {"log_config": cfg} if (cfg := uvicorn_log_config(settings.log_format)) else {}
+    extra: dict[str, Any] = {"log_config": cfg} if (cfg := uvicorn_log_config(settings.log_format)) else {}
     uvicorn.run(
         "popreg.api:create_app",
         factory=True,

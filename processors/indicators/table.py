@@ -20,14 +20,14 @@ class StateTable(OrderedChangelogTable):
     """`live_state` (processors.indicators.engine): counters, per-event journals, persons, positions."""
 
     def read(self, key: str) -> Any:
-        raw = self.data._get(key.encode()) if self._raw_store() else self.data.data.get(key.encode())  # noqa: SLF001
+        raw = self.data._get(key.encode()) if self._raw_store() else self.data.data.get(key.encode())  # type: ignore[attr-defined]  # noqa: SLF001 (rocksdict store)
         return None if raw is None else orjson.loads(raw)
 
     def write(self, key: str, value: Any) -> None:
         """Inside the agent only (RocksDB picks the partition of the record being processed)."""
         encoded_key, encoded = key.encode(), orjson.dumps(value)
         if self._raw_store():
-            self.data._set(encoded_key, encoded)  # noqa: SLF001
+            self.data._set(encoded_key, encoded)  # type: ignore[attr-defined]  # noqa: SLF001 (rocksdict store)
         else:
             self.data.data[encoded_key] = encoded
         self._stage(encoded_key, encoded)

@@ -69,7 +69,7 @@ class Places:
 
     def _same_place(self, known: str, recorded: str) -> bool:
         # A commune renamed or merged by the 2025 reform is still where the person lives.
-        frontier, seen = [known], set()
+        frontier, seen = [known], set[str]()
         while frontier:
             code = frontier.pop()
             if code == recorded:

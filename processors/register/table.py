@@ -21,7 +21,7 @@ class StateTable(OrderedChangelogTable):
     # -- called inside the agent, where faust knows the current partition --
     def read(self, key: str) -> dict[str, Any] | None:
         store = self.data
-        raw = store._get(orjson.dumps(key)) if self._raw_store() else store.data.get(key)  # noqa: SLF001
+        raw = store._get(orjson.dumps(key)) if self._raw_store() else store.data.get(key)  # type: ignore[attr-defined]  # noqa: SLF001 (rocksdict store)
         if raw is None:
             return None
         # a fresh copy each time: the engine mutates what it reads before it writes it back
@@ -30,7 +30,7 @@ class StateTable(OrderedChangelogTable):
     def write(self, key: str, value: dict[str, Any]) -> None:
         encoded_key, encoded = orjson.dumps(key), orjson.dumps(value)
         if self._raw_store():
-            self.data._set(encoded_key, encoded)  # noqa: SLF001
+            self.data._set(encoded_key, encoded)  # type: ignore[attr-defined]  # noqa: SLF001 (rocksdict store)
         else:
             self.data.data[key] = encoded
         self._stage(encoded_key, encoded)

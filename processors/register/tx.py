@@ -8,6 +8,7 @@ means every write of that submission reached it before (the changelog is one ord
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import orjson
@@ -96,7 +97,7 @@ class Tx:
         self._cache[key] = value
         self._dirty[key] = None
 
-    def flush(self, last: list[tuple[str, dict[str, Any]]] = ()) -> int:
+    def flush(self, last: Sequence[tuple[str, dict[str, Any]]] = ()) -> int:
         """Write the touched keys in first-touched order, then `last` in its order; returns count."""
         for key in self._dirty:
             value = self._cache[key]

@@ -6,7 +6,8 @@ are vector operations over them. Indices are stable; the dead and the departed k
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -52,7 +53,7 @@ _FILL = {"spouse": NONE, "mother": NONE, "contra": NONE, "busy": -1}
 class Columns:
     """Growable struct-of-arrays; `n` rows are in use."""
 
-    def __init__(self, spec: dict[str, type], capacity: int):
+    def __init__(self, spec: Mapping[str, Any], capacity: int):
         self.spec = spec
         self.n = 0
         self.cap = max(capacity, 16)
@@ -65,7 +66,7 @@ class Columns:
             new_cap = max(self.cap * 3 // 2, self.n + count)
             for name, dtype in self.spec.items():
                 old = getattr(self, name)
-                grown = np.full(new_cap, _FILL.get(name, 0), dtype=dtype)
+                grown: np.ndarray = np.full(new_cap, _FILL.get(name, 0), dtype=dtype)
                 grown[: self.n] = old[: self.n]
                 setattr(self, name, grown)
             self.cap = new_cap
