@@ -148,12 +148,24 @@ def delete_topics(settings: Settings, names: list[str]) -> None:
     _run(delete_topics_async(settings, names))
 
 
+UNKNOWN_TOPIC = 3  # Kafka's UNKNOWN_TOPIC_OR_PARTITION
+UNKNOWN_TOPIC_PATIENCE = 10.0  # seconds
+
+
 async def describe_topics_async(settings: Settings, names: list[str]) -> dict[str, dict[str, Any]]:
     """Per topic: {"partitions": n, "replicas": r, "configs": {name: value}} as the broker reports them."""
     admin = _admin(settings)
     await admin.start()
     try:
-        described = await admin.describe_topics(names)
+        # Each broker learns of a new topic from the controller on its own; the one answering may
+        # not have yet (UNKNOWN_TOPIC_OR_PARTITION, 3): ask again for a few seconds before saying
+        # a topic is missing.
+        deadline = time.monotonic() + UNKNOWN_TOPIC_PATIENCE
+        while True:
+            described = await admin.describe_topics(names)
+            if not any(t["error_code"] == UNKNOWN_TOPIC for t in described) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
         responses = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, n) for n in names])
     finally:
         await admin.close()
