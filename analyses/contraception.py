@@ -16,9 +16,13 @@ TIMES = [12.0, 24.0]
 def _episodes(spells: pl.DataFrame) -> pl.DataFrame:
     c = spells.filter(pl.col("spell_type") == "contraception")
     detail = pl.col("end_detail")
-    cause = (pl.when(pl.col("end_reason") != "event").then(pl.lit(None, pl.String))
-             .when(detail.is_in(["failure", "wants_child", "side_effects", "switched"])).then(detail)
-             .otherwise(pl.lit("other")))
+    cause = (
+        pl.when(pl.col("end_reason") != "event")
+        .then(pl.lit(None, pl.String))
+        .when(detail.is_in(["failure", "wants_child", "side_effects", "switched"]))
+        .then(detail)
+        .otherwise(pl.lit("other"))
+    )
     return c.with_columns(
         method=pl.col("state"),
         entry_m=(pl.col("entry") - pl.col("start")).dt.total_days() / MONTH,
@@ -44,9 +48,13 @@ def contraception_tables(spells: pl.DataFrame, curves: dict[str, Curve]) -> dict
         for r in cumulative_incidence(part["entry_m"], part["duration_m"], part["cause"].to_list(), CAUSES, TIMES):
             disc.append({"method": method, "episodes": c.n, **r})
     ended = ep.filter(pl.col("event"))
-    switching = (ended.group_by(["method", "next_state"]).agg(episodes=pl.len())
-                 .with_columns(share=pl.col("episodes") / pl.col("episodes").sum().over("method"))
-                 .rename({"method": "from_method", "next_state": "to_method"}).sort(["from_method", "to_method"]))
+    switching = (
+        ended.group_by(["method", "next_state"])
+        .agg(episodes=pl.len())
+        .with_columns(share=pl.col("episodes") / pl.col("episodes").sum().over("method"))
+        .rename({"method": "from_method", "next_state": "to_method"})
+        .sort(["from_method", "to_method"])
+    )
     return {
         "contraception_continuation": pl.DataFrame(cont, infer_schema_length=None),
         "contraception_discontinuation": pl.DataFrame(disc, infer_schema_length=None),

@@ -14,13 +14,34 @@ import polars as pl
 import pyarrow.parquet as pq
 
 KEYS = ["year", "commune", "district", "province", "age", "sex", "parity", "marital"]
-COUNTS = ["births", "births_male", "births_female", "deaths", "first_marriages", "marriages",
-          "divorces", "out_moves_commune", "out_moves_district", "out_moves_province",
-          "in_moves_commune", "in_moves_district", "in_moves_province"]
+COUNTS = [
+    "births",
+    "births_male",
+    "births_female",
+    "deaths",
+    "first_marriages",
+    "marriages",
+    "divorces",
+    "out_moves_commune",
+    "out_moves_district",
+    "out_moves_province",
+    "in_moves_commune",
+    "in_moves_district",
+    "in_moves_province",
+]
 # The cube's columns and types, so that an area with nobody in it still has every column.
-CUBE_SCHEMA = {"year": pl.Int32, "commune": pl.String, "district": pl.String, "province": pl.String,
-               "age": pl.Int16, "sex": pl.String, "parity": pl.Int16, "marital": pl.String,
-               "person_years": pl.Float64, **{n: pl.Int64 for n in COUNTS}}
+CUBE_SCHEMA = {
+    "year": pl.Int32,
+    "commune": pl.String,
+    "district": pl.String,
+    "province": pl.String,
+    "age": pl.Int16,
+    "sex": pl.String,
+    "parity": pl.Int16,
+    "marital": pl.String,
+    "person_years": pl.Float64,
+    **{n: pl.Int64 for n in COUNTS},
+}
 YEAR_DAYS = 365.25
 
 
@@ -52,23 +73,47 @@ def lexis_exposure(seg: pl.DataFrame) -> pl.DataFrame:
     by = b.dt.year().cast(pl.Int32)
     doy = b.dt.ordinal_day().cast(pl.Int32)
     frame = seg.select(
-        *KEYS[1:4], "sex", "parity", "marital", by=by, month=b.dt.month(), feb29=(b.dt.month() == 2) & (b.dt.day() == 29),
-        doy=doy, leap_b=b.dt.is_leap_year().cast(pl.Int32),
-        s=pl.col("start").cast(pl.Int32), e=pl.col("end").cast(pl.Int32),
-        year=pl.int_ranges(pl.col("start").dt.year(), (pl.col("end") - pl.duration(days=1)).dt.year() + 1, dtype=pl.Int32),
+        *KEYS[1:4],
+        "sex",
+        "parity",
+        "marital",
+        by=by,
+        month=b.dt.month(),
+        feb29=(b.dt.month() == 2) & (b.dt.day() == 29),
+        doy=doy,
+        leap_b=b.dt.is_leap_year().cast(pl.Int32),
+        s=pl.col("start").cast(pl.Int32),
+        e=pl.col("end").cast(pl.Int32),
+        year=pl.int_ranges(
+            pl.col("start").dt.year(), (pl.col("end") - pl.duration(days=1)).dt.year() + 1, dtype=pl.Int32
+        ),
     ).explode("year")
     y = pl.col("year")
     leap_y = (((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)).cast(pl.Int32)
     # The birthday in year y as a day of the year: 29 February is day 60 (1 March in common years).
-    doy_y = (pl.when(pl.col("feb29")).then(60).when(pl.col("month") >= 3)
-             .then(pl.col("doy") - pl.col("leap_b") + leap_y).otherwise(pl.col("doy")))
-    frame = frame.with_columns(ys=pl.max_horizontal("s", jan1(y)), ye=pl.min_horizontal("e", jan1(y + 1)),
-                               bday=jan1(y) + doy_y - 1)
+    doy_y = (
+        pl.when(pl.col("feb29"))
+        .then(60)
+        .when(pl.col("month") >= 3)
+        .then(pl.col("doy") - pl.col("leap_b") + leap_y)
+        .otherwise(pl.col("doy"))
+    )
+    frame = frame.with_columns(
+        ys=pl.max_horizontal("s", jan1(y)), ye=pl.min_horizontal("e", jan1(y + 1)), bday=jan1(y) + doy_y - 1
+    )
     keys = [*KEYS[1:4], "sex", "parity", "marital"]
-    before = frame.select("year", *keys, age=(y - pl.col("by") - 1).cast(pl.Int16),
-                          days=(pl.min_horizontal("ye", "bday") - pl.col("ys")).clip(lower_bound=0))
-    after = frame.select("year", *keys, age=(y - pl.col("by")).cast(pl.Int16),
-                         days=(pl.col("ye") - pl.max_horizontal("ys", "bday")).clip(lower_bound=0))
+    before = frame.select(
+        "year",
+        *keys,
+        age=(y - pl.col("by") - 1).cast(pl.Int16),
+        days=(pl.min_horizontal("ye", "bday") - pl.col("ys")).clip(lower_bound=0),
+    )
+    after = frame.select(
+        "year",
+        *keys,
+        age=(y - pl.col("by")).cast(pl.Int16),
+        days=(pl.col("ye") - pl.max_horizontal("ys", "bday")).clip(lower_bound=0),
+    )
     pieces = pl.concat([before, after]).filter(pl.col("days") > 0)
     return pieces.group_by(KEYS).agg(days=pl.col("days").sum().cast(pl.Int64))
 
@@ -90,8 +135,10 @@ def event_counts(ev: pl.DataFrame) -> pl.DataFrame:
     for level in ("commune", "district", "province"):
         flags[f"out_moves_{level}"] = out & pl.col(f"crosses_{level}").fill_null(False)
         flags[f"in_moves_{level}"] = inn & pl.col(f"crosses_{level}").fill_null(False)
-    return ev.with_columns(year=d.dt.year().cast(pl.Int32), age=age.cast(pl.Int16)).group_by(KEYS).agg(
-        [f.cast(pl.Int64).sum().alias(n) for n, f in flags.items()]
+    return (
+        ev.with_columns(year=d.dt.year().cast(pl.Int32), age=age.cast(pl.Int16))
+        .group_by(KEYS)
+        .agg([f.cast(pl.Int64).sum().alias(n) for n, f in flags.items()])
     )
 
 
@@ -122,8 +169,12 @@ def build_cube(segments: Path, events: Path, chunk_rows: int = 250_000) -> pl.Da
     if not parts:
         return pl.DataFrame(schema=CUBE_SCHEMA)
     cube = _merge(parts)
-    return cube.with_columns(person_years=pl.col("days") / YEAR_DAYS).drop("days").select(
-        KEYS + ["person_years"] + COUNTS).sort(KEYS, nulls_last=True)
+    return (
+        cube.with_columns(person_years=pl.col("days") / YEAR_DAYS)
+        .drop("days")
+        .select(KEYS + ["person_years"] + COUNTS)
+        .sort(KEYS, nulls_last=True)
+    )
 
 
 def od_flows(moves: Path) -> pl.DataFrame:
@@ -131,11 +182,16 @@ def od_flows(moves: Path) -> pl.DataFrame:
     out = []
     for level in ("commune", "district", "province"):
         part = mv.filter(pl.col(f"crosses_{level}")).select(
-            year=pl.col("date").dt.year().cast(pl.Int32), level=pl.lit(level),
+            year=pl.col("date").dt.year().cast(pl.Int32),
+            level=pl.lit(level),
             origin=pl.col(f"origin_{level}").fill_null("UNKNOWN"),
-            destination=pl.col(f"dest_{level}").fill_null("UNKNOWN"), sex=pl.col("sex"))
+            destination=pl.col(f"dest_{level}").fill_null("UNKNOWN"),
+            sex=pl.col("sex"),
+        )
         out.append(part)
-    flows = pl.concat(out).group_by(["year", "level", "origin", "destination", "sex"]).agg(moves=pl.len().cast(pl.Int64))
+    flows = (
+        pl.concat(out).group_by(["year", "level", "origin", "destination", "sex"]).agg(moves=pl.len().cast(pl.Int64))
+    )
     return flows.sort(["level", "year", "origin", "destination", "sex"])
 
 
@@ -143,17 +199,33 @@ def hfd_text(cube: pl.DataFrame, title: str) -> str:
     """Births by order, exposure and ASFR by year and single age, laid out like HFD *RR.txt files."""
     women = cube.filter(pl.col("sex") == "F")
     order = pl.col("parity").fill_null(0) + 1
-    table = women.group_by(["year", "age"]).agg(
-        Total=pl.col("births").sum(),
-        B1=pl.col("births").filter(order == 1).sum(), B2=pl.col("births").filter(order == 2).sum(),
-        B3=pl.col("births").filter(order == 3).sum(), B4=pl.col("births").filter(order == 4).sum(),
-        B5p=pl.col("births").filter(order >= 5).sum(), Exposure=pl.col("person_years").sum(),
-    ).filter(pl.col("age").is_between(12, 55)).sort(["year", "age"])
-    lines = [title, "Births by birth order, exposure (woman-years) and ASFR, Lexis squares "
-             "(calendar year x completed age); ages 12-55", ""]
-    lines.append(f"{'Year':>6}{'Age':>6}{'Total':>10}{'B1':>8}{'B2':>8}{'B3':>8}{'B4':>8}{'B5p':>8}{'Exposure':>14}{'ASFR':>10}")
+    table = (
+        women.group_by(["year", "age"])
+        .agg(
+            Total=pl.col("births").sum(),
+            B1=pl.col("births").filter(order == 1).sum(),
+            B2=pl.col("births").filter(order == 2).sum(),
+            B3=pl.col("births").filter(order == 3).sum(),
+            B4=pl.col("births").filter(order == 4).sum(),
+            B5p=pl.col("births").filter(order >= 5).sum(),
+            Exposure=pl.col("person_years").sum(),
+        )
+        .filter(pl.col("age").is_between(12, 55))
+        .sort(["year", "age"])
+    )
+    lines = [
+        title,
+        "Births by birth order, exposure (woman-years) and ASFR, Lexis squares "
+        "(calendar year x completed age); ages 12-55",
+        "",
+    ]
+    lines.append(
+        f"{'Year':>6}{'Age':>6}{'Total':>10}{'B1':>8}{'B2':>8}{'B3':>8}{'B4':>8}{'B5p':>8}{'Exposure':>14}{'ASFR':>10}"
+    )
     for r in table.iter_rows(named=True):
         asfr = r["Total"] / r["Exposure"] if r["Exposure"] else float("nan")
-        lines.append(f"{r['year']:>6}{r['age']:>6}{r['Total']:>10}{r['B1']:>8}{r['B2']:>8}{r['B3']:>8}"
-                     f"{r['B4']:>8}{r['B5p']:>8}{r['Exposure']:>14.2f}{asfr:>10.5f}")
+        lines.append(
+            f"{r['year']:>6}{r['age']:>6}{r['Total']:>10}{r['B1']:>8}{r['B2']:>8}{r['B3']:>8}"
+            f"{r['B4']:>8}{r['B5p']:>8}{r['Exposure']:>14.2f}{asfr:>10.5f}"
+        )
     return "\n".join(lines) + "\n"

@@ -54,9 +54,26 @@ def counting_process(h: History, segs: list[tuple], evs: list[tuple]):
                 if k == parity and start is not None and start <= s:
                     last_birth = round((s - start) / YEAR, 4)
         migrant = h.entry_type == "in_migration" or any(d <= s for d in moved_in)
-        yield (h.key, round((s - bd) / YEAR, 6), round((e - bd) / YEAR, 6), n > 0, n, s, e,
-               parity, sons, daughters, marital, method, commune, district, province, migrant,
-               last_birth, round(1970 + s / YEAR, 4))
+        yield (
+            h.key,
+            round((s - bd) / YEAR, 6),
+            round((e - bd) / YEAR, 6),
+            n > 0,
+            n,
+            s,
+            e,
+            parity,
+            sons,
+            daughters,
+            marital,
+            method,
+            commune,
+            district,
+            province,
+            migrant,
+            last_birth,
+            round(1970 + s / YEAR, 4),
+        )
 
 
 def _origin_sets(h: History) -> tuple[set, set, set]:
@@ -91,7 +108,13 @@ def sequences(h: History, sc: Scope):
             state = "A" if away and away[-1]["dest"][0] == "ABROAD" else "U"
         else:
             path = snap[0]
-            state = ("O" if path[0] in origin[0] else "C" if path[1] in origin[1] and path[1] is not None
-                     else "D" if path[2] in origin[2] else "P")
-        yield (h.key, h.sex, date.fromordinal(h.birth_day + EPOCH).year, year, state,
-               *(path or (None, None, None)))
+            state = (
+                "O"
+                if path[0] in origin[0]
+                else "C"
+                if path[1] in origin[1] and path[1] is not None
+                else "D"
+                if path[2] in origin[2]
+                else "P"
+            )
+        yield (h.key, h.sex, date.fromordinal(h.birth_day + EPOCH).year, year, state, *(path or (None, None, None)))

@@ -68,8 +68,14 @@ class NothingToExport(ValueError):
     """The log (or the file given) holds no event at all."""
 
 
-def export(records: Iterable[LogRecord], source: dict[str, Any], out_dir: Path, req: ExportRequest,
-           pseudo: Pseudonymiser, gazetteer: Any | None = None) -> dict[str, Any]:
+def export(
+    records: Iterable[LogRecord],
+    source: dict[str, Any],
+    out_dir: Path,
+    req: ExportRequest,
+    pseudo: Pseudonymiser,
+    gazetteer: Any | None = None,
+) -> dict[str, Any]:
     """Write every data set of docs/analyses.md under out_dir and return the manifest."""
     level = area_level(req.area)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -96,23 +102,36 @@ def export(records: Iterable[LogRecord], source: dict[str, Any], out_dir: Path, 
         od_flows(out_dir / "moves.parquet").write_parquet(out_dir / "od_flows.parquet")
         title = f"popreg register, area {req.area}, {scope_note['from']} to {scope_note['to']}"
         (out_dir / "exposure_cube_hfd.txt").write_text(hfd_text(cube, title), encoding="utf-8")
-        query(LOG_FILTER.format(area=AREA_MATCH[level], out=out_dir / "log.parquet"),
-                       {"log": str(work / "log.parquet"), "to_day": date.fromordinal(to_day + EPOCH),
-                        "persons": str(out_dir / "persons.parquet"),
-                        **({"code": req.area} if level != "country" else {})})
+        query(
+            LOG_FILTER.format(area=AREA_MATCH[level], out=out_dir / "log.parquet"),
+            {
+                "log": str(work / "log.parquet"),
+                "to_day": date.fromordinal(to_day + EPOCH),
+                "persons": str(out_dir / "persons.parquet"),
+                **({"code": req.area} if level != "country" else {}),
+            },
+        )
         files = [f"{n}.parquet" for n in DATASETS] + ["exposure_cube_hfd.txt", "residence_sequences_wide.csv"]
         _wide_sequences(out_dir)
         if req.csv:
             files += [_to_csv(out_dir, n) for n in DATASETS]
         body = {
-            "kind": "export", "popreg_analyses_version": __version__, "source": source,
-            "area": req.area, "level": level, **scope_note,
+            "kind": "export",
+            "popreg_analyses_version": __version__,
+            "source": source,
+            "area": req.area,
+            "level": level,
+            **scope_note,
             "known_on": req.known_on.isoformat() if req.known_on else None,
             "gazetteer": {"version": counts.pop("gazetteer_version")},
             "pseudonymisation": pseudo.describe(),
-            "read": {"records": stats.records, "duplicates_dropped": stats.duplicates,
-                     "unreadable": len(stats.errors), "errors": [str(e) for e in stats.errors[:50]],
-                     "offsets_seen": {str(p): {"first": a, "last": b} for p, (a, b) in sorted(stats.offsets.items())}},
+            "read": {
+                "records": stats.records,
+                "duplicates_dropped": stats.duplicates,
+                "unreadable": len(stats.errors),
+                "errors": [str(e) for e in stats.errors[:50]],
+                "offsets_seen": {str(p): {"first": a, "last": b} for p, (a, b) in sorted(stats.offsets.items())},
+            },
             "rows": {**counts, **{n: pq.ParquetFile(out_dir / f"{n}.parquet").metadata.num_rows for n in DATASETS}},
             "sequence_alphabet": ALPHABET,
         }
@@ -126,8 +145,9 @@ def _min_day(work: Path) -> int | None:
     return _day(d)
 
 
-def _people(work: Path, out_dir: Path, level: str, req: ExportRequest, from_day: int, to_day: int,
-            gazetteer: Any | None) -> dict[str, Any]:
+def _people(
+    work: Path, out_dir: Path, level: str, req: ExportRequest, from_day: int, to_day: int, gazetteer: Any | None
+) -> dict[str, Any]:
     prepared = Prepared(work, level, req.area, to_day, _day(req.known_on))
     try:
         places = PlaceResolver(gazetteer, prepared.observed_paths())
@@ -152,8 +172,12 @@ def _people(work: Path, out_dir: Path, level: str, req: ExportRequest, from_day:
                 tables["residence_sequences"].add_row(item)
         for t in tables.values():
             t.close()
-        return {**prepared.counts(), "persons_folded": folded, "persons_without_sex_or_birth_date": skipped,
-                "gazetteer_version": places.version}
+        return {
+            **prepared.counts(),
+            "persons_folded": folded,
+            "persons_without_sex_or_birth_date": skipped,
+            "gazetteer_version": places.version,
+        }
     finally:
         prepared.close()
 

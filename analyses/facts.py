@@ -20,22 +20,45 @@ from analyses.datasets import schema
 EPOCH = 719163  # date(1970, 1, 1).toordinal(): Arrow date32 counts days from it
 CHUNK = 100_000
 
-FACT_SCHEMA = pa.schema([
-    ("event_id", pa.string()), ("seq", pa.int16()), ("role", pa.string()), ("person", pa.string()),
-    ("other", pa.string()), ("occurred", pa.date32()), ("recorded", pa.date32()),
-    ("sub_offset", pa.int64()), ("part", pa.int32()), ("off", pa.int64()),
-    ("commune", pa.string()), ("district", pa.string()), ("province", pa.string()),
-    ("sex", pa.string()), ("birth_date", pa.date32()), ("marital", pa.string()),
-    ("ceb", pa.int16()), ("birth_order", pa.int16()), ("method", pa.string()),
-    ("reason", pa.string()), ("outcome", pa.string()), ("place", pa.string()),
-    ("household", pa.string()), ("relation", pa.string()),
-])
+FACT_SCHEMA = pa.schema(
+    [
+        ("event_id", pa.string()),
+        ("seq", pa.int16()),
+        ("role", pa.string()),
+        ("person", pa.string()),
+        ("other", pa.string()),
+        ("occurred", pa.date32()),
+        ("recorded", pa.date32()),
+        ("sub_offset", pa.int64()),
+        ("part", pa.int32()),
+        ("off", pa.int64()),
+        ("commune", pa.string()),
+        ("district", pa.string()),
+        ("province", pa.string()),
+        ("sex", pa.string()),
+        ("birth_date", pa.date32()),
+        ("marital", pa.string()),
+        ("ceb", pa.int16()),
+        ("birth_order", pa.int16()),
+        ("method", pa.string()),
+        ("reason", pa.string()),
+        ("outcome", pa.string()),
+        ("place", pa.string()),
+        ("household", pa.string()),
+        ("relation", pa.string()),
+    ]
+)
 LOG_SCHEMA = schema("log")  # the exported log: columns documented in analyses/datasets.py
 # persons.merged and event.voided change how other facts read; kept apart (they are few).
-CONTROL_SCHEMA = pa.schema([
-    ("kind", pa.string()), ("target", pa.string()), ("survivor", pa.string()),
-    ("recorded", pa.date32()), ("occurred", pa.date32()),
-])
+CONTROL_SCHEMA = pa.schema(
+    [
+        ("kind", pa.string()),
+        ("target", pa.string()),
+        ("survivor", pa.string()),
+        ("recorded", pa.date32()),
+        ("occurred", pa.date32()),
+    ]
+)
 
 
 def day(text: str | None) -> int | None:
@@ -112,11 +135,18 @@ class FactWriter:
             self.control = ChunkedTable(workdir / "control.parquet", CONTROL_SCHEMA)
         self.max_day: int | None = None
         self._handlers: dict[str, Callable[..., None]] = {
-            "person.registered": self._registered, "birth": self._birth, "death": self._single,
-            "marriage": self._pair, "divorce": self._pair, "move_out": self._moves,
-            "move_in": self._moves, "contraception.started": self._single,
-            "contraception.stopped": self._single, "pregnancy.recorded": self._single,
-            "pregnancy.ended": self._single, "person.corrected": self._corrected,
+            "person.registered": self._registered,
+            "birth": self._birth,
+            "death": self._single,
+            "marriage": self._pair,
+            "divorce": self._pair,
+            "move_out": self._moves,
+            "move_in": self._moves,
+            "contraception.started": self._single,
+            "contraception.stopped": self._single,
+            "pregnancy.recorded": self._single,
+            "pregnancy.ended": self._single,
+            "person.corrected": self._corrected,
         }
 
     def add(self, raw: dict[str, Any], partition: int | None, offset: int) -> None:
@@ -127,9 +157,14 @@ class FactWriter:
         if occurred is not None and (self.max_day is None or occurred > self.max_day):
             self.max_day = occurred
         base = {
-            "event_id": ev["event_id"], "occurred": occurred, "recorded": recorded,
-            "sub_offset": ctx.get("submission_offset"), "part": partition, "off": offset,
-            "commune": area.get("commune") or ev.get("commune"), "district": area.get("district"),
+            "event_id": ev["event_id"],
+            "occurred": occurred,
+            "recorded": recorded,
+            "sub_offset": ctx.get("submission_offset"),
+            "part": partition,
+            "off": offset,
+            "commune": area.get("commune") or ev.get("commune"),
+            "district": area.get("district"),
             "province": area.get("province"),
         }
         handler = self._handlers.get(typ)
@@ -138,8 +173,13 @@ class FactWriter:
         elif typ == "event.voided":
             self.control.add(kind="void", target=payload.get("voided_event_id"), recorded=recorded, occurred=occurred)
         elif typ == "persons.merged":
-            self.control.add(kind="merge", target=self.key(payload.get("merged_id")),
-                             survivor=self.key(payload.get("surviving_id")), recorded=recorded, occurred=occurred)
+            self.control.add(
+                kind="merge",
+                target=self.key(payload.get("merged_id")),
+                survivor=self.key(payload.get("surviving_id")),
+                recorded=recorded,
+                occurred=occurred,
+            )
         if self.log is not None:
             self._log_row(ev, ctx, typ, payload, base)
 
@@ -148,28 +188,58 @@ class FactWriter:
 
     def _registered(self, typ: str, p: dict, ctx: dict, base: dict) -> None:
         bd = day(p.get("birth_date"))
-        self._fact(base, 0, "registered", p.get("person_id"), sex=p.get("sex"), birth_date=bd,
-                   marital=p.get("marital_status"), ceb=p.get("children_ever_born"),
-                   other=self.key(p.get("mother_id")), household=self.key(p.get("household_id")),
-                   relation=p.get("relation_to_head"))
+        self._fact(
+            base,
+            0,
+            "registered",
+            p.get("person_id"),
+            sex=p.get("sex"),
+            birth_date=bd,
+            marital=p.get("marital_status"),
+            ceb=p.get("children_ever_born"),
+            other=self.key(p.get("mother_id")),
+            household=self.key(p.get("household_id")),
+            relation=p.get("relation_to_head"),
+        )
         if p.get("mother_id"):
             # The mother learns of a child born before the register: parity and sex composition.
-            self._fact(base, 1, "child_registered", p["mother_id"], other=self.key(p.get("person_id")),
-                       sex=p.get("sex"), birth_date=bd)
+            self._fact(
+                base,
+                1,
+                "child_registered",
+                p["mother_id"],
+                other=self.key(p.get("person_id")),
+                sex=p.get("sex"),
+                birth_date=bd,
+            )
 
     def _birth(self, typ: str, p: dict, ctx: dict, base: dict) -> None:
         child, mother = p.get("child_id"), p.get("mother_id")
-        self._fact(base, 0, "born", child, sex=p.get("sex"), birth_date=base["occurred"],
-                   other=self.key(mother), marital="never_married")
-        self._fact(base, 1, "gave_birth", mother, sex=p.get("sex"), other=self.key(child),
-                   birth_order=ctx.get("birth_order"))
+        self._fact(
+            base,
+            0,
+            "born",
+            child,
+            sex=p.get("sex"),
+            birth_date=base["occurred"],
+            other=self.key(mother),
+            marital="never_married",
+        )
+        self._fact(
+            base, 1, "gave_birth", mother, sex=p.get("sex"), other=self.key(child), birth_order=ctx.get("birth_order")
+        )
 
     def _single(self, typ: str, p: dict, ctx: dict, base: dict) -> None:
-        role = {"death": "death", "contraception.started": "contra_start",
-                "contraception.stopped": "contra_stop", "pregnancy.recorded": "pregnancy",
-                "pregnancy.ended": "pregnancy_end"}[typ]
-        self._fact(base, 0, role, p.get("person_id"), method=p.get("method"),
-                   reason=p.get("reason"), outcome=p.get("outcome"))
+        role = {
+            "death": "death",
+            "contraception.started": "contra_start",
+            "contraception.stopped": "contra_stop",
+            "pregnancy.recorded": "pregnancy",
+            "pregnancy.ended": "pregnancy_end",
+        }[typ]
+        self._fact(
+            base, 0, role, p.get("person_id"), method=p.get("method"), reason=p.get("reason"), outcome=p.get("outcome")
+        )
 
     def _pair(self, typ: str, p: dict, ctx: dict, base: dict) -> None:
         a, b = (p.get("person_ids") or [None, None])[:2]
@@ -186,22 +256,41 @@ class FactWriter:
     def _corrected(self, typ: str, p: dict, ctx: dict, base: dict) -> None:
         changes = p.get("changes") or {}
         if "sex" in changes or "birth_date" in changes:  # names and ids are never read
-            self._fact(base, 0, "corrected", p.get("person_id"), sex=changes.get("sex"),
-                       birth_date=day(changes.get("birth_date")))
+            self._fact(
+                base,
+                0,
+                "corrected",
+                p.get("person_id"),
+                sex=changes.get("sex"),
+                birth_date=day(changes.get("birth_date")),
+            )
 
     def _log_row(self, ev: dict, ctx: dict, typ: str, p: dict, base: dict) -> None:
         subjects = ctx.get("subjects") or []
         assert self.log is not None  # called only when the log rows are kept
         self.log.add(
-            event_key=self.key(ev["event_id"]), type=typ, occurred_on=base["occurred"],
-            recorded_at=ev.get("recorded_at"), accepted_at=ctx.get("accepted_at"),
-            commune=base["commune"], district=base["district"], province=base["province"],
-            person_keys=[self.key(s) for s in subjects], household_key=self.key(ctx.get("household_id")),
-            birth_order=ctx.get("birth_order"), mother_age=ctx.get("mother_age"), sex=p.get("sex"),
-            method=p.get("method"), reason=p.get("reason"), outcome=p.get("outcome"),
-            from_commune=p.get("from_commune"), to_commune=p.get("to_commune"),
+            event_key=self.key(ev["event_id"]),
+            type=typ,
+            occurred_on=base["occurred"],
+            recorded_at=ev.get("recorded_at"),
+            accepted_at=ctx.get("accepted_at"),
+            commune=base["commune"],
+            district=base["district"],
+            province=base["province"],
+            person_keys=[self.key(s) for s in subjects],
+            household_key=self.key(ctx.get("household_id")),
+            birth_order=ctx.get("birth_order"),
+            mother_age=ctx.get("mother_age"),
+            sex=p.get("sex"),
+            method=p.get("method"),
+            reason=p.get("reason"),
+            outcome=p.get("outcome"),
+            from_commune=p.get("from_commune"),
+            to_commune=p.get("to_commune"),
             target_event_key=self.key(p.get("voided_event_id") or p.get("held_event_id")),
-            flags=list(ctx.get("flags") or []), partition=base["part"], offset=base["off"],
+            flags=list(ctx.get("flags") or []),
+            partition=base["part"],
+            offset=base["off"],
         )
 
     def close(self) -> None:

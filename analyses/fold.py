@@ -18,20 +18,46 @@ from events.order import day_rank
 
 DAY0 = date(1970, 1, 1)  # days are integers counted from it
 
-FOLD_COLUMNS = ("role", "other", "occurred", "commune", "district", "province", "sex", "birth_date",
-                "marital", "ceb", "birth_order", "method", "reason", "outcome", "place")
+FOLD_COLUMNS = (
+    "role",
+    "other",
+    "occurred",
+    "commune",
+    "district",
+    "province",
+    "sex",
+    "birth_date",
+    "marital",
+    "ceb",
+    "birth_order",
+    "method",
+    "reason",
+    "outcome",
+    "place",
+)
 # The event type behind each role of a fact: facts of one day are applied in the order of their
 # events (events.order, as the register and the projections apply them).
 ROLE_TYPE = {
-    "registered": "person.registered", "born": "birth", "child_registered": "person.registered",
-    "move_out": "move_out", "move_in": "move_in", "marriage": "marriage", "divorce": "divorce",
-    "gave_birth": "birth", "contra_stop": "contraception.stopped", "contra_start": "contraception.started",
-    "pregnancy": "pregnancy.recorded", "pregnancy_end": "pregnancy.ended", "corrected": "person.corrected",
-    "partner_death": "death", "death": "death",
+    "registered": "person.registered",
+    "born": "birth",
+    "child_registered": "person.registered",
+    "move_out": "move_out",
+    "move_in": "move_in",
+    "marriage": "marriage",
+    "divorce": "divorce",
+    "gave_birth": "birth",
+    "contra_stop": "contraception.stopped",
+    "contra_start": "contraception.started",
+    "pregnancy": "pregnancy.recorded",
+    "pregnancy_end": "pregnancy.ended",
+    "corrected": "person.corrected",
+    "partner_death": "death",
+    "death": "death",
 }
 ROLE_PRIORITY = {role: day_rank(typ) for role, typ in ROLE_TYPE.items()}
-(ROLE, OTHER, DAY, COMMUNE, DISTRICT, PROVINCE, SEX, BD, MARITAL, CEB, ORDER, METHOD, REASON,
- OUTCOME, PLACE) = range(len(FOLD_COLUMNS))
+(ROLE, OTHER, DAY, COMMUNE, DISTRICT, PROVINCE, SEX, BD, MARITAL, CEB, ORDER, METHOD, REASON, OUTCOME, PLACE) = range(
+    len(FOLD_COLUMNS)
+)
 
 
 @dataclass(slots=True)
@@ -276,8 +302,9 @@ class _Folder:
         if s.method is not None:
             self.stop_method(day, "failure")
         order = row[ORDER] if row[ORDER] is not None and row[ORDER] > s.parity else s.parity + 1
-        self.event(day, "birth", child_sex=row[SEX], order=order, sons=s.sons, daughters=s.daughters,
-                   comp_known=h.comp_known)
+        self.event(
+            day, "birth", child_sex=row[SEX], order=order, sons=s.sons, daughters=s.daughters, comp_known=h.comp_known
+        )
         if row[SEX] == "M":
             s.sons += 1
         elif row[SEX] == "F":

@@ -67,7 +67,8 @@ class PlaceResolver:
                 end = None if row.valid_to is None else row.valid_to.toordinal() - EPOCH
                 successor = row.successors[0] if row.successors else None
                 self._versions[row.commune_code].append(
-                    (start, end, (row.commune_code, row.district_code, row.province_code), successor))
+                    (start, end, (row.commune_code, row.district_code, row.province_code), successor)
+                )
             for versions in self._versions.values():
                 versions.sort(key=lambda v: v[0])
 

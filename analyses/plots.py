@@ -48,7 +48,9 @@ def asfr_curves(asfr: pl.DataFrame, out: Path) -> Figure:
     ax.set_ylabel("births per 1,000 woman-years")
     ax.legend(fontsize=7, ncol=2)
     ax.set_title("Age-specific fertility rates by year")
-    return _save(fig, out, "asfr_by_year.png"), "ASFR by five-year age group, one line per calendar year (births / woman-years × 1,000)."
+    return _save(
+        fig, out, "asfr_by_year.png"
+    ), "ASFR by five-year age group, one line per calendar year (births / woman-years × 1,000)."
 
 
 def tfr_trend(tfr: pl.DataFrame, out: Path) -> Figure:
@@ -62,7 +64,9 @@ def tfr_trend(tfr: pl.DataFrame, out: Path) -> Figure:
     ax.set_ylabel("children per woman")
     ax.legend()
     ax.set_title("Total fertility rate with 95% interval")
-    return _save(fig, out, "tfr_trend.png"), "TFR by year with a 95% interval (Var = 25 Σ B/E²); years lacking exposure in an age group are left out."
+    return _save(
+        fig, out, "tfr_trend.png"
+    ), "TFR by year with a 95% interval (Var = 25 Σ B/E²); years lacking exposure in an age group are left out."
 
 
 def ppr_bars(ppr: pl.DataFrame, out: Path) -> Figure:
@@ -80,16 +84,20 @@ def ppr_bars(ppr: pl.DataFrame, out: Path) -> Figure:
     ax.set_ylim(0, 1)
     ax.set_ylabel("progression ratio")
     ax.set_title("Life-table parity progression ratios")
-    return _save(fig, out, "ppr.png"), ("PPR from Kaplan–Meier: 0→1 by age 50 (from age 15), k→k+1 within 5 years of birth k; "
-                                        "censored at end of observation, death or emigration; left-truncated for in-migrants and earlier births.")
+    return _save(fig, out, "ppr.png"), (
+        "PPR from Kaplan–Meier: 0→1 by age 50 (from age 15), k→k+1 within 5 years of birth k; "
+        "censored at end of observation, death or emigration; left-truncated for in-migrants and earlier births."
+    )
 
 
-def km_curves(curves: dict[str, Curve], prefix: str, out: Path, name: str, title: str, xlabel: str, caption: str) -> Figure:
+def km_curves(
+    curves: dict[str, Curve], prefix: str, out: Path, name: str, title: str, xlabel: str, caption: str
+) -> Figure:
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for key, c in sorted(curves.items()):
         if not key.startswith(prefix) or c.n == 0:
             continue
-        ax.step(c.times, c.surv, where="post", label=f"{key[len(prefix):]} (n={c.n})")
+        ax.step(c.times, c.surv, where="post", label=f"{key[len(prefix) :]} (n={c.n})")
         ax.fill_between(c.times, c.low, c.high, step="post", alpha=0.15)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(xlabel)
@@ -137,8 +145,10 @@ def od_heatmap(matrix: pl.DataFrame, level: str, out: Path) -> Figure:
     ax.set_xlabel("destination")
     ax.set_ylabel("origin")
     ax.set_title(f"Origin–destination moves, {level} level")
-    return _save(fig, out, f"od_{level}.png"), (f"Person-moves crossing a {level} boundary, origin (rows) by destination "
-                                               "(columns), whole range; the 30 units with the most moves in or out.")
+    return _save(fig, out, f"od_{level}.png"), (
+        f"Person-moves crossing a {level} boundary, origin (rows) by destination "
+        "(columns), whole range; the 30 units with the most moves in or out."
+    )
 
 
 def schedule(sched: pl.DataFrame, level: str, out: Path) -> Figure:
@@ -150,7 +160,9 @@ def schedule(sched: pl.DataFrame, level: str, out: Path) -> Figure:
     ax.set_ylabel("moves per 1,000 person-years")
     ax.legend()
     ax.set_title(f"Migration age schedule (moves crossing a {level} boundary)")
-    return _save(fig, out, f"migration_schedule_{level}.png"), f"Out-migration rate by single age and sex, moves crossing a {level} boundary per 1,000 person-years."
+    return _save(
+        fig, out, f"migration_schedule_{level}.png"
+    ), f"Out-migration rate by single age and sex, moves crossing a {level} boundary per 1,000 person-years."
 
 
 def trajectory_figure(t: dict, path: Path) -> Path:
@@ -179,7 +191,12 @@ def trajectory_figure(t: dict, path: Path) -> Path:
     for b in t.get("childbearing", []):
         ax.plot(_d.fromisoformat(b["date"]).toordinal(), 2.45, marker="v", color="black")
     ax.set_yticks(range(len(lanes)), [lane for lane, _ in lanes])
-    starts = [s[0] for lane, _ in lanes for e in t.get(lane, []) if (s := span(e.get("from") or e.get("known_from"), e.get("to")))]
+    starts = [
+        s[0]
+        for lane, _ in lanes
+        for e in t.get(lane, [])
+        if (s := span(e.get("from") or e.get("known_from"), e.get("to")))
+    ]
     first = _d.fromordinal(min(starts)) if starts else end
     ticks = [_d(y, 1, 1).toordinal() for y in range(first.year, end.year + 2)]
     ax.set_xticks(ticks, [str(_d.fromordinal(x).year) for x in ticks], fontsize=8)

@@ -19,7 +19,9 @@ from analyses.places import Path3
 PRIORITY = "CASE role " + " ".join(f"WHEN '{r}' THEN {n}" for r, n in ROLE_PRIORITY.items()) + " ELSE 9 END"
 MEMORY_LIMIT = "1GB"
 AREA_MATCH = {
-    "country": "TRUE", "province": "province = $code", "district": "district = $code",
+    "country": "TRUE",
+    "province": "province = $code",
+    "district": "district = $code",
     "commune": "commune = $code",
 }
 CLEAN = """
@@ -92,8 +94,9 @@ def merge_links(rows: list[tuple[str, str]]) -> dict[str, str]:
 class Prepared:
     """The cleaned facts of one export in a DuckDB database under the work directory."""
 
-    def __init__(self, workdir: Path, level: str, code: str, to_day: int, known_on: int | None,
-                 memory_limit: str = "1GB"):
+    def __init__(
+        self, workdir: Path, level: str, code: str, to_day: int, known_on: int | None, memory_limit: str = "1GB"
+    ):
         self.con = duckdb.connect(str(workdir / "stage2.duckdb"))
         self.con.execute(f"SET memory_limit = '{memory_limit}'")  # a setting, not data
         self.con.execute(f"SET temp_directory = '{workdir / 'duckdb_tmp'}'")
@@ -102,8 +105,12 @@ class Prepared:
         self.con.execute("CREATE TEMP TABLE merge_map (merged VARCHAR, survivor VARCHAR)")
         if mapping:
             self.con.executemany("INSERT INTO merge_map VALUES (?, ?)", list(mapping.items()))
-        params = {"facts": str(workdir / "facts.parquet"), "control": str(workdir / "control.parquet"),
-                  "known_on": _date(known_on), "to_day": _date(to_day)}
+        params = {
+            "facts": str(workdir / "facts.parquet"),
+            "control": str(workdir / "control.parquet"),
+            "known_on": _date(known_on),
+            "to_day": _date(to_day),
+        }
         for stmt in CLEAN.split(";"):
             if stmt.strip():
                 self.con.execute(stmt, {k: v for k, v in params.items() if "$" + k in stmt})

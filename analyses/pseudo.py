@@ -48,8 +48,7 @@ class Pseudonymiser:
         return hmac.digest(self.key, b"popreg-pseudonym-fingerprint", "sha256").hex()[:12]
 
     def describe(self) -> dict[str, str]:
-        return {"method": "HMAC-SHA256, first 64 bits, hex", "mode": self.mode,
-                "key_fingerprint": self.fingerprint}
+        return {"method": "HMAC-SHA256, first 64 bits, hex", "mode": self.mode, "key_fingerprint": self.fingerprint}
 
 
 def project_pseudonymiser(key_file: Path) -> Pseudonymiser:

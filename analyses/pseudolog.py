@@ -31,6 +31,10 @@ def pseudo_log(lines: Iterable[bytes], gazetteer: Any) -> Iterator[bytes]:
         if area is None:
             continue
         event = orjson.loads(line)
-        context = {"accepted_at": event["recorded_at"], "submission_offset": offset, "area": area,
-                   "subjects": [s for s in subject_ids(sub) if s]}
+        context = {
+            "accepted_at": event["recorded_at"],
+            "submission_offset": offset,
+            "area": area,
+            "subjects": [s for s in subject_ids(sub) if s],
+        }
         yield orjson.dumps({"event": event, "context": context})

@@ -37,11 +37,18 @@ def wilson(k: float, n: float) -> tuple[float | None, float | None]:
 def srb_row(male: int, female: int) -> dict[str, float | int | None]:
     n = male + female
     lo, hi = wilson(male, n)
+
     def ratio(p: float | None) -> float | None:
         return None if p is None or p >= 1 else 100 * p / (1 - p)
 
-    return {"births": n, "male": male, "female": female,
-            "srb": 100 * male / female if female else None, "ci_low": ratio(lo), "ci_high": ratio(hi)}
+    return {
+        "births": n,
+        "male": male,
+        "female": female,
+        "srb": 100 * male / female if female else None,
+        "ci_low": ratio(lo),
+        "ci_high": ratio(hi),
+    }
 
 
 def _group(age: pl.Expr) -> pl.Expr:
@@ -56,16 +63,28 @@ def women(cube: pl.DataFrame) -> pl.DataFrame:
 def asfr_table(cube: pl.DataFrame) -> pl.DataFrame:
     """Per year and five-year group 15-19 ... 45-49: births, woman-years, ASFR per 1,000, CI."""
     w = women(cube).filter(pl.col("age").is_between(15, 49))
-    t = w.group_by(["year", _group(pl.col("age")).alias("age_group")]).agg(
-        births=pl.col("births").sum(), person_years=pl.col("person_years").sum()).sort(["year", "age_group"])
+    t = (
+        w.group_by(["year", _group(pl.col("age")).alias("age_group")])
+        .agg(births=pl.col("births").sum(), person_years=pl.col("person_years").sum())
+        .sort(["year", "age_group"])
+    )
     rows = []
     for r in t.iter_rows(named=True):
         lo, hi = poisson_ci(r["births"], r["person_years"])
         rate = 1000 * r["births"] / r["person_years"] if r["person_years"] else None
         rows.append({**r, "asfr": rate, "ci_low": lo, "ci_high": hi})
-    return pl.DataFrame(rows, schema={"year": pl.Int32, "age_group": pl.String, "births": pl.Int64,
-                                      "person_years": pl.Float64, "asfr": pl.Float64,
-                                      "ci_low": pl.Float64, "ci_high": pl.Float64})
+    return pl.DataFrame(
+        rows,
+        schema={
+            "year": pl.Int32,
+            "age_group": pl.String,
+            "births": pl.Int64,
+            "person_years": pl.Float64,
+            "asfr": pl.Float64,
+            "ci_low": pl.Float64,
+            "ci_high": pl.Float64,
+        },
+    )
 
 
 def tfr_table(cube: pl.DataFrame, by_year: bool = True) -> pl.DataFrame:
@@ -80,15 +99,28 @@ def tfr_table(cube: pl.DataFrame, by_year: bool = True) -> pl.DataFrame:
 
 
 # The columns of a TFR row, typed, so that a year or an area without women still has them all.
-TFR_SCHEMA = {"births_15_49": pl.Int64, "woman_years_15_49": pl.Float64, "tfr": pl.Float64, "tfr_se": pl.Float64,
-              "tfr_ci_low": pl.Float64, "tfr_ci_high": pl.Float64, "tfr_tails_folded": pl.Float64,
-              "births_under_15": pl.Int64, "births_50_plus": pl.Int64, "gfr": pl.Float64,
-              "gfr_ci_low": pl.Float64, "gfr_ci_high": pl.Float64}
+TFR_SCHEMA = {
+    "births_15_49": pl.Int64,
+    "woman_years_15_49": pl.Float64,
+    "tfr": pl.Float64,
+    "tfr_se": pl.Float64,
+    "tfr_ci_low": pl.Float64,
+    "tfr_ci_high": pl.Float64,
+    "tfr_tails_folded": pl.Float64,
+    "births_under_15": pl.Int64,
+    "births_50_plus": pl.Int64,
+    "gfr": pl.Float64,
+    "gfr_ci_low": pl.Float64,
+    "gfr_ci_high": pl.Float64,
+}
 
 
 def _tfr_row(part: pl.DataFrame) -> dict[str, float | int | None]:
-    t = part.filter(pl.col("age").is_between(15, 49)).group_by(_group(pl.col("age")).alias("g")).agg(
-        b=pl.col("births").sum(), e=pl.col("person_years").sum())
+    t = (
+        part.filter(pl.col("age").is_between(15, 49))
+        .group_by(_group(pl.col("age")).alias("g"))
+        .agg(b=pl.col("births").sum(), e=pl.col("person_years").sum())
+    )
     b = dict(zip(t["g"], t["b"], strict=True))
     e = dict(zip(t["g"], t["e"], strict=True))
     groups = [f"{lo}-{hi}" for lo, hi in GROUPS]
@@ -108,26 +140,39 @@ def _tfr_row(part: pl.DataFrame) -> dict[str, float | int | None]:
     glo, ghi = poisson_ci(births, py)
     se = math.sqrt(var) if var is not None else None
     return {
-        "births_15_49": births, "woman_years_15_49": py,
-        "tfr": tfr, "tfr_se": se,
+        "births_15_49": births,
+        "woman_years_15_49": py,
+        "tfr": tfr,
+        "tfr_se": se,
         "tfr_ci_low": tfr - Z * se if tfr is not None else None,
         "tfr_ci_high": tfr + Z * se if tfr is not None else None,
-        "tfr_tails_folded": folded, "births_under_15": under, "births_50_plus": over,
-        "gfr": 1000 * births / py if py else None, "gfr_ci_low": glo, "gfr_ci_high": ghi,
+        "tfr_tails_folded": folded,
+        "births_under_15": under,
+        "births_50_plus": over,
+        "gfr": 1000 * births / py if py else None,
+        "gfr_ci_low": glo,
+        "gfr_ci_high": ghi,
     }
 
 
 def mean_age_first_birth(cube: pl.DataFrame) -> pl.DataFrame:
     """HFD MAB1 = Σ (x + 0.5) f(x,1) / Σ f(x,1), f(x,1) = first births / all woman-years at age x."""
     w = women(cube)
-    per_age = w.group_by(["year", "age"]).agg(
-        b1=pl.col("births").filter(pl.col("parity") == 0).sum(), e=pl.col("person_years").sum()
-    ).filter(pl.col("e") > 0).with_columns(f=pl.col("b1") / pl.col("e"))
-    return per_age.group_by("year").agg(
-        first_births=pl.col("b1").sum(),
-        mab1=((pl.col("age") + 0.5) * pl.col("f")).sum() / pl.col("f").sum(),
-        tfr1=pl.col("f").sum(),
-    ).sort("year")
+    per_age = (
+        w.group_by(["year", "age"])
+        .agg(b1=pl.col("births").filter(pl.col("parity") == 0).sum(), e=pl.col("person_years").sum())
+        .filter(pl.col("e") > 0)
+        .with_columns(f=pl.col("b1") / pl.col("e"))
+    )
+    return (
+        per_age.group_by("year")
+        .agg(
+            first_births=pl.col("b1").sum(),
+            mab1=((pl.col("age") + 0.5) * pl.col("f")).sum() / pl.col("f").sum(),
+            tfr1=pl.col("f").sum(),
+        )
+        .sort("year")
+    )
 
 
 def smam(single: list[int], total: list[int]) -> dict[str, float | None]:

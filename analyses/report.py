@@ -24,16 +24,27 @@ def table_html(name: str, df: pl.DataFrame, rows: int = 25) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in df.columns)
     body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in r) + "</tr>" for r in df.head(rows).iter_rows())
     more = f"<p>{df.height - rows} more rows in the files.</p>" if df.height > rows else ""
-    return (f"<h3 id='{html.escape(name)}'>{html.escape(name)}</h3><p>"
-            f"<a href='tables/{name}.csv'>CSV</a> · <a href='tables/{name}.parquet'>Parquet</a></p>"
-            f"<table><tr>{head}</tr>{body}</table>{more}")
+    return (
+        f"<h3 id='{html.escape(name)}'>{html.escape(name)}</h3><p>"
+        f"<a href='tables/{name}.csv'>CSV</a> · <a href='tables/{name}.parquet'>Parquet</a></p>"
+        f"<table><tr>{head}</tr>{body}</table>{more}"
+    )
 
 
-def write_page(out: Path, title: str, manifest: dict[str, Any], figures: list[tuple[str, str]],
-               tables: dict[str, pl.DataFrame], notes: list[str]) -> Path:
+def write_page(
+    out: Path,
+    title: str,
+    manifest: dict[str, Any],
+    figures: list[tuple[str, str]],
+    tables: dict[str, pl.DataFrame],
+    notes: list[str],
+) -> Path:
     src = manifest.get("source", {})
-    pinned = (f"offsets {src.get('offsets')}" if src.get("kind") == "kafka"
-              else f"input sha256 <code>{html.escape(str(src.get('sha256', '')))}</code>")
+    pinned = (
+        f"offsets {src.get('offsets')}"
+        if src.get("kind") == "kafka"
+        else f"input sha256 <code>{html.escape(str(src.get('sha256', '')))}</code>"
+    )
     parts = [
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
         f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>",
@@ -45,8 +56,10 @@ def write_page(out: Path, title: str, manifest: dict[str, Any], figures: list[tu
         "<h2>Figures</h2>",
     ]
     for name, caption in figures:
-        parts.append(f"<figure><img src='plots/{html.escape(name)}' alt='{html.escape(caption)}'>"
-                     f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+        parts.append(
+            f"<figure><img src='plots/{html.escape(name)}' alt='{html.escape(caption)}'>"
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+        )
     parts.append("<h2>Tables</h2>")
     parts += [table_html(n, df) for n, df in tables.items()]
     parts.append("</body></html>")

@@ -40,8 +40,11 @@ def windows(h: History, sc: Scope) -> list[list]:
         s, e = max(start, sc.lo), min(sc.hi if end is None else end, sc.hi)
         if s > e or (s == e and end_kind != "death"):
             continue
-        exit_reason = "censored" if end is None or end >= sc.hi else (
-            "death" if end_kind == "death" else "censored" if end_kind == "relabel" else "emigration")
+        exit_reason = (
+            "censored"
+            if end is None or end >= sc.hi
+            else ("death" if end_kind == "death" else "censored" if end_kind == "relabel" else "emigration")
+        )
         if out and out[-1][1] == s:  # moved inside the area (or a boundary relabel): one stay
             out[-1][1], out[-1][3] = e, exit_reason
             continue
@@ -84,8 +87,7 @@ def person_rows(h: History, sc: Scope) -> dict[str, list[tuple]] | None:
 
     def add(kind, no, state, start, s, e, reason, detail, nxt):
         area = _path_at(h, s)
-        spells.append((*base, kind, no, state, start, s, e, start is None or s > start,
-                       reason, detail, nxt, *area))
+        spells.append((*base, kind, no, state, start, s, e, start is None or s > start, reason, detail, nxt, *area))
 
     for no, (ep, s, e, reason, detail) in enumerate(_cut(h.unions, wins, 1, 2, 3, 4)):
         add("union", no, ep[0], ep[1], s, e, reason, detail, detail if reason == "event" else None)
@@ -121,9 +123,23 @@ def person_rows(h: History, sc: Scope) -> dict[str, list[tuple]] | None:
         "segments": list(segments(h, sc)),
         "events": list(events(h, sc)),
         "moves": list(moves(h, sc)),
-        "persons": [(*base, h.mother, h.entry_day, h.entry_type, h.death_day, h.baseline_parity,
-                     h.parity_source, wins[0][0], wins[-1][1], wins[0][2], wins[-1][3], len(wins),
-                     h.entry_type == "in_migration" or bool(h.moves))],
+        "persons": [
+            (
+                *base,
+                h.mother,
+                h.entry_day,
+                h.entry_type,
+                h.death_day,
+                h.baseline_parity,
+                h.parity_source,
+                wins[0][0],
+                wins[-1][1],
+                wins[0][2],
+                wins[-1][3],
+                len(wins),
+                h.entry_type == "in_migration" or bool(h.moves),
+            )
+        ],
     }
 
 
@@ -146,9 +162,24 @@ def events(h: History, sc: Scope):
         if not (sc.lo <= day < sc.hi) or status != "in" or not sc.holds(path):
             continue
         cr = x.get("crosses", (None, None, None))
-        yield (h.key, h.sex, h.birth_day, day, kind, *path, marital, parity, method or "none",
-               x.get("child_sex"), x.get("order"), x.get("first"), *cr,
-               x.get("sons"), x.get("daughters"), x.get("comp_known"))
+        yield (
+            h.key,
+            h.sex,
+            h.birth_day,
+            day,
+            kind,
+            *path,
+            marital,
+            parity,
+            method or "none",
+            x.get("child_sex"),
+            x.get("order"),
+            x.get("first"),
+            *cr,
+            x.get("sons"),
+            x.get("daughters"),
+            x.get("comp_known"),
+        )
 
 
 def moves(h: History, sc: Scope):
@@ -163,8 +194,21 @@ def moves(h: History, sc: Scope):
             been[i].add(o[i])
         returns = tuple(d[i] in been[i] and d[i] != o[i] and d[0] not in ("ABROAD", "UNKNOWN") for i in range(3))
         if (sc.lo <= day < sc.hi) and (sc.holds(o) or sc.holds(d)):
-            yield (h.key, h.sex, h.birth_day, n, day, mv["out_day"], mv["in_day"], age(h.birth_day, day),
-                   *o, *d, mv["confirmed"], *crosses(o, d), *returns)
+            yield (
+                h.key,
+                h.sex,
+                h.birth_day,
+                n,
+                day,
+                mv["out_day"],
+                mv["in_day"],
+                age(h.birth_day, day),
+                *o,
+                *d,
+                mv["confirmed"],
+                *crosses(o, d),
+                *returns,
+            )
         if mv["confirmed"]:
             for i in range(3):
                 been[i].add(d[i])

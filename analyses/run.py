@@ -25,7 +25,8 @@ def _check(export_manifest: dict[str, Any], area: str) -> None:
     if export_manifest.get("area") != area:
         raise AreaMismatch(
             f"the export was built for area {export_manifest.get('area')!r}, not {area!r}: "
-            f"spells are cut at the borders of the exported area; export area {area} first")
+            f"spells are cut at the borders of the exported area; export area {area} first"
+        )
 
 
 def _write_tables(out: Path, tables: dict[str, pl.DataFrame]) -> list[str]:
@@ -43,9 +44,16 @@ def _write_tables(out: Path, tables: dict[str, pl.DataFrame]) -> list[str]:
 def _pin(export: Path, em: dict[str, Any], kind: str) -> dict[str, Any]:
     """The analysis manifest: what the export was built from, plus the export files' hashes."""
     return {
-        "kind": kind, "popreg_analyses_version": __version__, "area": em["area"], "level": em["level"],
-        "from": em["from"], "to": em["to"], "known_on": em.get("known_on"), "gazetteer": em.get("gazetteer"),
-        "source": em.get("source"), "pseudonymisation": em.get("pseudonymisation"),
+        "kind": kind,
+        "popreg_analyses_version": __version__,
+        "area": em["area"],
+        "level": em["level"],
+        "from": em["from"],
+        "to": em["to"],
+        "known_on": em.get("known_on"),
+        "gazetteer": em.get("gazetteer"),
+        "source": em.get("source"),
+        "pseudonymisation": em.get("pseudonymisation"),
         "export": {"path": str(export), "manifest_sha256": sha256_file(export / "manifest.json")},
     }
 
@@ -62,19 +70,38 @@ def run_fertility(export: Path, area: str, out: Path) -> dict[str, Any]:
         plots.asfr_curves(tables["asfr"], p),
         plots.tfr_trend(tables["tfr"], p),
         plots.ppr_bars(tables["ppr_lifetable"], p),
-        plots.km_curves({k: v for k, v in curves.items() if k in ("parity_1", "parity_2", "parity_3")}, "parity_", p,
-                        "km_birth_intervals.png", "Birth intervals (Kaplan–Meier)", "months since birth k",
-                        "Proportion of women at parity k still waiting for birth k+1, by months since birth k; bands are 95% pointwise."),
-        plots.km_curves(curves, "contraception_", p, "km_contraception.png", "Contraceptive continuation (Kaplan–Meier)",
-                        "months since the start of the method",
-                        "Proportion of episodes still using the method, by method; stops for any reason are events, death and emigration censor."),
+        plots.km_curves(
+            {k: v for k, v in curves.items() if k in ("parity_1", "parity_2", "parity_3")},
+            "parity_",
+            p,
+            "km_birth_intervals.png",
+            "Birth intervals (Kaplan–Meier)",
+            "months since birth k",
+            "Proportion of women at parity k still waiting for birth k+1, by months since birth k; bands are 95% pointwise.",
+        ),
+        plots.km_curves(
+            curves,
+            "contraception_",
+            p,
+            "km_contraception.png",
+            "Contraceptive continuation (Kaplan–Meier)",
+            "months since the start of the method",
+            "Proportion of episodes still using the method, by method; stops for any reason are events, death and emigration censor.",
+        ),
         plots.srb_points(tables["srb_by_order"], "order", p, "srb_by_order.png", "Sex ratio at birth by birth order"),
-        plots.srb_points(tables["srb_by_earlier_children"], "earlier", p, "srb_by_earlier_children.png",
-                         "Sex ratio at birth by the sexes of earlier children"),
+        plots.srb_points(
+            tables["srb_by_earlier_children"],
+            "earlier",
+            p,
+            "srb_by_earlier_children.png",
+            "Sex ratio at birth by the sexes of earlier children",
+        ),
     ]
-    notes = ["ASFR, TFR and GFR follow INDICATORS.md (births to mothers of the group / woman-years lived in the area); "
-             "tfr_tails_folded adds births under 15 to 15-19 and 50+ to 45-49.",
-             "All rates sit beside their births and person-years; intervals are 95%."]
+    notes = [
+        "ASFR, TFR and GFR follow INDICATORS.md (births to mothers of the group / woman-years lived in the area); "
+        "tfr_tails_folded adds births under 15 to 15-19 and 50+ to 45-49.",
+        "All rates sit beside their births and person-years; intervals are 95%.",
+    ]
     notes += _thin(em, area, int(tables["tfr_whole_range"]["births_15_49"].sum()), "births")
     return _finish(out, export, em, "analyses-fertility", f"Fertility analyses, area {area}", figures, tables, notes)
 
@@ -89,11 +116,13 @@ def run_migration(export: Path, area: str, out: Path, sample: int = 2000) -> dic
     heat = next((lv for lv in ("district", "commune", "province") if lv in levels), levels[0])
     figures = [plots.od_heatmap(tables[f"od_matrix_{heat}"], heat, p)]
     figures += [plots.schedule(tables["migration_schedule"], lv, p) for lv in levels]
-    notes = [f"Moves are followed person by person (INDICATORS.md): a move counts at every level where origin and "
-             f"destination differ; abroad or unknown ends cross every level. Area level: {area_level(area)}.",
-             "CMI = 100 × moves between units of the area / person-years; MEI = 100 Σ|D−O| / Σ(D+O); "
-             "ANMR = 100 Σ|D−O| / person-years (R migration.indices; Bell et al. halve it).",
-             "trajectory_types: average-linkage clusters of yearly residence sequences (Hamming distance) on a sample."]
+    notes = [
+        f"Moves are followed person by person (INDICATORS.md): a move counts at every level where origin and "
+        f"destination differ; abroad or unknown ends cross every level. Area level: {area_level(area)}.",
+        "CMI = 100 × moves between units of the area / person-years; MEI = 100 Σ|D−O| / Σ(D+O); "
+        "ANMR = 100 Σ|D−O| / person-years (R migration.indices; Bell et al. halve it).",
+        "trajectory_types: average-linkage clusters of yearly residence sequences (Hamming distance) on a sample.",
+    ]
     notes += _thin(em, area, pl.scan_parquet(export / "moves.parquet").select(pl.len()).collect().item(), "moves")
     return _finish(out, export, em, "analyses-migration", f"Migration analyses, area {area}", figures, tables, notes)
 
@@ -109,8 +138,16 @@ def _thin(em: dict[str, Any], area: str, count: int, what: str) -> list[str]:
     return []
 
 
-def _finish(out: Path, export: Path, em: dict[str, Any], kind: str, title: str,
-            figures: list[tuple[str, str]], tables: dict[str, pl.DataFrame], notes: list[str]) -> dict[str, Any]:
+def _finish(
+    out: Path,
+    export: Path,
+    em: dict[str, Any],
+    kind: str,
+    title: str,
+    figures: list[tuple[str, str]],
+    tables: dict[str, pl.DataFrame],
+    notes: list[str],
+) -> dict[str, Any]:
     files = _write_tables(out, tables)
     files += [f"plots/{name}" for name, _ in figures]
     body = _pin(export, em, kind)

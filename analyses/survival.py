@@ -61,14 +61,30 @@ def kaplan_meier(entry, duration, event, label: str = "KM") -> Curve:
     except StatError:
         # lifelines refuses when the risk set empties early (too few early entries under left
         # truncation): the curve is not identified there, so no figure rather than a wrong one.
-        return Curve(np.array([0.0]), np.array([1.0]), np.array([1.0]), np.array([1.0]),
-                     int(duration.size), int(event.sum()), 0.0, None, estimable=False)
+        return Curve(
+            np.array([0.0]),
+            np.array([1.0]),
+            np.array([1.0]),
+            np.array([1.0]),
+            int(duration.size),
+            int(event.sum()),
+            0.0,
+            None,
+            estimable=False,
+        )
     sf = km.survival_function_[label].to_numpy()
     ci = km.confidence_interval_.to_numpy()
     med = km.median_survival_time_
-    return Curve(km.survival_function_.index.to_numpy(float), sf, np.nan_to_num(ci[:, 0], nan=0.0),
-                 np.nan_to_num(ci[:, 1], nan=1.0), int(duration.size), int(event.sum()),
-                 float(duration.max()), None if not np.isfinite(med) else float(med))
+    return Curve(
+        km.survival_function_.index.to_numpy(float),
+        sf,
+        np.nan_to_num(ci[:, 0], nan=0.0),
+        np.nan_to_num(ci[:, 1], nan=1.0),
+        int(duration.size),
+        int(event.sum()),
+        float(duration.max()),
+        None if not np.isfinite(med) else float(med),
+    )
 
 
 def cumulative_incidence(entry, duration, cause, causes: list[str], times: list[float]) -> list[dict]:
@@ -134,9 +150,13 @@ def parity_intervals(spells: pl.DataFrame, origin_age15: bool = False) -> pl.Dat
 def clip_to_year(df: pl.DataFrame, year: int) -> pl.DataFrame:
     """The same intervals observed only inside one calendar year (a period life table)."""
     lo, hi = pl.date(year, 1, 1), pl.date(year + 1, 1, 1)
-    part = df.filter((pl.col("entry") < hi) & (pl.col("end") > lo) | ((pl.col("end") == pl.col("entry")) & (pl.col("end").dt.year() == year)))
+    part = df.filter(
+        (pl.col("entry") < hi) & (pl.col("end") > lo)
+        | ((pl.col("end") == pl.col("entry")) & (pl.col("end").dt.year() == year))
+    )
     return part.with_columns(
-        entry_m=((pl.max_horizontal(pl.col("entry"), lo) - pl.col("origin")).dt.total_days().clip(lower_bound=0)) / MONTH,
+        entry_m=((pl.max_horizontal(pl.col("entry"), lo) - pl.col("origin")).dt.total_days().clip(lower_bound=0))
+        / MONTH,
         duration_m=(pl.min_horizontal(pl.col("end"), hi) - pl.col("origin")).dt.total_days() / MONTH,
         event=pl.col("event") & (pl.col("end") < hi),
     )

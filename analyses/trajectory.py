@@ -43,28 +43,42 @@ def _facts(records: Iterable[Any]) -> tuple[list[dict], list[dict], int | None]:
     return writer.facts.rows, writer.control.rows, writer.max_day
 
 
-def trajectory_for(person_id: str, records: Iterable[Any], known_on: date | None = None,
-                   gazetteer: Any | None = None) -> dict[str, Any]:
+def trajectory_for(
+    person_id: str, records: Iterable[Any], known_on: date | None = None, gazetteer: Any | None = None
+) -> dict[str, Any]:
     """The trajectory of `person_id` from log records (RegisterEvent models, dicts or JSON lines)
     that mention them; records of their spouses' deaths make widowhood visible."""
     facts, control, last = _facts(records)
     k = None if known_on is None else known_on.toordinal() - EPOCH
     voided = {c["target"] for c in control if c["kind"] == "void" and (k is None or c["recorded"] <= k)}
-    links = merge_links([(c["target"], c["survivor"]) for c in control
-                         if c["kind"] == "merge" and (k is None or c["recorded"] <= k)])
+    links = merge_links(
+        [(c["target"], c["survivor"]) for c in control if c["kind"] == "merge" and (k is None or c["recorded"] <= k)]
+    )
     who = links.get(person_id, person_id)
-    live = [f | {"person": links.get(f["person"], f["person"]), "other": links.get(f.get("other"), f.get("other"))}
-            for f in facts if f["event_id"] not in voided and (k is None or (f["recorded"] or 0) <= k)]
+    live = [
+        f | {"person": links.get(f["person"], f["person"]), "other": links.get(f.get("other"), f.get("other"))}
+        for f in facts
+        if f["event_id"] not in voided and (k is None or (f["recorded"] or 0) <= k)
+    ]
     spouses = {f["other"] for f in live if f["person"] == who and f["role"] == "marriage"}
     me = next((f for f in live if f["person"] == who and f["role"] == "registered"), None)
     if me is not None and me.get("marital") == "married" and me.get("relation") in ("head", "spouse"):
         partner = "spouse" if me["relation"] == "head" else "head"  # a couple at baseline
-        spouses |= {f["person"] for f in live if f["role"] == "registered" and f["person"] != who
-                    and f.get("household") == me.get("household") and f.get("relation") == partner
-                    and f.get("marital") == "married"}
+        spouses |= {
+            f["person"]
+            for f in live
+            if f["role"] == "registered"
+            and f["person"] != who
+            and f.get("household") == me.get("household")
+            and f.get("relation") == partner
+            and f.get("marital") == "married"
+        }
     mine = [f for f in live if f["person"] == who]
-    mine += [f | {"role": "partner_death", "person": who, "other": f["person"]}
-             for f in live if f["role"] == "death" and f["person"] in spouses]
+    mine += [
+        f | {"role": "partner_death", "person": who, "other": f["person"]}
+        for f in live
+        if f["role"] == "death" and f["person"] in spouses
+    ]
     mine.sort(key=lambda f: (f["occurred"], ROLE_PRIORITY.get(f["role"], 9), f.get("sub_offset") or 0))
     rows = [tuple(f.get(c) for c in FOLD_COLUMNS) for f in mine]
     observed = {f["commune"]: (f["commune"], f["district"], f["province"]) for f in live if f.get("commune")}
@@ -87,33 +101,77 @@ def person_trajectory(events: Iterable[Any], person_id: str | None = None) -> di
 
 
 def as_dict(person_id: str, who: str, h: History, end: int | None) -> dict[str, Any]:
-    res = [{"from": _iso(s), "to": _iso(e), "commune": p[0], "district": p[1], "province": p[2],
-            "began_by": sk, "ended_by": ek} for s, e, p, sk, ek in h.residence]
-    unions = [{"status": st, "from": _iso(s), "known_from": _iso(en), "to": _iso(e), "ended_by": ek}
-              for st, s, en, e, ek in h.unions]
-    parity = [{"parity": kk, "from": _iso(s), "known_from": _iso(en), "to": _iso(e), "ended_by": ek}
-              for kk, s, en, e, ek in h.parities]
+    res = [
+        {
+            "from": _iso(s),
+            "to": _iso(e),
+            "commune": p[0],
+            "district": p[1],
+            "province": p[2],
+            "began_by": sk,
+            "ended_by": ek,
+        }
+        for s, e, p, sk, ek in h.residence
+    ]
+    unions = [
+        {"status": st, "from": _iso(s), "known_from": _iso(en), "to": _iso(e), "ended_by": ek}
+        for st, s, en, e, ek in h.unions
+    ]
+    parity = [
+        {"parity": kk, "from": _iso(s), "known_from": _iso(en), "to": _iso(e), "ended_by": ek}
+        for kk, s, en, e, ek in h.parities
+    ]
     contra = [{"method": m, "from": _iso(s), "to": _iso(e), "ended_by": ek} for m, s, e, ek in h.contra]
-    births = [{"date": _iso(d), "child_sex": x.get("child_sex"), "birth_order": x.get("order")}
-              for d, kind, _s, x in h.events if kind == "birth"]
-    moves = [{"departed": _iso(m["out_day"]), "arrived": _iso(m["in_day"]), "from": m["origin"][0],
-              "to": m["dest"][0], "confirmed": m["confirmed"]} for m in h.moves]
+    births = [
+        {"date": _iso(d), "child_sex": x.get("child_sex"), "birth_order": x.get("order")}
+        for d, kind, _s, x in h.events
+        if kind == "birth"
+    ]
+    moves = [
+        {
+            "departed": _iso(m["out_day"]),
+            "arrived": _iso(m["in_day"]),
+            "from": m["origin"][0],
+            "to": m["dest"][0],
+            "confirmed": m["confirmed"],
+        }
+        for m in h.moves
+    ]
     timeline = [{"date": r["from"], "what": f"lives in {r['commune']}", "episode": "residence"} for r in res]
     timeline += [{"date": u["from"] or u["known_from"], "what": u["status"], "episode": "union"} for u in unions]
-    timeline += [{"date": b["date"], "what": f"birth {b['birth_order']} ({b['child_sex']})", "episode": "childbearing"} for b in births]
+    timeline += [
+        {"date": b["date"], "what": f"birth {b['birth_order']} ({b['child_sex']})", "episode": "childbearing"}
+        for b in births
+    ]
     timeline += [{"date": c["from"], "what": f"starts {c['method']}", "episode": "contraception"} for c in contra]
-    timeline += [{"date": c["to"], "what": f"stops {c['method']} ({c['ended_by']})", "episode": "contraception"}
-                 for c in contra if c["to"]]
-    timeline += [{"date": m["departed"] or m["arrived"], "what": f"moves from {m['from']} to {m['to']}",
-                  "episode": "migration"} for m in moves]
+    timeline += [
+        {"date": c["to"], "what": f"stops {c['method']} ({c['ended_by']})", "episode": "contraception"}
+        for c in contra
+        if c["to"]
+    ]
+    timeline += [
+        {"date": m["departed"] or m["arrived"], "what": f"moves from {m['from']} to {m['to']}", "episode": "migration"}
+        for m in moves
+    ]
     if h.death_day is not None:
         timeline.append({"date": _iso(h.death_day), "what": "death", "episode": "life"})
     timeline.sort(key=lambda t: t["date"] or "")
     return {
-        "person_id": person_id, "resolved_id": who, "found": True, "sex": h.sex, "birth_date": _iso(h.birth_day),
-        "death_date": _iso(h.death_day), "entry": {"date": _iso(h.entry_day), "type": h.entry_type},
-        "observed_until": _iso(end), "residence": res, "union": unions, "parity": parity,
-        "childbearing": births, "contraception": contra, "moves": moves, "timeline": timeline,
+        "person_id": person_id,
+        "resolved_id": who,
+        "found": True,
+        "sex": h.sex,
+        "birth_date": _iso(h.birth_day),
+        "death_date": _iso(h.death_day),
+        "entry": {"date": _iso(h.entry_day), "type": h.entry_type},
+        "observed_until": _iso(end),
+        "residence": res,
+        "union": unions,
+        "parity": parity,
+        "childbearing": births,
+        "contraception": contra,
+        "moves": moves,
+        "timeline": timeline,
     }
 
 

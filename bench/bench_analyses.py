@@ -96,6 +96,7 @@ def main() -> None:
         with open(subs, "wb") as fh:
             timed("generate submissions", None, lambda: generate(cfg, fh, gaz), prep)
     if not log.exists():
+
         def build() -> int:
             n = 0
             with open(subs, "rb") as src, open(log, "wb") as out:
@@ -113,6 +114,7 @@ def main() -> None:
                         out.write(value + b"\n")
                         n += 1
             return n
+
         timed("build the log", None, build, prep)
     with open(log, "rb") as fh:
         records = sum(1 for _ in fh)
@@ -124,10 +126,17 @@ def main() -> None:
     last = date(cfg.end.year - 1, 12, 31)
     req = ExportRequest(cfg.province, start, last)
     key = Pseudonymiser(b"b" * 32, "project")
-    m = timed("export (log -> data sets)", records,
-              lambda: export(file_records(log), {"kind": "bench"}, out / "export", req, key, gaz), res)
-    data_rows = sum(v for k, v in m["rows"].items() if k in ("persons", "spells", "segments", "events", "moves",
-                                                             "counting_process", "residence_sequences"))
+    m = timed(
+        "export (log -> data sets)",
+        records,
+        lambda: export(file_records(log), {"kind": "bench"}, out / "export", req, key, gaz),
+        res,
+    )
+    data_rows = sum(
+        v
+        for k, v in m["rows"].items()
+        if k in ("persons", "spells", "segments", "events", "moves", "counting_process", "residence_sequences")
+    )
     timed("fertility analyses", data_rows, lambda: run_fertility(out / "export", cfg.province, out / "fert"), res)
     timed("migration analyses", data_rows, lambda: run_migration(out / "export", cfg.province, out / "mig"), res)
     seg, ev = out / "export" / "segments.parquet", out / "export" / "events.parquet"
@@ -135,8 +144,9 @@ def main() -> None:
     mine = timed("cube: polars (product)", seg_rows, lambda: build_cube(seg, ev), res)
     with duckdb.connect() as con:
         con.execute("SET threads = 2")
-        ref = timed("cube: DuckDB SQL (reference)", seg_rows,
-                    lambda: con.sql(DUCKDB_CUBE.format(seg=seg, ev=ev)).pl(), res)
+        ref = timed(
+            "cube: DuckDB SQL (reference)", seg_rows, lambda: con.sql(DUCKDB_CUBE.format(seg=seg, ev=ev)).pl(), res
+        )
     py_mine, py_ref = float(mine["person_years"].sum()), float(ref["person_years"].sum())
     b_mine, b_ref = int(mine["births"].sum()), int(ref["births"].sum())
     assert abs(py_mine - py_ref) < 1e-6 * py_ref and b_mine == b_ref, (py_mine, py_ref, b_mine, b_ref)
@@ -148,10 +158,14 @@ def main() -> None:
         print(f"{label:34}{s:>9.1f}{cpu:>9.1f}{(rows or 0):>13,}{rate}")
     total, total_cpu = sum(r[1] for r in res[:3]), sum(r[3] for r in res[:3])
     duck, duck_cpu = res[-1][1], res[-1][3]
-    print(f"\nexport + both analyses: {total:.1f} s wall ({total_cpu:.1f} s CPU) for {records:,} log records "
-          f"({records / total:,.0f} records/s)")
-    print(f"cube, polars / DuckDB: {res[-2][1]:.2f} s / {duck:.2f} s = {res[-2][1] / duck:.2f} wall, "
-          f"{res[-2][3] / duck_cpu:.2f} CPU; whole run / DuckDB cube = {total / duck:.1f} wall")
+    print(
+        f"\nexport + both analyses: {total:.1f} s wall ({total_cpu:.1f} s CPU) for {records:,} log records "
+        f"({records / total:,.0f} records/s)"
+    )
+    print(
+        f"cube, polars / DuckDB: {res[-2][1]:.2f} s / {duck:.2f} s = {res[-2][1] / duck:.2f} wall, "
+        f"{res[-2][3] / duck_cpu:.2f} CPU; whole run / DuckDB cube = {total / duck:.1f} wall"
+    )
     print(f"cube check: {py_mine:,.1f} person-years and {b_mine:,} births in both")
     print("exported rows: " + ", ".join(f"{k} {v:,}" for k, v in m["rows"].items() if isinstance(v, int)))
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")

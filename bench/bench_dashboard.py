@@ -82,7 +82,9 @@ def load(pool: db.ConnectionPool, people: int) -> int:
             for table, table_rows in rows.items():
                 copy_rows(conn, table, table_rows)
         if first // CHUNK % 25 == 0:
-            print(f"  {first + CHUNK:>9,} households, {events:>10,} events, {time.perf_counter() - t0:6.0f} s", flush=True)
+            print(
+                f"  {first + CHUNK:>9,} households, {events:>10,} events, {time.perf_counter() - t0:6.0f} s", flush=True
+            )
     with pool.connection() as conn:
         conn.execute("ANALYZE")
     return events
@@ -115,10 +117,13 @@ def browse(url: str, token: str, repeat: int, headline: str, district: str) -> d
             # from the start of navigation (time origin 0) to the headline's mark
             out["load"].append(page.evaluate(MARK, int(page.get_attribute("#headline", "data-gen"))))
             settle(page)
-            for kind, fragment, key in (("area", f"#area={district}&period=2024-Q2", f"{district}|2024-Q2|"),
-                                        ("period", f"#area={district}&period=2024-{i % 9 + 1:02d}",
-                                         f"{district}|2024-{i % 9 + 1:02d}|")):
-                start = page.evaluate(f"() => {{ const t = performance.now(); location.hash = {fragment!r}; return t; }}")
+            for kind, fragment, key in (
+                ("area", f"#area={district}&period=2024-Q2", f"{district}|2024-Q2|"),
+                ("period", f"#area={district}&period=2024-{i % 9 + 1:02d}", f"{district}|2024-{i % 9 + 1:02d}|"),
+            ):
+                start = page.evaluate(
+                    f"() => {{ const t = performance.now(); location.hash = {fragment!r}; return t; }}"
+                )
                 page.wait_for_selector(HEADLINE_DRAWN.format(key=key), timeout=120_000)
                 out[kind].append(page.evaluate(MARK, int(page.get_attribute("#headline", "data-gen"))) - start)
                 settle(page)
@@ -140,9 +145,23 @@ def served(database: str) -> Iterator[str]:
     GIL with Playwright's driver)."""
     port = free_port()
     env = {**os.environ, "POPREG_PG_DATABASE": database, "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "bench.bench_dashboard:read_app",
-                               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                              env=env, cwd=ROOT)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "bench.bench_dashboard:read_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -196,15 +215,21 @@ def main(people: int, repeat: int, keep: str | None) -> None:
         print(f"\nheadline figures drawn, province 14 (~{people:,} people), {repeat} runs, headless Chromium")
         print(f"{'what':<44} {'page p50 ms':>11} {'page max':>9} {'API p50 ms':>11} {'ratio':>6} {'target':>7}")
         targets = {"load": 1000, "area": 300, "period": 300}
-        labels = {"load": "load -> headline drawn (province, quarter)",
-                  "area": f"area change -> redrawn (district {district})",
-                  "period": "period change -> redrawn (a month)"}
+        labels = {
+            "load": "load -> headline drawn (province, quarter)",
+            "area": f"area change -> redrawn (district {district})",
+            "period": "period change -> redrawn (a month)",
+        }
         for kind in ("load", "area", "period"):
             p50 = statistics.median(page[kind])
-            print(f"{labels[kind]:<44} {p50:11.0f} {max(page[kind]):9.0f} {bare[kind]:11.0f} "
-                  f"{p50 / bare[kind]:6.2f} {targets[kind]:7d}")
-        print("first visit after the snapshots were counted (every panel's figures still to compute): "
-              + ", ".join(f"{kind} {first[kind][0]:.0f} ms" for kind in ("load", "area", "period")))
+            print(
+                f"{labels[kind]:<44} {p50:11.0f} {max(page[kind]):9.0f} {bare[kind]:11.0f} "
+                f"{p50 / bare[kind]:6.2f} {targets[kind]:7d}"
+            )
+        print(
+            "first visit after the snapshots were counted (every panel's figures still to compute): "
+            + ", ".join(f"{kind} {first[kind][0]:.0f} ms" for kind in ("load", "area", "period"))
+        )
     finally:
         if not keep:
             db.drop_database(base.dsn, name)

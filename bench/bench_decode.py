@@ -31,12 +31,25 @@ def _payload(kind: str, rng: random.Random, n: int) -> dict[str, Any]:
         case "household.registered":
             return {"household_id": hid, "address": f"Bản Suối Lìn {n % 90}, xã Vân Hồ", "head_person_id": pid}
         case "person.registered":
-            return {"person_id": pid, "household_id": hid, "full_name": name, "sex": rng.choice("MF"),
-                    "birth_date": f"{rng.randint(1940, 2020)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
-                    "relation_to_head": "child", "marital_status": "never_married", "ethnicity": "Thái"}
+            return {
+                "person_id": pid,
+                "household_id": hid,
+                "full_name": name,
+                "sex": rng.choice("MF"),
+                "birth_date": f"{rng.randint(1940, 2020)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+                "relation_to_head": "child",
+                "marital_status": "never_married",
+                "ethnicity": "Thái",
+            }
         case "birth":
-            return {"child_id": pid, "household_id": hid, "mother_id": f"p-{n + 1:08d}", "sex": rng.choice("MF"),
-                    "full_name": name, "birth_weight_g": rng.randint(2200, 4200)}
+            return {
+                "child_id": pid,
+                "household_id": hid,
+                "mother_id": f"p-{n + 1:08d}",
+                "sex": rng.choice("MF"),
+                "full_name": name,
+                "birth_weight_g": rng.randint(2200, 4200),
+            }
         case "death":
             return {"person_id": pid, "cause": "tuổi già"}
         case "marriage" | "divorce":
@@ -73,13 +86,20 @@ def envelopes(n: int, seed: int = 7) -> list[bytes]:
     for i in range(n):
         kind = rng.choices(EVENT_TYPES, weights)[0]
         day = f"2024-{rng.randint(1, 12):02d}-{rng.randint(10, 28)}"
-        out.append(orjson.dumps({
-            "event_id": f"0193a5e4-7b1c-7e3a-9f00-{i:012d}", "type": kind, "schema_version": 1,
-            "occurred_on": day, "recorded_at": f"{day}T09:{rng.randint(10, 59)}:00+07:00",
-            "commune": f"{rng.randint(0, 32000):05d}",
-            "source": {"channel": "mobile", "collector_id": f"ctv-{rng.randint(0, 999):03d}"},
-            "payload": _payload(kind, rng, i),
-        }))
+        out.append(
+            orjson.dumps(
+                {
+                    "event_id": f"0193a5e4-7b1c-7e3a-9f00-{i:012d}",
+                    "type": kind,
+                    "schema_version": 1,
+                    "occurred_on": day,
+                    "recorded_at": f"{day}T09:{rng.randint(10, 59)}:00+07:00",
+                    "commune": f"{rng.randint(0, 32000):05d}",
+                    "source": {"channel": "mobile", "collector_id": f"ctv-{rng.randint(0, 999):03d}"},
+                    "payload": _payload(kind, rng, i),
+                }
+            )
+        )
     return out
 
 
@@ -102,16 +122,19 @@ def main() -> None:
     data = envelopes(args.n)
     size = sum(map(len, data)) / len(data)
     records = [encode(decode_register_ready(b)) for b in data[: args.n // 4]]
-    print(f"{args.n:,} envelopes, {size:.0f} bytes each on average; Python {platform.python_version()}, "
-          f"one core (CPU time), best of {args.repeat}")
+    print(
+        f"{args.n:,} envelopes, {size:.0f} bytes each on average; Python {platform.python_version()}, "
+        f"one core (CPU time), best of {args.repeat}"
+    )
     raw = rate(orjson.loads, data, args.repeat)
     rows = [
         ("orjson.loads (parse only)", raw),
         ("decode_submission (parse + validate)", rate(decode_submission, data, args.repeat)),
-        ("orjson.loads + validate_python", rate(lambda b: SUBMISSION_ADAPTER.validate_python(orjson.loads(b)),
-                                                data, args.repeat)),
-        ("decode_register_event (enriched)", rate(decode_register_event, records, args.repeat)
-         * 1.0),
+        (
+            "orjson.loads + validate_python",
+            rate(lambda b: SUBMISSION_ADAPTER.validate_python(orjson.loads(b)), data, args.repeat),
+        ),
+        ("decode_register_event (enriched)", rate(decode_register_event, records, args.repeat) * 1.0),
     ]
     print(f"{'path':40} {'envelopes/s':>14} {'x slower than orjson':>22}")
     for name, value in rows:
@@ -128,8 +151,9 @@ def decode_register_ready(data: bytes) -> Any:
 
     event = decode_submission(data)
     area = AreaPath(commune=event.commune, district=None, province="14")
-    return RegisterEvent(event=event, context=Enrichment(accepted_at=datetime.now(UTC), area=area,
-                                                         subjects=["p-1"], ages={"p-1": 30}))
+    return RegisterEvent(
+        event=event, context=Enrichment(accepted_at=datetime.now(UTC), area=area, subjects=["p-1"], ages={"p-1": 30})
+    )
 
 
 if __name__ == "__main__":

@@ -42,8 +42,12 @@ from tests.support.stack import _base_settings  # noqa: E402
 
 # Chrome DevTools' "Slow 3G" preset: 400 ms latency (+ Lighthouse's 1.4x slowdown factor as the
 # preset applies it: 2000 ms RTT is "3G" in Lighthouse; DevTools' Slow 3G is 400 ms / 400 kbit/s).
-SLOW_3G = {"offline": False, "latency": 400, "downloadThroughput": 400 * 1024 / 8 * 0.9,
-           "uploadThroughput": 400 * 1024 / 8 * 0.9}
+SLOW_3G = {
+    "offline": False,
+    "latency": 400,
+    "downloadThroughput": 400 * 1024 / 8 * 0.9,
+    "uploadThroughput": 400 * 1024 / 8 * 0.9,
+}
 NO_LIMIT = {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
 # Pending entries made inside the page with the app's own modules (what saving a form writes).
 MAKE_PENDING = """async ([n, device, women]) => {
@@ -101,8 +105,10 @@ def save_ms(phone: Phone, household: str, person: str) -> float:
     phone.page.wait_for_selector('form.entry[data-type="pregnancy.recorded"]')
     phone.page.select_option('[name="person_id"]', person)
     phone.page.click('form.entry button[type="submit"]')
-    phone.page.wait_for_function("document.querySelector('form.entry') === null || "
-                                 "document.querySelector('.form-error').textContent !== ''", timeout=60_000)
+    phone.page.wait_for_function(
+        "document.querySelector('form.entry') === null || document.querySelector('.form-error').textContent !== ''",
+        timeout=60_000,
+    )
     refused = phone.page.eval_on_selector_all(".field.invalid", "fs => fs.map(f => f.innerText)")
     assert not refused, refused
     took = phone.measure("ctv-save")
@@ -157,8 +163,10 @@ def main() -> None:
             started = time.perf_counter()
             run = start_province(settings_maker(made), Path(tmp), households=args.households)
             commune = busiest_commune(run)
-            print(f"province of {args.households} households fed and projected in {time.perf_counter() - started:.0f} s; "
-                  f"commune {commune}")
+            print(
+                f"province of {args.households} households fed and projected in {time.perf_counter() - started:.0f} s; "
+                f"commune {commune}"
+            )
             results: dict[str, list[float]] = {}
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -170,12 +178,19 @@ def main() -> None:
                     page.fill("#code", run.code(f"ctv-bench-{int(slow)}", commune))
                     page.click("#enrol")
                     page.wait_for_selector("#households li a", timeout=120_000)
-                    page.wait_for_function("navigator.serviceWorker.controller !== null || (location.reload(), false)",
-                                           timeout=60_000, polling=2000)
+                    page.wait_for_function(
+                        "navigator.serviceWorker.controller !== null || (location.reload(), false)",
+                        timeout=60_000,
+                        polling=2000,
+                    )
                     device, book = page.evaluate(READ_KV, "device"), page.evaluate(READ_KV, "book")
                     women = [m["id"] for hh in book["households"] for m in hh["members"] if m["sex"] == "F"]
-                    mother = next((hh["id"], m["id"]) for hh in book["households"] for m in hh["members"]
-                                  if m["sex"] == "F" and "1980" <= (m["born"] or "") <= "2005")
+                    mother = next(
+                        (hh["id"], m["id"])
+                        for hh in book["households"]
+                        for m in hh["members"]
+                        if m["sex"] == "F" and "1980" <= (m["born"] or "") <= "2005"
+                    )
                     phone.throttle(slow)
                     print("throttled: Slow 3G, 4x CPU" if slow else "baseline: no throttling", flush=True)
                     got = results.setdefault("slow" if slow else "base", [])
@@ -193,8 +208,10 @@ def main() -> None:
             row("saving an entry (durable in IndexedDB)", "ms", slow[2], base[2], "< 100 ms")
             row(f"{args.entries} pending entries sent", "s", slow[3], base[3], "< 30 s")
             kb = shipped_kb()
-            print(f"{'shipped assets, gzip':<44} {kb:>9.1f} KB  (uncompressed "
-                  f"{sum(p.stat().st_size for p in STATIC.iterdir()) / 1024:.1f} KB)       < 300 KB")
+            print(
+                f"{'shipped assets, gzip':<44} {kb:>9.1f} KB  (uncompressed "
+                f"{sum(p.stat().st_size for p in STATIC.iterdir()) / 1024:.1f} KB)       < 300 KB"
+            )
     finally:
         if run is not None:
             run.stop()

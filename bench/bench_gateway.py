@@ -40,17 +40,30 @@ def make_events(n: int, run: str) -> list[dict]:
     for i in range(n):
         commune = COMMUNES[i % len(COMMUNES)]
         if i % 3 == 0:
-            payload = {"child_id": f"c-{run}-{i}", "household_id": f"h-{run}-{i // 7}",
-                       "mother_id": f"m-{run}-{i // 5}", "sex": "F" if i % 2 else "M",
-                       "full_name": "Lò Thị Mai"}
+            payload = {
+                "child_id": f"c-{run}-{i}",
+                "household_id": f"h-{run}-{i // 7}",
+                "mother_id": f"m-{run}-{i // 5}",
+                "sex": "F" if i % 2 else "M",
+                "full_name": "Lò Thị Mai",
+            }
             kind = "birth"
         elif i % 3 == 1:
             payload, kind = {"person_id": f"p-{run}-{i}", "method": "iud"}, "contraception.started"
         else:
             payload, kind = {"person_ids": [f"p-{run}-{i}"], "to_commune": "00001"}, "move_out"
-        out.append({"event_id": f"{run}-{i}", "type": kind, "schema_version": 1, "occurred_on": "2024-03-05",
-                    "recorded_at": "2024-03-20T09:12:00+07:00", "commune": commune,
-                    "source": {"channel": "mobile", "collector_id": f"ctv-{commune}-01"}, "payload": payload})
+        out.append(
+            {
+                "event_id": f"{run}-{i}",
+                "type": kind,
+                "schema_version": 1,
+                "occurred_on": "2024-03-05",
+                "recorded_at": "2024-03-20T09:12:00+07:00",
+                "commune": commune,
+                "source": {"channel": "mobile", "collector_id": f"ctv-{commune}-01"},
+                "payload": payload,
+            }
+        )
     return out
 
 
@@ -62,8 +75,14 @@ def free_port() -> int:
 
 def env_for(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("POPREG_")}
-    env.update({"POPREG_HOME": str(settings.home_dir), "POPREG_TOPIC_PREFIX": settings.topic_prefix,
-                "POPREG_PG_DATABASE": settings.pg_database, "POPREG_PG_POOL_MAX": "16"})
+    env.update(
+        {
+            "POPREG_HOME": str(settings.home_dir),
+            "POPREG_TOPIC_PREFIX": settings.topic_prefix,
+            "POPREG_PG_DATABASE": settings.pg_database,
+            "POPREG_PG_POOL_MAX": "16",
+        }
+    )
     if settings.database_url is not None:
         env["POPREG_DATABASE_URL"] = settings.database_url.get_secret_value()
     if settings.kafka_bootstrap is not None:
@@ -93,8 +112,13 @@ async def drive_gateway(url: str, token: str, bodies: list[bytes], clients: int)
 
 
 async def raw_produce(settings: Settings, topic: str, records: list[tuple[bytes, bytes]]) -> float:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, enable_idempotence=True, acks="all",
-                                linger_ms=5, max_batch_size=512 * 1024)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
+        max_batch_size=512 * 1024,
+    )
     await producer.start()
     try:
         start = time.perf_counter()
@@ -142,30 +166,55 @@ def main() -> None:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         proc = subprocess.Popen(
-            [sys.executable, *os.environ.get("BENCH_PY_ARGS", "").split(), "-m", "uvicorn", "--factory", "producers.gateway:create_app", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
-            env=env_for(settings), cwd=ROOT)
+            [
+                sys.executable,
+                *os.environ.get("BENCH_PY_ARGS", "").split(),
+                "-m",
+                "uvicorn",
+                "--factory",
+                "producers.gateway:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env_for(settings),
+            cwd=ROOT,
+        )
         wait_http(url, proc)
 
         events = make_events(args.events, tag)
-        bodies = [b"\n".join(orjson.dumps(e) for e in events[i:i + args.batch])
-                  for i in range(0, len(events), args.batch)]
+        bodies = [
+            b"\n".join(orjson.dumps(e) for e in events[i : i + args.batch]) for i in range(0, len(events), args.batch)
+        ]
         warm = make_events(2 * args.batch, tag + "w")
         asyncio.run(drive_gateway(url, token, [b"\n".join(orjson.dumps(e) for e in warm)], 1))
 
         seconds, accepted = asyncio.run(drive_gateway(url, token, bodies, args.clients))
         assert accepted == args.events, f"only {accepted} of {args.events} accepted"
         from events import encode, kafka_key, validate_submission
+
         records = [(kafka_key(m), encode(m)) for m in map(validate_submission, events)]
         raw_seconds = asyncio.run(raw_produce(settings, raw_topic, records))
 
         gw_rate, raw_rate = accepted / seconds, len(records) / raw_seconds
-        print(f"events {args.events}, batch {args.batch}, clients {args.clients}, workers {args.workers}, "
-              f"cpus {os.cpu_count()}")
-        print(f"gateway  : {accepted} accepted in {seconds:.2f}s = {gw_rate:,.0f} events/s "
-              f"({len(bodies) / seconds:,.0f} requests/s)")
-        print(f"raw kafka: {len(records)} produced in {raw_seconds:.2f}s = {raw_rate:,.0f} events/s "
-              "(aiokafka, idempotent, acks=all)")
+        print(
+            f"events {args.events}, batch {args.batch}, clients {args.clients}, workers {args.workers}, "
+            f"cpus {os.cpu_count()}"
+        )
+        print(
+            f"gateway  : {accepted} accepted in {seconds:.2f}s = {gw_rate:,.0f} events/s "
+            f"({len(bodies) / seconds:,.0f} requests/s)"
+        )
+        print(
+            f"raw kafka: {len(records)} produced in {raw_seconds:.2f}s = {raw_rate:,.0f} events/s "
+            "(aiokafka, idempotent, acks=all)"
+        )
         print(f"ratio gateway/raw: {gw_rate / raw_rate:.2f}")
     finally:
         if proc is not None:

@@ -64,13 +64,35 @@ def write_rows(path: Path, rows: int) -> int:
     return households
 
 
-def _row(commune: str, hid: str, head: bool, pid: str, name: str, female: bool, birth: str, relation: str,
-         marital: str, mother: str, method: str) -> list[str]:
-    values = {"commune": commune, "household_id": hid, "address": "Bản Hài, tổ 2" if head else "",
-              "registered_on": "2021-01-01", "person_id": pid, "full_name": name, "sex": "F" if female else "M",
-              "birth_date": birth, "relation_to_head": relation, "marital_status": marital, "mother_id": mother,
-              "ethnicity": "Thái", "contraception_method": method,
-              "contraception_since": "2018-05-01" if method else ""}
+def _row(
+    commune: str,
+    hid: str,
+    head: bool,
+    pid: str,
+    name: str,
+    female: bool,
+    birth: str,
+    relation: str,
+    marital: str,
+    mother: str,
+    method: str,
+) -> list[str]:
+    values = {
+        "commune": commune,
+        "household_id": hid,
+        "address": "Bản Hài, tổ 2" if head else "",
+        "registered_on": "2021-01-01",
+        "person_id": pid,
+        "full_name": name,
+        "sex": "F" if female else "M",
+        "birth_date": birth,
+        "relation_to_head": relation,
+        "marital_status": marital,
+        "mother_id": mother,
+        "ethnicity": "Thái",
+        "contraception_method": method,
+        "contraception_since": "2018-05-01" if method else "",
+    }
     return [values.get(c, "") for c in COLUMNS]
 
 
@@ -104,8 +126,10 @@ def main() -> None:
             seconds, report = asyncio.run(run(settings, path))
         events = report.events  # type: ignore[attr-defined]
         print(f"rows {report.rows} ({size_mb:.0f} MB, {households} households), bad rows {report.bad_rows}")  # type: ignore[attr-defined]
-        print(f"import: {seconds:.1f}s = {report.rows / seconds:,.0f} rows/s, "  # type: ignore[attr-defined]
-              f"{events.total / seconds:,.0f} events/s ({events.accepted} accepted, {events.invalid} invalid)")
+        print(
+            f"import: {seconds:.1f}s = {report.rows / seconds:,.0f} rows/s, "  # type: ignore[attr-defined]
+            f"{events.total / seconds:,.0f} events/s ({events.accepted} accepted, {events.invalid} invalid)"
+        )
         print(f"peak RSS: {peak_rss_mb():.0f} MB (before the import: {before:.0f} MB)")
     finally:
         db.drop_database(base.dsn, settings.pg_database)

@@ -53,8 +53,7 @@ def engine_rate(records: list[bytes]) -> float:
 
 
 async def produce(settings: Settings, f: EventFactory, records: list[dict]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, enable_idempotence=True, acks="all",
-                                linger_ms=5)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, enable_idempotence=True, acks="all", linger_ms=5)
     await producer.start()
     try:
         futures = [await producer.send(settings.topic(EVENTS), f.encode(r), key=f.key(r)) for r in records]
@@ -97,40 +96,56 @@ async def main(n_households: int, years: int, probes: int) -> None:
         print(f"engine alone: {engine_rate([orjson.dumps(r) for r in records]):,.0f} records/s")
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("POPREG_")}
-        env.update(POPREG_TOPIC_PREFIX=settings.topic_prefix, POPREG_PG_DATABASE=settings.pg_database,
-                   POPREG_PG_PORT=str(settings.pg_port), POPREG_KAFKA_BOOTSTRAP=settings.bootstrap,
-                   POPREG_HOME=str(home))
-        worker = subprocess.Popen([sys.executable, "-m", "popreg", "worker", "indicators", "-l", "warn",
-                                   "--live-from", START.isoformat()], env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.STDOUT)
+        env.update(
+            POPREG_TOPIC_PREFIX=settings.topic_prefix,
+            POPREG_PG_DATABASE=settings.pg_database,
+            POPREG_PG_PORT=str(settings.pg_port),
+            POPREG_KAFKA_BOOTSTRAP=settings.bootstrap,
+            POPREG_HOME=str(home),
+        )
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "popreg", "worker", "indicators", "-l", "warn", "--live-from", START.isoformat()],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
         await produce(settings, f, records[:1])  # warm-up: the worker is up once it counted this one
         wait_for(pool, 1, timeout=180)
         t = time.monotonic()
         await produce(settings, f, records[1:])
         done = wait_for(pool, len(records))
-        print(f"worker through the broker: {(len(records) - 1) / (done - t):,.0f} records/s "
-              f"(includes up to one 2 s snapshot interval)")
+        print(
+            f"worker through the broker: {(len(records) - 1) / (done - t):,.0f} records/s "
+            f"(includes up to one 2 s snapshot interval)"
+        )
         delays = []
         rng = random.Random(7)
         for i in range(probes):
             await asyncio.sleep(rng.uniform(0, 2))  # arrive anywhere in the snapshot interval
-            probe = f.record("birth", date(2026, 1, 1 + i % 28), communes[0],
-                             {"child_id": f"probe{i}", "household_id": "h0", "mother_id": "m", "sex": "F"})
+            probe = f.record(
+                "birth",
+                date(2026, 1, 1 + i % 28),
+                communes[0],
+                {"child_id": f"probe{i}", "household_id": "h0", "mother_id": "m", "sex": "F"},
+            )
             t = time.monotonic()
             await produce(settings, f, [probe])
             delays.append(wait_for(pool, len(records) + i + 1, timeout=60) - t)
         delays.sort()
         p99 = delays[min(len(delays) - 1, round(0.99 * len(delays)))]
-        print(f"freshness over {probes} records: p50 {statistics.median(delays):.2f} s, p99 {p99:.2f} s "
-              f"(snapshot every 2 s)")
+        print(
+            f"freshness over {probes} records: p50 {statistics.median(delays):.2f} s, p99 {p99:.2f} s "
+            f"(snapshot every 2 s)"
+        )
         pool.close()
     finally:
         if worker is not None:
             worker.terminate()
             worker.wait(60)
         db.drop_database(base.dsn, settings.pg_database)
-        kafka_admin.delete_topics(settings, [t for t in kafka_admin.list_topics(settings)
-                                             if t.startswith(settings.topic_prefix)])
+        kafka_admin.delete_topics(
+            settings, [t for t in kafka_admin.list_topics(settings) if t.startswith(settings.topic_prefix)]
+        )
 
 
 if __name__ == "__main__":

@@ -65,15 +65,25 @@ def load(settings: Settings, pool: db.ConnectionPool, people: int) -> tuple[str,
             for table, table_rows in rows.items():
                 copy_rows(conn, table, table_rows)
         if first // CHUNK % 25 == 0:
-            print(f"  {first + CHUNK:>9,} households, {events:>10,} events folded, {time.perf_counter() - t0:6.0f} s",
-                  flush=True)
+            print(
+                f"  {first + CHUNK:>9,} households, {events:>10,} events folded, {time.perf_counter() - t0:6.0f} s",
+                flush=True,
+            )
     with pool.connection() as conn:
         conn.execute("ANALYZE")
     return live.schema, events
 
 
-def timed(pool: db.ConnectionPool, repeat: int, area: str, period: str, known_on: str | None, *,
-          snapshots: bool = True, schema: str | None = None) -> list[float]:
+def timed(
+    pool: db.ConnectionPool,
+    repeat: int,
+    area: str,
+    period: str,
+    known_on: str | None,
+    *,
+    snapshots: bool = True,
+    schema: str | None = None,
+) -> list[float]:
     """Wall times of `repeat` runs; with `schema`, the snapshots are emptied before each."""
     out = []
     for _ in range(repeat):
@@ -126,8 +136,7 @@ def main(people: int, repeat: int, keep: str | None) -> None:
             for label, area, period, known_on in cases:
                 ways = [("counted from every episode", repeat, {"snapshots": False})]
                 if known_on is None:
-                    ways += [("nothing stored yet", cold, {"schema": schema}),
-                             ("from stored snapshots", repeat, {})]
+                    ways += [("nothing stored yet", cold, {"schema": schema}), ("from stored snapshots", repeat, {})]
                 for way, runs, kw in ways:
                     if way == "from stored snapshots":  # what the API's background thread does
                         stored = stock_warm.warm(pool, sorted(stock_warm.take_wanted(), reverse=True))

@@ -66,8 +66,9 @@ def valid_lines(path: Path) -> list[tuple[bytes, bytes, str]]:
 
 
 async def produce(settings: Settings, lines: list[tuple[bytes, bytes, str]]) -> float:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, enable_idempotence=True, acks="all",
-                                linger_ms=20, max_batch_size=1 << 20)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap, enable_idempotence=True, acks="all", linger_ms=20, max_batch_size=1 << 20
+    )
     await producer.start()
     started = time.perf_counter()
     try:
@@ -81,8 +82,12 @@ async def produce(settings: Settings, lines: list[tuple[bytes, bytes, str]]) -> 
 
 async def raw_consume_decode(settings: Settings, n: int) -> float:
     """Seconds to consume the whole submissions topic and decode + validate every message."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False,
-                                max_partition_fetch_bytes=8 << 20, fetch_max_bytes=64 << 20)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap,
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=8 << 20,
+        fetch_max_bytes=64 << 20,
+    )
     await consumer.start()
     try:
         tp = TopicPartition(settings.topic(SUBMISSIONS), 0)
@@ -113,12 +118,22 @@ def run_worker(settings: Settings, home: Path, n: int, log: Path) -> tuple[float
     """Seconds from first commit to the end, from start to first commit, first committed offset,
     and the worker's CPU seconds (user + system, whole life)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("POPREG_")}
-    env.update(POPREG_TOPIC_PREFIX=settings.topic_prefix, POPREG_KAFKA_BOOTSTRAP=settings.bootstrap,
-               POPREG_DATABASE_URL=settings.dsn, POPREG_HOME=str(home), POPREG_FAUST_STORE="rocksdb://")
+    env.update(
+        POPREG_TOPIC_PREFIX=settings.topic_prefix,
+        POPREG_KAFKA_BOOTSTRAP=settings.bootstrap,
+        POPREG_DATABASE_URL=settings.dsn,
+        POPREG_HOME=str(home),
+        POPREG_FAUST_STORE="rocksdb://",
+    )
     started = time.perf_counter()
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "popreg", "worker", "register", "-l", "info"],
-                                env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "popreg", "worker", "register", "-l", "info"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
     group, topic = app_id(settings), settings.topic(SUBMISSIONS)
     first_at, first_offset = None, 0
     try:
@@ -183,20 +198,28 @@ def main() -> None:
         rate = (n - first) / worker_s
         accepted_rate = accepted * (n - first) / n / worker_s
         raw_rate = n / raw_s
-        print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-              f"load {os.getloadavg()[0]:.1f}; Python {platform.python_version()}")
+        print(
+            f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"load {os.getloadavg()[0]:.1f}; Python {platform.python_version()}"
+        )
         print(f"submissions: {n:,} ({persons:,} persons) from {path.name}; produced in {produce_s:.1f}s")
         print(f"raw aiokafka consume + decode_submission: {raw_rate:,.0f} msg/s")
         print(f"register engine alone (dict store, CPU time): {n / engine_s:,.0f} msg/s")
-        print(f"register worker (faust, RocksDB, changelog, acks=all): {rate:,.0f} submissions/s, "
-              f"{accepted_rate:,.0f} accepted events/s (startup {startup_s:.1f}s excluded)")
+        print(
+            f"register worker (faust, RocksDB, changelog, acks=all): {rate:,.0f} submissions/s, "
+            f"{accepted_rate:,.0f} accepted events/s (startup {startup_s:.1f}s excluded)"
+        )
         print(f"ratio worker / raw consume+decode: {rate / raw_rate:.3f}")
-        print(f"worker CPU: {worker_cpu:.1f}s for {n:,} submissions incl. startup = "
-              f"{n / worker_cpu:,.0f} submissions per CPU-second (what one free core would do)")
+        print(
+            f"worker CPU: {worker_cpu:.1f}s for {n:,} submissions incl. startup = "
+            f"{n / worker_cpu:,.0f} submissions per CPU-second (what one free core would do)"
+        )
         print(f"outcomes: {accepted:,} accepted, {held:,} held in review")
-        print(f"state: RocksDB {rocks / 1e6:,.1f} MB = {rocks / max(persons, 1):,.0f} bytes/person "
-              f"(timelines as JSON {state_json / max(persons, 1):,.0f} bytes/person, "
-              f"plus the redelivery ring and outcome markers)")
+        print(
+            f"state: RocksDB {rocks / 1e6:,.1f} MB = {rocks / max(persons, 1):,.0f} bytes/person "
+            f"(timelines as JSON {state_json / max(persons, 1):,.0f} bytes/person, "
+            f"plus the redelivery ring and outcome markers)"
+        )
     finally:
         if not args.keep:
             names = [t for t in kafka_admin.list_topics(settings) if t.startswith(settings.topic_prefix)]

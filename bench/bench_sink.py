@@ -49,14 +49,19 @@ COPY_TARGET = "CREATE TABLE copy_floor (LIKE {schema}.event_archive INCLUDING AL
 
 
 async def _produce(settings: Settings, f: EventFactory, records: list[dict]) -> list[bytes]:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, enable_idempotence=True, acks="all",
-                                transactional_id=settings.topic("bench-producer"), linger_ms=5)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap,
+        enable_idempotence=True,
+        acks="all",
+        transactional_id=settings.topic("bench-producer"),
+        linger_ms=5,
+    )
     await producer.start()
     values = [orjson.dumps(r) for r in records]
     try:
         for i in range(0, len(records), 1000):
             async with producer.transaction():
-                for rec, value in zip(records[i:i + 1000], values[i:i + 1000], strict=True):
+                for rec, value in zip(records[i : i + 1000], values[i : i + 1000], strict=True):
                     await producer.send(settings.topic(EVENTS), key=f.key(rec), value=value)
     finally:
         await producer.stop()
@@ -78,8 +83,12 @@ def _copy_floor(pool: db.ConnectionPool, schema: str, values: list[bytes]) -> fl
 def _duckdb(values: list[bytes]) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "events.parquet"
-        frame = pl.DataFrame([{"type": e["type"], "occurred_on": e["occurred_on"], "province": c["area"]["province"]}
-                              for e, c in ((r["event"], r["context"]) for r in map(orjson.loads, values))])
+        frame = pl.DataFrame(
+            [
+                {"type": e["type"], "occurred_on": e["occurred_on"], "province": c["area"]["province"]}
+                for e, c in ((r["event"], r["context"]) for r in map(orjson.loads, values))
+            ]
+        )
         frame.write_parquet(path)
         t0 = time.perf_counter()
         found = duckdb.sql(f"""
@@ -92,12 +101,17 @@ def _duckdb(values: list[bytes]) -> tuple[float, int]:
 SEEN = "SELECT event_id FROM {schema}.event_archive WHERE event_id = ANY(%s)"
 
 
-async def _freshness(settings: Settings, pool: db.ConnectionPool, f: EventFactory, live: versions.Version,
-                     rate: int, seconds: int) -> list[float]:
+async def _freshness(
+    settings: Settings, pool: db.ConnectionPool, f: EventFactory, live: versions.Version, rate: int, seconds: int
+) -> list[float]:
     stop, produced = asyncio.Event(), asyncio.Event()
     sink = asyncio.create_task(Sink(settings, live, pool, poll_ms=100).run(stop))
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, enable_idempotence=True, acks="all",
-                                transactional_id=settings.topic("bench-fresh"))
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap,
+        enable_idempotence=True,
+        acks="all",
+        transactional_id=settings.topic("bench-fresh"),
+    )
     await producer.start()
     acked: dict[str, float] = {}
     latencies: list[float] = []
@@ -119,10 +133,23 @@ async def _freshness(settings: Settings, pool: db.ConnectionPool, f: EventFactor
         for i in range(rate * seconds):
             await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
             hh, pid = f"fresh-h{i}", f"fresh-p{i}"
-            fact = [f.record("household.registered", "2024-06-01", "03646", {"household_id": hh, "address": "x"}),
-                    f.record("person.registered", "2024-06-01", "03646", {
-                        "person_id": pid, "household_id": hh, "full_name": "x", "sex": "F", "birth_date": "1990-01-01",
-                        "relation_to_head": "head", "marital_status": "married"})]
+            fact = [
+                f.record("household.registered", "2024-06-01", "03646", {"household_id": hh, "address": "x"}),
+                f.record(
+                    "person.registered",
+                    "2024-06-01",
+                    "03646",
+                    {
+                        "person_id": pid,
+                        "household_id": hh,
+                        "full_name": "x",
+                        "sex": "F",
+                        "birth_date": "1990-01-01",
+                        "relation_to_head": "head",
+                        "marital_status": "married",
+                    },
+                ),
+            ]
             async with producer.transaction():
                 for rec in fact:
                     await producer.send(settings.topic(EVENTS), key=f.key(rec), value=orjson.dumps(rec))
@@ -169,17 +196,23 @@ async def main(n_households: int, years: int, rate: int, seconds: int) -> None:
         duck_s, groups = _duckdb(values)
         fresh = await _freshness(settings, pool, f, live, rate, seconds)
 
-        print(f"sink:      {sink_s:8.2f} s  {n / sink_s:10,.0f} events/s  ({stats.batches} batches, "
-              f"{stats.units:,} units recomputed)")
+        print(
+            f"sink:      {sink_s:8.2f} s  {n / sink_s:10,.0f} events/s  ({stats.batches} batches, "
+            f"{stats.units:,} units recomputed)"
+        )
         print(f"raw COPY:  {copy_s:8.2f} s  {n / copy_s:10,.0f} rows/s   (the same event_archive rows, one COPY)")
         print(f"ratio sink / raw COPY throughput: {copy_s / sink_s:.3f}  (COPY is {sink_s / copy_s:.1f}x faster)")
         print(f"rebuild:   {rebuild_s:8.2f} s  {n / rebuild_s:10,.0f} events/s  (v{built.version}, from offset 0)")
-        print(f"duckdb:    {duck_s:8.3f} s  births/deaths by province-year from Parquet ({groups} groups; "
-              f"no voids, corrections, merges or knowledge time)")
+        print(
+            f"duckdb:    {duck_s:8.3f} s  births/deaths by province-year from Parquet ({groups} groups; "
+            f"no voids, corrections, merges or knowledge time)"
+        )
         print(f"ratio rebuild / duckdb time: {rebuild_s / duck_s:,.0f}")
         p50, p99 = fresh[len(fresh) // 2], fresh[min(len(fresh) - 1, int(0.99 * len(fresh)))]
-        print(f"freshness: committed on the events topic -> rows visible, {len(fresh)} facts at {rate}/s: "
-              f"p50 {1000 * p50:.0f} ms, p99 {1000 * p99:.0f} ms")
+        print(
+            f"freshness: committed on the events topic -> rows visible, {len(fresh)} facts at {rate}/s: "
+            f"p50 {1000 * p50:.0f} ms, p99 {1000 * p99:.0f} ms"
+        )
     finally:
         if pool is not None:
             pool.close()

@@ -49,6 +49,4 @@ PlaceCode = Annotated[
     StringConstraints(pattern=r"^(\d{5}|ABROAD)$"),
     Field(description='a 5-digit commune code or "ABROAD"'),
 ]
-NationalId = Annotated[
-    str, StringConstraints(pattern=r"^\d{12}$"), Field(description="CCCD, 12 digits")
-]
+NationalId = Annotated[str, StringConstraints(pattern=r"^\d{12}$"), Field(description="CCCD, 12 digits")]

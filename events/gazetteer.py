@@ -154,10 +154,27 @@ class Gazetteer:
         if self._version is None:
             digest = hashlib.sha256()
             for r in self.rows:
-                digest.update("\x1f".join(map(str, (
-                    r.commune_code, r.commune_name, r.district_code, r.district_name, r.province_code,
-                    r.province_name, r.valid_from, r.valid_to, r.lat, r.lon, ";".join(r.successors),
-                ))).encode() + b"\x1e")
+                digest.update(
+                    "\x1f".join(
+                        map(
+                            str,
+                            (
+                                r.commune_code,
+                                r.commune_name,
+                                r.district_code,
+                                r.district_name,
+                                r.province_code,
+                                r.province_name,
+                                r.valid_from,
+                                r.valid_to,
+                                r.lat,
+                                r.lon,
+                                ";".join(r.successors),
+                            ),
+                        )
+                    ).encode()
+                    + b"\x1e"
+                )
             self._version = digest.hexdigest()[:16]
         return self._version
 
@@ -196,8 +213,17 @@ class Gazetteer:
             row = self._row(code, on)
             if row is None:
                 return None
-            return Unit(row.commune_code, row.commune_name, "commune", row.district_code,
-                        row.province_code, row.valid_from, row.valid_to, row.lat, row.lon)
+            return Unit(
+                row.commune_code,
+                row.commune_name,
+                "commune",
+                row.district_code,
+                row.province_code,
+                row.valid_from,
+                row.valid_to,
+                row.lat,
+                row.lon,
+            )
         spans = self._spans(kind, code)
         span = spans.on(on) if spans is not None else None
         if span is None:
@@ -239,8 +265,7 @@ class Gazetteer:
             case _:
                 return path.commune == area_code
 
-    def communes(self, province: str | None = None, district: str | None = None,
-                 on: date | None = None) -> list[Unit]:
+    def communes(self, province: str | None = None, district: str | None = None, on: date | None = None) -> list[Unit]:
         """Communes in force on `on` (default today), optionally within a province or district."""
         day = on or date.today()
         out: list[Unit] = []
@@ -252,8 +277,19 @@ class Gazetteer:
                 continue
             if district is not None and row.district_code != district:
                 continue
-            out.append(Unit(row.commune_code, row.commune_name, "commune", row.district_code,
-                            row.province_code, row.valid_from, row.valid_to, row.lat, row.lon))
+            out.append(
+                Unit(
+                    row.commune_code,
+                    row.commune_name,
+                    "commune",
+                    row.district_code,
+                    row.province_code,
+                    row.valid_from,
+                    row.valid_to,
+                    row.lat,
+                    row.lon,
+                )
+            )
         return out
 
     def districts(self, province: str | None = None, on: date | None = None) -> list[Unit]:

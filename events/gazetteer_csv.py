@@ -19,8 +19,14 @@ from datetime import date
 from events.gazetteer import GazetteerRow
 
 REQUIRED = (
-    "commune_code", "commune_name", "district_code", "district_name",
-    "province_code", "province_name", "valid_from", "valid_to",
+    "commune_code",
+    "commune_name",
+    "district_code",
+    "district_name",
+    "province_code",
+    "province_name",
+    "valid_from",
+    "valid_to",
 )
 OPTIONAL = ("lat", "lon", "successors")
 COLUMNS = REQUIRED + OPTIONAL
@@ -100,12 +106,19 @@ def _row(cells: dict[str, str], line: int, out: list[RowError]) -> GazetteerRow 
     commune_name = _text(cells["commune_name"])
     district_name = _text(cells["district_name"]) or None
     province_name = _text(cells["province_name"])
-    for column, value in (("commune_code", commune), ("commune_name", commune_name),
-                          ("province_code", province), ("province_name", province_name)):
+    for column, value in (
+        ("commune_code", commune),
+        ("commune_name", commune_name),
+        ("province_code", province),
+        ("province_name", province_name),
+    ):
         if not value:
             bad.append((column, "is required"))
-    for column, text in (("commune_name", commune_name), ("district_name", district_name or ""),
-                         ("province_name", province_name)):
+    for column, text in (
+        ("commune_name", commune_name),
+        ("district_name", district_name or ""),
+        ("province_name", province_name),
+    ):
         if _control(text):
             bad.append((column, "must be one line of text (no line breaks or control characters)"))
     if district is None and district_name:
@@ -130,15 +143,27 @@ def _row(cells: dict[str, str], line: int, out: list[RowError]) -> GazetteerRow 
         out.extend(RowError(line, column, f"{column} {msg}") for column, msg in bad)
         return None
     assert commune and province and valid_from  # guaranteed by the checks above
-    return GazetteerRow(commune, commune_name, district, district_name, province, province_name,
-                        valid_from, valid_to, lat, lon, successors)
+    return GazetteerRow(
+        commune,
+        commune_name,
+        district,
+        district_name,
+        province,
+        province_name,
+        valid_from,
+        valid_to,
+        lat,
+        lon,
+        successors,
+    )
 
 
 def _header(header: list[str]) -> list[RowError]:
     names = [h.strip() for h in header]
     errors = [RowError(1, c, f"missing column {c!r}") for c in REQUIRED if c not in names]
-    errors += [RowError(1, n, f"unknown column {n!r} (expected {', '.join(COLUMNS)})")
-               for n in names if n not in COLUMNS]
+    errors += [
+        RowError(1, n, f"unknown column {n!r} (expected {', '.join(COLUMNS)})") for n in names if n not in COLUMNS
+    ]
     errors += [RowError(1, n, f"column {n!r} appears twice") for n in set(names) if names.count(n) > 1]
     return errors
 
@@ -152,8 +177,11 @@ def _consistent(parsed: list[tuple[int, GazetteerRow]], errors: list[RowError]) 
     for line, row in parsed:
         clash = next((ln for ln, other in versions.get(row.commune_code, ()) if _overlap(row, other)), None)
         if clash is not None:
-            errors.append(RowError(line, "valid_from",
-                                   f"commune {row.commune_code} is already in force on these dates (line {clash})"))
+            errors.append(
+                RowError(
+                    line, "valid_from", f"commune {row.commune_code} is already in force on these dates (line {clash})"
+                )
+            )
             continue
         problem = _name_clash(named, row, line)
         if problem is not None:
@@ -176,9 +204,13 @@ def _name_clash(named: dict, row: GazetteerRow, line: int) -> RowError | None:
             first = next((ln for (a, b), ln in spans.items() if _spans_overlap(span, (a, b))), None)
             if first is not None:
                 what = "province" if column == "province_name" else "district"
-                return RowError(line, column, f"{what} {code} is {other[0]!r}"
-                                + (f" in province {other[1]}" if other[1] else "")
-                                + f" on overlapping dates (line {first}); one code, one unit")
+                return RowError(
+                    line,
+                    column,
+                    f"{what} {code} is {other[0]!r}"
+                    + (f" in province {other[1]}" if other[1] else "")
+                    + f" on overlapping dates (line {first}); one code, one unit",
+                )
     for column, code, key in checks:
         named.setdefault((column, code), {}).setdefault(key, {}).setdefault(span, line)
     return None
@@ -238,9 +270,16 @@ def format_csv(rows: Iterable[GazetteerRow], extras: bool = True) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS if extras else REQUIRED)
     for r in rows:
-        cells = [r.commune_code, r.commune_name, r.district_code or "", r.district_name or "",
-                 r.province_code, r.province_name, r.valid_from.isoformat(),
-                 r.valid_to.isoformat() if r.valid_to else ""]
+        cells = [
+            r.commune_code,
+            r.commune_name,
+            r.district_code or "",
+            r.district_name or "",
+            r.province_code,
+            r.province_name,
+            r.valid_from.isoformat(),
+            r.valid_to.isoformat() if r.valid_to else "",
+        ]
         if extras:
             cells += [_number(r.lat), _number(r.lon), ";".join(r.successors)]
         writer.writerow(cells)

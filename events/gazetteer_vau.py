@@ -89,15 +89,35 @@ def rows_from_package(
         code = r["wardCode"]
         if code not in successors:
             raise SourceDataError(f"old commune {code} has no successor in the 2025 mapping")
-        rows.append(GazetteerRow(
-            code, _nfc(r["ward"]), r["districtCode"], _nfc(r["district"]),
-            r["provinceCode"], _nfc(r["province"]), LEGACY_FROM, LEGACY_TO,
-            _coord(r["wardLat"]), _coord(r["wardLon"]), tuple(successors[code]),
-        ))
+        rows.append(
+            GazetteerRow(
+                code,
+                _nfc(r["ward"]),
+                r["districtCode"],
+                _nfc(r["district"]),
+                r["provinceCode"],
+                _nfc(r["province"]),
+                LEGACY_FROM,
+                LEGACY_TO,
+                _coord(r["wardLat"]),
+                _coord(r["wardLon"]),
+                tuple(successors[code]),
+            )
+        )
     for r in current:
-        rows.append(GazetteerRow(
-            r["wardCode"], _nfc(r["ward"]), None, None, r["provinceCode"], _nfc(r["province"]),
-            REFORM_2025, None, _coord(r["wardLat"]), _coord(r["wardLon"]),
-        ))
+        rows.append(
+            GazetteerRow(
+                r["wardCode"],
+                _nfc(r["ward"]),
+                None,
+                None,
+                r["provinceCode"],
+                _nfc(r["province"]),
+                REFORM_2025,
+                None,
+                _coord(r["wardLat"]),
+                _coord(r["wardLon"]),
+            )
+        )
     rows.sort(key=lambda row: (row.commune_code, row.valid_from))
     return rows

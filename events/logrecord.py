@@ -41,7 +41,14 @@ def read_log_record(value: bytes | None) -> LogRecord:
     try:
         raw = orjson.loads(value or b"")
         event = upcast(raw["event"])
-        return LogRecord(event, dict(raw["context"]), str(event["event_id"]), str(event["type"]),
-                         date.fromisoformat(event["occurred_on"]), str(event["commune"]), dict(event["payload"]))
+        return LogRecord(
+            event,
+            dict(raw["context"]),
+            str(event["event_id"]),
+            str(event["type"]),
+            date.fromisoformat(event["occurred_on"]),
+            str(event["commune"]),
+            dict(event["payload"]),
+        )
     except _ERRORS as exc:
         raise unreadable(exc) from None

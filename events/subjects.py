@@ -16,8 +16,9 @@ PERSON_ROLES = frozenset({"person", "child", "mother", "spouse1", "spouse2", "su
 def subject_roles(event_type: str, payload: Any) -> list[tuple[str, str]]:
     """(subject id, role) pairs of an event, first the one its Kafka key is taken from."""
     # The payload's fields are validated before any subject is asked for: every id is there.
-    get: Callable[[str], Any] = (payload.get if isinstance(payload, Mapping)
-                                 else lambda name: getattr(payload, name, None))
+    get: Callable[[str], Any] = (
+        payload.get if isinstance(payload, Mapping) else lambda name: getattr(payload, name, None)
+    )
     match event_type:
         case "household.registered":
             return [(get("household_id"), "household")]

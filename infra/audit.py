@@ -61,20 +61,45 @@ def record(conn: psycopg.Connection, access: Access) -> None:
     if who is None:
         row = conn.execute(LABEL, (access.token_id,)).fetchone()
         who = row[0] if row else None
-    conn.execute(INSERT, (access.token_id, who, access.role, access.area, access.channel, access.action,
-                          access.person_id, access.household_id, access.client, access.request_id))
+    conn.execute(
+        INSERT,
+        (
+            access.token_id,
+            who,
+            access.role,
+            access.area,
+            access.channel,
+            access.action,
+            access.person_id,
+            access.household_id,
+            access.client,
+            access.request_id,
+        ),
+    )
 
 
 def record_cli_read(conn: psycopg.Connection, action: str, person_id: str) -> None:
     """A CLI read by the local operator: the operating-system user and host are the `who`."""
-    record(conn, Access("local-cli", "operator", "VN", "cli", action, person_id=person_id,
-                        who=getpass.getuser(), client=socket.gethostname()))
+    record(
+        conn,
+        Access(
+            "local-cli",
+            "operator",
+            "VN",
+            "cli",
+            action,
+            person_id=person_id,
+            who=getpass.getuser(),
+            client=socket.gethostname(),
+        ),
+    )
     if not conn.autocommit:
         conn.commit()
 
 
-def query(conn: psycopg.Connection, *, person: str | None = None, user: str | None = None,
-          since: datetime | None = None) -> list[dict[str, Any]]:
+def query(
+    conn: psycopg.Connection, *, person: str | None = None, user: str | None = None, since: datetime | None = None
+) -> list[dict[str, Any]]:
     cur = conn.execute(QUERY, {"person": person, "user": user, "since": since})
     cols = [c.name for c in cur.description or []]
     return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
@@ -104,18 +129,33 @@ class AccessAudit:
                     if principal is None or pool is None:
                         raise RuntimeError("no principal or pool to audit the read")
                     client = scope.get("client")
-                    access = Access(principal.token_id, principal.role, principal.area,
-                                    "page" if _from_page(scope) else "api", action,
-                                    person_id=m.group(1) if kind == "person" else None,
-                                    household_id=m.group(1) if kind == "household" else None,
-                                    client=client[0] if client else None, request_id=REQUEST_ID.get())
+                    access = Access(
+                        principal.token_id,
+                        principal.role,
+                        principal.area,
+                        "page" if _from_page(scope) else "api",
+                        action,
+                        person_id=m.group(1) if kind == "person" else None,
+                        household_id=m.group(1) if kind == "household" else None,
+                        client=client[0] if client else None,
+                        request_id=REQUEST_ID.get(),
+                    )
                     await asyncio.to_thread(_store, pool, access)
                 except Exception:  # noqa: BLE001 (no trail, no record: the read is refused)
                     refused["yes"] = True
-                    await send({"type": "http.response.start", "status": 503,
-                                "headers": [(b"content-type", b"application/json"), (b"retry-after", b"5")]})
-                    await send({"type": "http.response.body",
-                                "body": b'{"detail":"the access could not be audited; try again"}'})
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": 503,
+                            "headers": [(b"content-type", b"application/json"), (b"retry-after", b"5")],
+                        }
+                    )
+                    await send(
+                        {
+                            "type": "http.response.body",
+                            "body": b'{"detail":"the access could not be audited; try again"}',
+                        }
+                    )
                     return
             if refused["yes"]:
                 return

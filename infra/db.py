@@ -51,8 +51,9 @@ def _pool_options(settings: Settings, min_size: int | None, max_size: int | None
     }
 
 
-def open_pool(settings: Settings, *, min_size: int | None = None, max_size: int | None = None,
-              name: str = "popreg") -> ConnectionPool:
+def open_pool(
+    settings: Settings, *, min_size: int | None = None, max_size: int | None = None, name: str = "popreg"
+) -> ConnectionPool:
     """An open ConnectionPool on settings.dsn; raises DatabaseUnavailable at once if unreachable."""
     pool = ConnectionPool(settings.dsn, **_pool_options(settings, min_size, max_size, name))
     pool.open()
@@ -64,8 +65,9 @@ def open_pool(settings: Settings, *, min_size: int | None = None, max_size: int 
     return pool
 
 
-async def open_async_pool(settings: Settings, *, min_size: int | None = None, max_size: int | None = None,
-                          name: str = "popreg-async") -> AsyncConnectionPool:
+async def open_async_pool(
+    settings: Settings, *, min_size: int | None = None, max_size: int | None = None, name: str = "popreg-async"
+) -> AsyncConnectionPool:
     """An open AsyncConnectionPool (await it); raises DatabaseUnavailable if unreachable."""
     pool = AsyncConnectionPool(settings.dsn, **_pool_options(settings, min_size, max_size, name))
     await pool.open()

@@ -25,14 +25,15 @@ BUILTIN_CSV = Path(__file__).with_name("gazetteer_vn.csv")
 BUILTIN_SOURCE = "builtin vietnamadminunits"
 _LOCK_KEY = 0x67617A6574  # "gazet": serialises concurrent loads
 
-COLUMNS = ("commune_code, commune_name, district_code, district_name, province_code, "
-           "province_name, valid_from, valid_to, lat, lon, successors")
+COLUMNS = (
+    "commune_code, commune_name, district_code, district_name, province_code, "
+    "province_name, valid_from, valid_to, lat, lon, successors"
+)
 LOCK = "SELECT pg_advisory_xact_lock(%s)"
 CURRENT = f"SELECT {COLUMNS} FROM gazetteer_current"  # noqa: S608 (constant column list)
 LATEST_LOAD = "SELECT coalesce(max(load_id), 0) FROM gazetteer_loads"
 ALL_ROWS = f"SELECT {COLUMNS} FROM gazetteer_units ORDER BY load_id, ord"  # noqa: S608
-NEW_LOAD = ("INSERT INTO gazetteer_loads (source, content_hash, rows_added) "
-            "VALUES (%s, %s, %s) RETURNING load_id")
+NEW_LOAD = "INSERT INTO gazetteer_loads (source, content_hash, rows_added) VALUES (%s, %s, %s) RETURNING load_id"
 COPY_ROWS = f"COPY gazetteer_units (load_id, ord, {COLUMNS}) FROM STDIN"
 
 
@@ -125,8 +126,12 @@ def _content_hash(rows: Sequence[GazetteerRow]) -> str:
     return hashlib.sha256(format_csv(rows).encode()).hexdigest()
 
 
-def load_rows(conn_or_pool: psycopg.Connection | ConnectionPool, rows: Sequence[GazetteerRow],
-              source: str, errors: Sequence[RowError] = ()) -> LoadReport:
+def load_rows(
+    conn_or_pool: psycopg.Connection | ConnectionPool,
+    rows: Sequence[GazetteerRow],
+    source: str,
+    errors: Sequence[RowError] = (),
+) -> LoadReport:
     """Add the rows that differ from the versions in force, as one new load; idempotent."""
     with _connection(conn_or_pool) as conn, conn.transaction():
         conn.execute(LOCK, (_LOCK_KEY,))
@@ -139,14 +144,27 @@ def load_rows(conn_or_pool: psycopg.Connection | ConnectionPool, rows: Sequence[
         load_id = int(record[0])
         with conn.cursor() as cur, cur.copy(COPY_ROWS) as copy:
             for ord_, r in enumerate(new):
-                copy.write_row((load_id, ord_, r.commune_code, r.commune_name, r.district_code,
-                                r.district_name, r.province_code, r.province_name, r.valid_from,
-                                r.valid_to, r.lat, r.lon, list(r.successors)))
+                copy.write_row(
+                    (
+                        load_id,
+                        ord_,
+                        r.commune_code,
+                        r.commune_name,
+                        r.district_code,
+                        r.district_name,
+                        r.province_code,
+                        r.province_name,
+                        r.valid_from,
+                        r.valid_to,
+                        r.lat,
+                        r.lon,
+                        list(r.successors),
+                    )
+                )
     return LoadReport(source, load_id, len(rows), len(new), len(rows) - len(new), list(errors))
 
 
-def load_csv(conn_or_pool: psycopg.Connection | ConnectionPool, path: Path, *,
-             strict: bool = False) -> LoadReport:
+def load_csv(conn_or_pool: psycopg.Connection | ConnectionPool, path: Path, *, strict: bool = False) -> LoadReport:
     """Load a CONTRACT.md gazetteer CSV; bad rows are reported and left out (all of it if strict)."""
     parsed = read_csv(Path(path))
     if strict and parsed.errors:
@@ -158,8 +176,9 @@ def load_builtin(conn_or_pool: psycopg.Connection | ConnectionPool) -> LoadRepor
     return load_rows(conn_or_pool, builtin_gazetteer().rows, BUILTIN_SOURCE)
 
 
-def export_csv(path: Path, source: Gazetteer | psycopg.Connection | ConnectionPool | None = None,
-               *, extras: bool = True) -> int:
+def export_csv(
+    path: Path, source: Gazetteer | psycopg.Connection | ConnectionPool | None = None, *, extras: bool = True
+) -> int:
     """Write a gazetteer (default: the built-in one) as CONTRACT.md CSV; returns rows written."""
     if source is None:
         gazetteer = builtin_gazetteer()

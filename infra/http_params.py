@@ -17,14 +17,32 @@ PERIOD_PATTERN = r"^(19|20)[0-9]{2}(-(0[1-9]|1[0-2])|-Q[1-4])?$"
 DAY_PATTERN = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 ID_PATTERN = r"^\S{1,64}$"
 
-AreaQuery = Annotated[str, Query(description="VN, or a province (2 digits), district (3) or commune (5) code",
-                                 json_schema_extra={"pattern": AREA_PATTERN})]
-PeriodQuery = Annotated[str, Query(description="YYYY-MM (a month), YYYY-Qn (a quarter) or YYYY (a year)",
-                                   json_schema_extra={"pattern": PERIOD_PATTERN})]
-OptionalPeriodQuery = Annotated[str | None, Query(description="YYYY-MM, YYYY-Qn or YYYY",
-                                                  json_schema_extra={"pattern": PERIOD_PATTERN})]
-KnownOnText = Annotated[str | None, Query(description="as the register knew it at the end of this day (YYYY-MM-DD)",
-                                          json_schema_extra={"pattern": DAY_PATTERN})]
+AreaQuery = Annotated[
+    str,
+    Query(
+        description="VN, or a province (2 digits), district (3) or commune (5) code",
+        json_schema_extra={"pattern": AREA_PATTERN},
+    ),
+]
+PeriodQuery = Annotated[
+    str,
+    Query(
+        description="YYYY-MM (a month), YYYY-Qn (a quarter) or YYYY (a year)",
+        json_schema_extra={"pattern": PERIOD_PATTERN},
+    ),
+]
+OptionalPeriodQuery = Annotated[
+    str | None, Query(description="YYYY-MM, YYYY-Qn or YYYY", json_schema_extra={"pattern": PERIOD_PATTERN})
+]
+KnownOnText = Annotated[
+    str | None,
+    Query(
+        description="as the register knew it at the end of this day (YYYY-MM-DD)",
+        json_schema_extra={"pattern": DAY_PATTERN},
+    ),
+]
 AreaPath = Annotated[str, Path(pattern=AREA_PATTERN, description="VN, a province, district or commune code")]
-RecordId = Annotated[str, Path(description="the record's identifier (1-64 characters, no spaces)",
-                               json_schema_extra={"pattern": ID_PATTERN})]
+RecordId = Annotated[
+    str,
+    Path(description="the record's identifier (1-64 characters, no spaces)", json_schema_extra={"pattern": ID_PATTERN}),
+]

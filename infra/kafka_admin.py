@@ -109,7 +109,10 @@ async def _wait_topics_visible(admin: AIOKafkaAdminClient, names: list[str], tim
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         described = await admin.describe_topics(names)
-        if all(t["error_code"] == 0 and t["partitions"] and all(p["leader"] >= 0 for p in t["partitions"]) for t in described):
+        if all(
+            t["error_code"] == 0 and t["partitions"] and all(p["leader"] >= 0 for p in t["partitions"])
+            for t in described
+        ):
             return
         await asyncio.sleep(0.1)
     raise TimeoutError(f"topics {names} have no leaders after {timeout:.0f}s")
@@ -170,9 +173,13 @@ async def describe_topics_async(settings: Settings, names: list[str]) -> dict[st
     finally:
         await admin.close()
     out: dict[str, dict[str, Any]] = {
-        t["topic"]: {"partitions": len(t["partitions"]),
-                     "replicas": min((len(p["replicas"]) for p in t["partitions"]), default=0), "configs": {}}
-        for t in described if t["error_code"] == 0
+        t["topic"]: {
+            "partitions": len(t["partitions"]),
+            "replicas": min((len(p["replicas"]) for p in t["partitions"]), default=0),
+            "configs": {},
+        }
+        for t in described
+        if t["error_code"] == 0
     }
     for resp in responses:
         for _code, _msg, _type, name, entries in (r[:5] for r in resp.resources):
@@ -210,9 +217,7 @@ async def end_offsets_async(
     settings: Settings, topic: str, isolation_level: str = "read_uncommitted"
 ) -> dict[int, int]:
     """Next offset to be written per partition (read_committed: the last stable offset)."""
-    consumer = AIOKafkaConsumer(
-        **client_kwargs(settings), enable_auto_commit=False, isolation_level=isolation_level
-    )
+    consumer = AIOKafkaConsumer(**client_kwargs(settings), enable_auto_commit=False, isolation_level=isolation_level)
     await consumer.start()
     try:
         parts = consumer.partitions_for_topic(topic)

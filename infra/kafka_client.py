@@ -22,8 +22,11 @@ def ssl_context(settings: Settings) -> ssl.SSLContext | None:
     def path(p: Any) -> str | None:
         return str(p.expanduser()) if p is not None else None
 
-    return create_ssl_context(cafile=path(settings.kafka_ssl_cafile), certfile=path(settings.kafka_ssl_certfile),
-                              keyfile=path(settings.kafka_ssl_keyfile))
+    return create_ssl_context(
+        cafile=path(settings.kafka_ssl_cafile),
+        certfile=path(settings.kafka_ssl_certfile),
+        keyfile=path(settings.kafka_ssl_keyfile),
+    )
 
 
 def client_kwargs(settings: Settings) -> dict[str, Any]:
@@ -35,8 +38,11 @@ def client_kwargs(settings: Settings) -> dict[str, Any]:
     if (ctx := ssl_context(settings)) is not None:
         kw["ssl_context"] = ctx
     if settings.kafka_security_protocol.startswith("SASL"):
-        kw.update(sasl_mechanism=settings.kafka_sasl_mechanism, sasl_plain_username=settings.kafka_sasl_username,
-                  sasl_plain_password=settings.sasl_password())
+        kw.update(
+            sasl_mechanism=settings.kafka_sasl_mechanism,
+            sasl_plain_username=settings.kafka_sasl_username,
+            sasl_plain_password=settings.sasl_password(),
+        )
     return kw
 
 
@@ -49,6 +55,9 @@ def faust_broker_credentials(settings: Settings) -> Any:
 
     if protocol.startswith("SASL"):
         return faust.SASLCredentials(
-            username=settings.kafka_sasl_username, password=settings.sasl_password(),
-            mechanism=settings.kafka_sasl_mechanism, ssl_context=ssl_context(settings))
+            username=settings.kafka_sasl_username,
+            password=settings.sasl_password(),
+            mechanism=settings.kafka_sasl_mechanism,
+            ssl_context=ssl_context(settings),
+        )
     return faust.SSLCredentials(ssl_context(settings))

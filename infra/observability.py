@@ -21,11 +21,14 @@ REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("popreg_
 
 SUBMISSIONS = Counter("popreg_submissions", "Submissions answered by the gateway, by status", ["status"])
 HTTP_LATENCY = Histogram(
-    "popreg_http_request_duration_seconds", "HTTP request latency by route template", ["method", "route", "status"],
+    "popreg_http_request_duration_seconds",
+    "HTTP request latency by route template",
+    ["method", "route", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
-STOCK_SNAPSHOTS = Counter("popreg_stock_snapshot_reads", "Commune-days of stocks read, from snapshots or counted",
-                          ["source"])
+STOCK_SNAPSHOTS = Counter(
+    "popreg_stock_snapshot_reads", "Commune-days of stocks read, from snapshots or counted", ["source"]
+)
 
 
 def count_submissions(statuses: list[str]) -> None:
@@ -64,7 +67,8 @@ class RequestMetrics:
             route = scope.get("route")
             template = getattr(route, "path", None) or "(unmatched)"
             HTTP_LATENCY.labels(scope.get("method", ""), template, str(status["code"])).observe(
-                time.perf_counter() - t0)
+                time.perf_counter() - t0
+            )
             REQUEST_ID.reset(token)
 
 
@@ -74,7 +78,9 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
             "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
-            "level": record.levelname.lower(), "logger": record.name, "msg": record.getMessage(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
         }
         if (rid := REQUEST_ID.get()) is not None:
             out["request_id"] = rid
@@ -103,10 +109,13 @@ def uvicorn_log_config(log_format: str) -> dict[str, Any] | None:
         return None
     handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
     return {
-        "version": 1, "disable_existing_loggers": False,
+        "version": 1,
+        "disable_existing_loggers": False,
         "formatters": {"json": {"()": "infra.observability.JsonFormatter"}},
         "handlers": {"default": handler},
         "root": {"handlers": ["default"], "level": "INFO"},
-        "loggers": {name: {"handlers": ["default"], "level": "INFO", "propagate": False}
-                    for name in ("uvicorn", "uvicorn.error", "uvicorn.access")},
+        "loggers": {
+            name: {"handlers": ["default"], "level": "INFO", "propagate": False}
+            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+        },
     }

@@ -26,9 +26,22 @@ TYPE_BASE = "https://popreg.vn/problems/"  # identifiers; docs/api.md explains e
 log = logging.getLogger("popreg.http")
 
 # A short, stable type per status (the `type` member); unknown statuses use about:blank.
-TYPES = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
-         406: "not-acceptable", 409: "conflict", 410: "gone", 413: "too-large", 415: "unsupported-media-type",
-         422: "invalid", 429: "too-many-requests", 500: "server-error", 503: "unavailable"}
+TYPES = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    409: "conflict",
+    410: "gone",
+    413: "too-large",
+    415: "unsupported-media-type",
+    422: "invalid",
+    429: "too-many-requests",
+    500: "server-error",
+    503: "unavailable",
+}
 
 
 class FieldError(BaseModel):
@@ -49,16 +62,27 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = Field(None, description="422: every invalid parameter or field")
 
 
-def problem(status: int, detail: str, *, instance: str | None = None, headers: Mapping[str, str] | None = None,
-            kind: str | None = None, **extensions: Any) -> Response:
+def problem(
+    status: int,
+    detail: str,
+    *,
+    instance: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    kind: str | None = None,
+    **extensions: Any,
+) -> Response:
     """The one way popreg answers an error."""
     try:
         title = HTTPStatus(status).phrase
     except ValueError:
         title = "Error"
     name = kind or TYPES.get(status)
-    body: dict[str, Any] = {"type": TYPE_BASE + name if name else "about:blank", "title": title, "status": status,
-                            "detail": detail}
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + name if name else "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
     if instance:
         body["instance"] = instance
     body.update({k: v for k, v in extensions.items() if v is not None})
@@ -97,7 +121,8 @@ async def _http(request: Request, exc: StarletteHTTPException) -> Response:
             headers["Allow"] = ", ".join(allowed)
         if detail == "Method Not Allowed":
             detail = f"{request.method} is not allowed on {request.url.path}" + (
-                f"; use {', '.join(allowed)}" if allowed else "")
+                f"; use {', '.join(allowed)}" if allowed else ""
+            )
     return problem(exc.status_code, str(detail), instance=request.url.path, headers=headers, **extensions)
 
 
@@ -131,17 +156,28 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _crash)
 
 
-_DESCRIPTIONS = {400: "the body cannot be read", 401: "no valid bearer token", 403: "outside the token's role or area",
-                 404: "no such record or area", 409: "conflicts with the current state", 413: "the body is too large",
-                 422: "a parameter or field is invalid (each one in `errors`)",
-                 503: "Kafka or PostgreSQL is briefly unavailable; retry after Retry-After seconds"}
+_DESCRIPTIONS = {
+    400: "the body cannot be read",
+    401: "no valid bearer token",
+    403: "outside the token's role or area",
+    404: "no such record or area",
+    409: "conflicts with the current state",
+    413: "the body is too large",
+    422: "a parameter or field is invalid (each one in `errors`)",
+    503: "Kafka or PostgreSQL is briefly unavailable; retry after Retry-After seconds",
+}
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` for these error statuses, all as problem+json."""
-    return {s: {"model": Problem, "description": _DESCRIPTIONS.get(s, HTTPStatus(s).phrase),
-                "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-            for s in statuses}
+    return {
+        s: {
+            "model": Problem,
+            "description": _DESCRIPTIONS.get(s, HTTPStatus(s).phrase),
+            "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for s in statuses
+    }
 
 
 def document(app: FastAPI) -> None:

@@ -26,7 +26,8 @@ class Settings(BaseSettings):
     kafka_version: str = "4.1.1"
     kafka_heap: str = "-Xms256m -Xmx768m"
     kafka_publish_timeout_s: float = Field(
-        default=20.0, gt=0, description="a batch Kafka has not taken by then is answered 503 (resend it)")
+        default=20.0, gt=0, description="a batch Kafka has not taken by then is answered 503 (resend it)"
+    )
     kafka_brokers: int = Field(default=1, ge=1, le=5, description="brokers of the LOCAL stack (`stack up --brokers 3`)")
     topic_prefix: str = Field(default="", description="prefix for every topic name (tests isolate with it)")
     events_partitions: int = Field(default=3, ge=1)
@@ -36,7 +37,8 @@ class Settings(BaseSettings):
     kafka_replication_factor: int | None = Field(default=None, ge=1)
     kafka_min_insync_replicas: int | None = Field(default=None, ge=1)
     allow_weak_durability: bool = Field(
-        default=False, description="production only: accept RF < 3 or min ISR < 2 (said out loud)")
+        default=False, description="production only: accept RF < 3 or min ISR < 2 (said out loud)"
+    )
     # Kafka client security (every client: gateway publisher, faust workers, sink, admin, replay).
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     kafka_ssl_cafile: Path | None = None
@@ -102,17 +104,24 @@ class Settings(BaseSettings):
         if self.kafka_min_insync_replicas is not None and self.kafka_min_insync_replicas > self.replication_factor:
             raise ValueError(
                 f"POPREG_KAFKA_MIN_INSYNC_REPLICAS={self.kafka_min_insync_replicas} is more than the replication "
-                f"factor {self.replication_factor}: no write could ever be acknowledged")
-        if self.env == "production" and not self.allow_weak_durability and (
-                self.replication_factor < 3 or self.min_insync_replicas < 2):
+                f"factor {self.replication_factor}: no write could ever be acknowledged"
+            )
+        if (
+            self.env == "production"
+            and not self.allow_weak_durability
+            and (self.replication_factor < 3 or self.min_insync_replicas < 2)
+        ):
             raise ValueError(
                 f"POPREG_ENV=production with replication factor {self.replication_factor} and min.insync.replicas "
                 f"{self.min_insync_replicas}: the log would not survive the loss of one broker. Set "
                 "POPREG_KAFKA_REPLICATION_FACTOR=3 and POPREG_KAFKA_MIN_INSYNC_REPLICAS=2, or "
-                "POPREG_ALLOW_WEAK_DURABILITY=true to accept it knowingly")
+                "POPREG_ALLOW_WEAK_DURABILITY=true to accept it knowingly"
+            )
         if self.kafka_security_protocol.startswith("SASL") and not self.kafka_sasl_username:
-            raise ValueError(f"POPREG_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
-                             "POPREG_KAFKA_SASL_USERNAME and a password (POPREG_KAFKA_SASL_PASSWORD or _FILE)")
+            raise ValueError(
+                f"POPREG_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "POPREG_KAFKA_SASL_USERNAME and a password (POPREG_KAFKA_SASL_PASSWORD or _FILE)"
+            )
         return self
 
     @property

@@ -36,12 +36,16 @@ def sheet_name(name: str) -> str:
     return name.translate(_BAD_SHEET_CHARS)[:_SHEET_NAME_MAX] or "sheet"
 
 
-def xlsx_bytes(sheets: Mapping[str, tuple[Sequence[str], Iterable[Sequence[Any]]]],
-               widths: Mapping[str, Sequence[int]] | None = None) -> bytes:
+def xlsx_bytes(
+    sheets: Mapping[str, tuple[Sequence[str], Iterable[Sequence[Any]]]],
+    widths: Mapping[str, Sequence[int]] | None = None,
+) -> bytes:
     """A workbook with one sheet per (columns, rows); None cells stay empty."""
     buf = io.BytesIO()
-    book = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False, "strings_to_urls": False,
-                                     "default_date_format": "yyyy-mm-dd"})
+    book = xlsxwriter.Workbook(
+        buf,
+        {"in_memory": True, "strings_to_numbers": False, "strings_to_urls": False, "default_date_format": "yyyy-mm-dd"},
+    )
     bold = book.add_format({"bold": True, "bg_color": "#E8EEF4", "border": 1})
     used: set[str] = set()
     for name, (columns, rows) in sheets.items():
@@ -49,7 +53,7 @@ def xlsx_bytes(sheets: Mapping[str, tuple[Sequence[str], Iterable[Sequence[Any]]
         n = 1
         while title.lower() in used:  # sheet names are unique regardless of case
             n += 1
-            title = f"{sheet_name(name)[:_SHEET_NAME_MAX - 3]}~{n}"
+            title = f"{sheet_name(name)[: _SHEET_NAME_MAX - 3]}~{n}"
         used.add(title.lower())
         ws = book.add_worksheet(title)
         ws.write_row(0, 0, list(columns), bold)
@@ -57,7 +61,9 @@ def xlsx_bytes(sheets: Mapping[str, tuple[Sequence[str], Iterable[Sequence[Any]]
         count = 0
         for r, row in enumerate(rows, start=1):
             if r >= MAX_ROWS:
-                raise TooManyRows(f"table {name!r} has more than {MAX_ROWS - 1:,} rows, the most a sheet holds; use CSV")
+                raise TooManyRows(
+                    f"table {name!r} has more than {MAX_ROWS - 1:,} rows, the most a sheet holds; use CSV"
+                )
             for c, value in enumerate(row):
                 if value is None or (isinstance(value, float) and not math.isfinite(value)):
                     continue  # no figure (NaN: a rate without exposure): an empty cell, as in the CSV

@@ -114,8 +114,13 @@ def _new(role: str, area: str) -> tuple[str, str, bytes]:
 
 
 def create_token(
-    db: ConnectionPool | psycopg.Connection, role: str, area: str, label: str | None = None, *,
-    expires_in: timedelta | None = None, replaces: str | None = None,
+    db: ConnectionPool | psycopg.Connection,
+    role: str,
+    area: str,
+    label: str | None = None,
+    *,
+    expires_in: timedelta | None = None,
+    replaces: str | None = None,
 ) -> IssuedToken:
     """Store a new token's hash and return the token itself (the only time it is visible);
     with `expires_in`, it stops working after that long."""
@@ -156,8 +161,9 @@ def list_tokens(conn: psycopg.Connection, *, area: str = "VN", include_inactive:
     return [TokenInfo(*row) for row in rows]
 
 
-def rotate_token(conn: psycopg.Connection, token_id: str, *, expires_in: timedelta | None = None,
-                 grace: timedelta = timedelta(0)) -> IssuedToken | None:
+def rotate_token(
+    conn: psycopg.Connection, token_id: str, *, expires_in: timedelta | None = None, grace: timedelta = timedelta(0)
+) -> IssuedToken | None:
     """A new token with the old one's role, area and label; the old one stops working after
     `grace` (at once by default). None when there is no such valid token. One transaction."""
     with conn.transaction():
@@ -174,8 +180,15 @@ def rotate_token(conn: psycopg.Connection, token_id: str, *, expires_in: timedel
     return issued
 
 
-def create_token_in(conn: psycopg.Connection, role: str, area: str, label: str | None, *,
-                    expires_in: timedelta | None = None, replaces: str | None = None) -> IssuedToken:
+def create_token_in(
+    conn: psycopg.Connection,
+    role: str,
+    area: str,
+    label: str | None,
+    *,
+    expires_in: timedelta | None = None,
+    replaces: str | None = None,
+) -> IssuedToken:
     """create_token inside the caller's transaction (no commit here)."""
     area = check_area(area)
     token, token_id, digest = _new(role, area)
@@ -247,12 +260,17 @@ def bearer_token(request: Request) -> str | None:
 
 
 # Declares the HTTP bearer scheme in OpenAPI (Swagger UI's Authorize); the token is read below.
-BEARER = HTTPBearer(auto_error=False, scheme_name="bearer", bearerFormat="prt_…",
-                    description="a popreg token: `popreg token create --role … --area …`, or .popreg/dev-token locally")
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    bearerFormat="prt_…",
+    description="a popreg token: `popreg token create --role … --area …`, or .popreg/dev-token locally",
+)
 
 
-async def require_principal(request: Request,
-                            _declared: HTTPAuthorizationCredentials | None = Depends(BEARER)) -> Principal:
+async def require_principal(
+    request: Request, _declared: HTTPAuthorizationCredentials | None = Depends(BEARER)
+) -> Principal:
     """FastAPI dependency: the caller's principal, or 401. Needs `app.state.tokens` (TokenStore)."""
     token = bearer_token(request)
     store: TokenStore = request.app.state.tokens

@@ -56,8 +56,9 @@ class NewToken(BaseModel):
 
 class Rotation(BaseModel):
     expires_in_days: float | None = Field(default=None, gt=0, le=MAX_DAYS, strict=True)
-    grace_hours: float = Field(default=0.0, ge=0, le=MAX_GRACE_HOURS, strict=True,
-                               description="how long the old token keeps working")
+    grace_hours: float = Field(
+        default=0.0, ge=0, le=MAX_GRACE_HOURS, strict=True, description="how long the old token keeps working"
+    )
 
 
 class Issued(BaseModel):
@@ -81,10 +82,14 @@ def _conn(request: Request) -> psycopg.Connection:
 
 
 @router.get("", summary="Tokens (never their secrets), valid ones unless all=true", response_model=list[TokenOut])
-def get_tokens(request: Request, _: Admin,
-               area: Annotated[str, Query(description="VN, a province, district or commune code",
-                                          json_schema_extra={"pattern": AREA_PATTERN})] = "VN",
-               all: bool = False) -> list[TokenOut]:  # noqa: A002
+def get_tokens(
+    request: Request,
+    _: Admin,
+    area: Annotated[
+        str, Query(description="VN, a province, district or commune code", json_schema_extra={"pattern": AREA_PATTERN})
+    ] = "VN",
+    all: bool = False,
+) -> list[TokenOut]:  # noqa: A002
     try:
         area = check_area(area)
     except ValueError as exc:
@@ -108,12 +113,20 @@ def post_revoke(request: Request, token_id: str, _: Admin) -> None:
             raise HTTPException(404, detail=f"no valid token {token_id}")
 
 
-@router.post("/{token_id}/rotate", summary="Replace a token by a new one with the same role and area",
-             response_model=Issued, status_code=201)
+@router.post(
+    "/{token_id}/rotate",
+    summary="Replace a token by a new one with the same role and area",
+    response_model=Issued,
+    status_code=201,
+)
 def post_rotate(request: Request, token_id: str, body: Rotation, _: Admin) -> Issued:
     with _conn(request) as conn:
-        issued = rotate_token(conn, token_id, grace=timedelta(hours=body.grace_hours),
-                              expires_in=timedelta(days=body.expires_in_days) if body.expires_in_days else None)
+        issued = rotate_token(
+            conn,
+            token_id,
+            grace=timedelta(hours=body.grace_hours),
+            expires_in=timedelta(days=body.expires_in_days) if body.expires_in_days else None,
+        )
     if issued is None:
         raise HTTPException(404, detail=f"no valid token {token_id}")
     p = issued.principal

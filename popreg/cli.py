@@ -15,7 +15,6 @@ app = typer.Typer(
 )
 
 
-
 def _version(value: bool) -> None:
     if value:
         from importlib.metadata import PackageNotFoundError, version
@@ -29,8 +28,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    show_version: bool = typer.Option(False, "--version", help="print the version and exit",
-                                      callback=_version, is_eager=True),
+    show_version: bool = typer.Option(
+        False, "--version", help="print the version and exit", callback=_version, is_eager=True
+    ),
 ) -> None:
     """popreg: an event-sourced population register (DS-KHHGĐ) on Kafka and PostgreSQL."""
 

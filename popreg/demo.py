@@ -32,8 +32,14 @@ class DemoOptions:
 
 
 def _bar(console: Console) -> Progress:
-    return Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("{task.fields[note]}"), TimeElapsedColumn(), console=console)
+    return Progress(
+        TextColumn("{task.description:<22}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[note]}"),
+        TimeElapsedColumn(),
+        console=console,
+    )
 
 
 def generated_file(settings: Settings, opt: DemoOptions, console: Console) -> Path:
@@ -49,10 +55,12 @@ def generated_file(settings: Settings, opt: DemoOptions, console: Console) -> Pa
         console.print(f"history: reusing {out}")
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
-    config = GeneratorConfig(start=start, seed=opt.seed, households=opt.households,
-                             years=opt.years, province=opt.province)
-    console.print(f"history: generating {opt.households:,} households over {opt.years} years "
-                  f"in province {opt.province} → {out}")
+    config = GeneratorConfig(
+        start=start, seed=opt.seed, households=opt.households, years=opt.years, province=opt.province
+    )
+    console.print(
+        f"history: generating {opt.households:,} households over {opt.years} years in province {opt.province} → {out}"
+    )
     write_history_file(config, out, builtin_gazetteer())
     return out
 
@@ -73,8 +81,7 @@ def check_province(settings: Settings, opt: DemoOptions) -> None:
     wanted = builtin.communes(province=opt.province, on=start)
     if not wanted:
         known = ", ".join(f"{u.code} {u.name}" for u in sorted(builtin.provinces(start), key=lambda u: u.code))
-        raise DemoError(f"--province {opt.province}: not a province code on {start} (history start). "
-                        f"Codes: {known}")
+        raise DemoError(f"--province {opt.province}: not a province code on {start} (history start). Codes: {known}")
     with connect(settings) as conn:
         loaded = gazetteer_in_force(conn)
     missing = [u.code for u in wanted if not loaded.exists(u.code, start)]
@@ -85,7 +92,8 @@ def check_province(settings: Settings, opt: DemoOptions) -> None:
             f"{len(missing)} of its {len(wanted)} communes on {start} are unknown there (e.g. {', '.join(missing[:3])}), "
             f"so the gateway would refuse the demo's lines. Load Vietnam's units with "
             f"`popreg gazetteer load --builtin`, or pick a loaded province with --province CODE "
-            f"(`popreg gazetteer show CODE` shows one).")
+            f"(`popreg gazetteer show CODE` shows one)."
+        )
 
 
 def _batches(path: Path) -> Iterator[bytes]:
@@ -143,8 +151,12 @@ async def follow(settings: Settings, progress: Progress, timeout: float) -> None
     deadline = time.monotonic() + timeout
     while True:
         now = await progress_async(settings)
-        progress.update(task, total=now.submitted, completed=min(now.processed, now.submitted),
-                        note=f"{now.projected:,} records projected")
+        progress.update(
+            task,
+            total=now.submitted,
+            completed=min(now.processed, now.submitted),
+            note=f"{now.projected:,} records projected",
+        )
         if now.register_caught_up and now.projections_caught_up:
             return
         if time.monotonic() > deadline:
@@ -176,6 +188,7 @@ def run_demo(settings: Settings, opt: DemoOptions, console: Console) -> int:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     url = api_url(settings)
     with log_path.open("a", encoding="utf-8") as log:
+
         def emit(line: str) -> None:
             log.write(line + "\n")
             log.flush()
@@ -192,8 +205,10 @@ def run_demo(settings: Settings, opt: DemoOptions, console: Console) -> int:
                 asyncio.run(follow(settings, progress, timeout=3600))
             console.print(f"submitted through {url}/v1/submissions: {_counts(counts)}")
             print_summary(url, token, opt.province, console, first_year=date.today().year - opt.years + 1)
-            console.print(f"\n[bold]done in {time.monotonic() - t0:.0f}s.[/] API docs: {url}/docs · "
-                          f"dashboard: {url}/ · token: {ready.dev_token_path}")
+            console.print(
+                f"\n[bold]done in {time.monotonic() - t0:.0f}s.[/] API docs: {url}/docs · "
+                f"dashboard: {url}/ · token: {ready.dev_token_path}"
+            )
             if opt.serve:
                 console.print("the pipeline keeps running for the dashboard; Ctrl-C stops it")
                 _block_until_interrupted(sup)

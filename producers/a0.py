@@ -45,14 +45,22 @@ def event_id(*keys: str) -> str:
     return str(uuid.uuid5(A0_NAMESPACE, "|".join(keys)))
 
 
-def _envelope(kind: str, eid: str, commune: str, on: date, collector: str | None,
-              payload: dict[str, Any]) -> dict[str, Any]:
+def _envelope(
+    kind: str, eid: str, commune: str, on: date, collector: str | None, payload: dict[str, Any]
+) -> dict[str, Any]:
     source: dict[str, str] = {"channel": "import"}
     if collector:
         source["collector_id"] = collector
-    return {"event_id": eid, "type": kind, "schema_version": 1, "occurred_on": on.isoformat(),
-            "recorded_at": f"{on.isoformat()}T00:00:00{TZ}", "commune": commune, "source": source,
-            "payload": payload}
+    return {
+        "event_id": eid,
+        "type": kind,
+        "schema_version": 1,
+        "occurred_on": on.isoformat(),
+        "recorded_at": f"{on.isoformat()}T00:00:00{TZ}",
+        "commune": commune,
+        "source": source,
+        "payload": payload,
+    }
 
 
 def _mothers_first(rows: list[PersonRow]) -> list[PersonRow]:
@@ -91,12 +99,15 @@ def household_events(rows: list[PersonRow], first_line: int) -> tuple[list[tuple
         if head.person["relation_to_head"] == "head":
             payload["head_person_id"] = head.person["person_id"]
         eid = event_id("household.registered", head.household_id)
-        out.append((_envelope("household.registered", eid, head.commune, head.registered_on,
-                              head.collector_id, payload), head.line))
+        out.append(
+            (
+                _envelope("household.registered", eid, head.commune, head.registered_on, head.collector_id, payload),
+                head.line,
+            )
+        )
     for r in ordered:
         eid = event_id("person.registered", str(r.person["person_id"]))
-        out.append((_envelope("person.registered", eid, r.commune, r.registered_on, r.collector_id,
-                              r.person), r.line))
+        out.append((_envelope("person.registered", eid, r.commune, r.registered_on, r.collector_id, r.person), r.line))
     for r in ordered:
         if r.method is None:
             continue
@@ -105,8 +116,19 @@ def household_events(rows: list[PersonRow], first_line: int) -> tuple[list[tuple
         # The register's history of this person starts at the book's date: an older start is
         # recorded as in use on that date (the register holds facts about unknown persons).
         on = max(r.method_since or r.registered_on, r.registered_on)
-        out.append((_envelope("contraception.started", eid, r.commune, on, r.collector_id,
-                              {"person_id": r.person["person_id"], "method": r.method}), r.line))
+        out.append(
+            (
+                _envelope(
+                    "contraception.started",
+                    eid,
+                    r.commune,
+                    on,
+                    r.collector_id,
+                    {"person_id": r.person["person_id"], "method": r.method},
+                ),
+                r.line,
+            )
+        )
     return out, problems
 
 
@@ -156,8 +178,9 @@ def _csv_rows(path: Path, on_bytes: Callable[[int], None] | None, encoding: str)
             raise A0FileError(f"{path} is empty: expected a header line (see docs/a0-import.md)")
         shown = "UTF-8" if encoding == "utf-8" else encoding
         if reader.undecodable:
-            raise A0FileError(f"{path}, line 1: not {shown} text; save the file as UTF-8 "
-                              f"(or give its encoding: --encoding cp1258)")
+            raise A0FileError(
+                f"{path}, line 1: not {shown} text; save the file as UTF-8 (or give its encoding: --encoding cp1258)"
+            )
         header = next(csv.reader([first], delimiter=_delimiter(first)))
 
         def rows() -> Rows:
@@ -171,8 +194,9 @@ def _csv_rows(path: Path, on_bytes: Callable[[int], None] | None, encoding: str)
 
 
 @contextmanager
-def _sheet_rows(path: Path, sheet: str | None, on_bytes: Callable[[int], None] | None,
-                located: dict[str, Any]) -> Iterator[tuple[list[str], Rows]]:
+def _sheet_rows(
+    path: Path, sheet: str | None, on_bytes: Callable[[int], None] | None, located: dict[str, Any]
+) -> Iterator[tuple[list[str], Rows]]:
     try:
         found = open_sheet(path, sheet)
     except SheetError as exc:
@@ -241,7 +265,7 @@ async def import_a0(
     source = _sheet_rows(path, sheet, on_bytes, located) if workbook else _csv_rows(path, on_bytes, encoding)
     with source as (header_row, rows):
         names, header_problems = check_header(header_row)
-        where = (f"{path}, sheet {located['sheet']!r}, row {located['header_row']}" if workbook else f"{path}, line 1")
+        where = f"{path}, sheet {located['sheet']!r}, row {located['header_row']}" if workbook else f"{path}, line 1"
         if header_problems:
             raise A0FileError(f"{where}: " + "; ".join(header_problems))
         if workbook:
@@ -262,9 +286,11 @@ async def import_a0(
                 problem(Problem(line, "", f"{len(values)} values for {len(names)} columns"))
                 continue
             record = {n: v for n, v in zip(names, values, strict=True) if n and n not in IGNORED}
-            key = (record.get("commune", "").strip(),
-                   record.get("household_id", "").strip() or "-".join(
-                       record.get(k, "").strip() for k in ("area_no", "household_no")))
+            key = (
+                record.get("commune", "").strip(),
+                record.get("household_id", "").strip()
+                or "-".join(record.get(k, "").strip() for k in ("area_no", "household_no")),
+            )
             if key != group_key or len(group) >= MAX_GROUP_ROWS:
                 _close_group(group, group_line, pending, problem, report)
                 if len(pending) >= chunk_events:
@@ -280,8 +306,13 @@ async def import_a0(
     return report
 
 
-def _close_group(group: list[PersonRow], line: int, pending: list[tuple[dict, int]],
-                       problem: Callable[[Problem], None], report: A0Report) -> None:
+def _close_group(
+    group: list[PersonRow],
+    line: int,
+    pending: list[tuple[dict, int]],
+    problem: Callable[[Problem], None],
+    report: A0Report,
+) -> None:
     if not group:
         return
     events, problems = household_events(group, line)

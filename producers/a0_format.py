@@ -7,11 +7,30 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-REQUIRED = ("commune", "household_id", "person_id", "full_name", "sex", "birth_date",
-            "relation_to_head", "marital_status")
-OPTIONAL = ("address", "registered_on", "mother_id", "children_ever_born", "national_id", "ethnicity",
-            "education", "contraception_method", "contraception_since", "collector_id",
-            "area_no", "household_no")
+REQUIRED = (
+    "commune",
+    "household_id",
+    "person_id",
+    "full_name",
+    "sex",
+    "birth_date",
+    "relation_to_head",
+    "marital_status",
+)
+OPTIONAL = (
+    "address",
+    "registered_on",
+    "mother_id",
+    "children_ever_born",
+    "national_id",
+    "ethnicity",
+    "education",
+    "contraception_method",
+    "contraception_since",
+    "collector_id",
+    "area_no",
+    "household_no",
+)
 # Read and left aside: the row number of the page, and residence status (no code list is known).
 IGNORED = ("row_no", "residence_status")
 COLUMNS = REQUIRED + OPTIONAL
@@ -32,57 +51,65 @@ def _aliases(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
 
 
 # The headers the A0/CTV form and the commune software write (DOMAIN-MIS.md 2.3), beside the codes.
-HEADERS = _aliases({
-    "commune": ("mã xã", "mã xã/phường", "mã đơn vị", "xã"),
-    "household_id": ("mã hộ", "mã hộ gia đình", "số hộ khẩu"),
-    "area_no": ("địa bàn số", "địa bàn", "mã địa bàn"),
-    "household_no": ("hộ số", "số hộ"),
-    "address": ("địa chỉ", "thôn/phố", "thôn", "thôn/ấp/bản", "thôn, xóm", "số nhà"),
-    "registered_on": ("ngày lập sổ", "ngày lập", "ngày đăng ký"),
-    "person_id": ("mã đối tượng", "số thẻ bhyt", "mã thẻ bhyt", "mã cá nhân", "mã người"),
-    "full_name": ("họ và tên", "họ tên"),
-    "sex": ("giới tính",),
-    "birth_date": ("ngày sinh", "ngày tháng năm sinh", "ngày, tháng, năm sinh"),
-    "relation_to_head": ("quan hệ với chủ hộ", "quan hệ với chủ hộ (qhch)", "qhch", "quan hệ"),
-    "marital_status": ("tình trạng hôn nhân", "tthn", "hôn nhân"),
-    "mother_id": ("mã mẹ", "mã đối tượng của mẹ", "số thẻ bhyt của mẹ"),
-    "children_ever_born": ("số con đã sinh", "số con"),
-    "national_id": ("số cccd", "cccd", "số căn cước", "căn cước công dân"),
-    "ethnicity": ("dân tộc",),
-    "education": ("trình độ học vấn", "học vấn"),
-    "contraception_method": ("biện pháp tránh thai", "bptt", "biện pháp tránh thai đang sử dụng"),
-    "contraception_since": ("ngày bắt đầu bptt", "tháng năm bắt đầu bptt", "bắt đầu sử dụng bptt"),
-    "collector_id": ("mã ctv", "cộng tác viên", "ctv"),
-    "row_no": ("số tt", "stt", "tt"),
-    "residence_status": ("tình trạng cư trú",),
-})
+HEADERS = _aliases(
+    {
+        "commune": ("mã xã", "mã xã/phường", "mã đơn vị", "xã"),
+        "household_id": ("mã hộ", "mã hộ gia đình", "số hộ khẩu"),
+        "area_no": ("địa bàn số", "địa bàn", "mã địa bàn"),
+        "household_no": ("hộ số", "số hộ"),
+        "address": ("địa chỉ", "thôn/phố", "thôn", "thôn/ấp/bản", "thôn, xóm", "số nhà"),
+        "registered_on": ("ngày lập sổ", "ngày lập", "ngày đăng ký"),
+        "person_id": ("mã đối tượng", "số thẻ bhyt", "mã thẻ bhyt", "mã cá nhân", "mã người"),
+        "full_name": ("họ và tên", "họ tên"),
+        "sex": ("giới tính",),
+        "birth_date": ("ngày sinh", "ngày tháng năm sinh", "ngày, tháng, năm sinh"),
+        "relation_to_head": ("quan hệ với chủ hộ", "quan hệ với chủ hộ (qhch)", "qhch", "quan hệ"),
+        "marital_status": ("tình trạng hôn nhân", "tthn", "hôn nhân"),
+        "mother_id": ("mã mẹ", "mã đối tượng của mẹ", "số thẻ bhyt của mẹ"),
+        "children_ever_born": ("số con đã sinh", "số con"),
+        "national_id": ("số cccd", "cccd", "số căn cước", "căn cước công dân"),
+        "ethnicity": ("dân tộc",),
+        "education": ("trình độ học vấn", "học vấn"),
+        "contraception_method": ("biện pháp tránh thai", "bptt", "biện pháp tránh thai đang sử dụng"),
+        "contraception_since": ("ngày bắt đầu bptt", "tháng năm bắt đầu bptt", "bắt đầu sử dụng bptt"),
+        "collector_id": ("mã ctv", "cộng tác viên", "ctv"),
+        "row_no": ("số tt", "stt", "tt"),
+        "residence_status": ("tình trạng cư trú",),
+    }
+)
 SEX = _aliases({"M": ("nam", "male", "1"), "F": ("nữ", "nu", "female", "2")})
-RELATION = _aliases({
-    "head": ("chủ hộ", "chu ho", "1"),
-    "spouse": ("vợ", "chồng", "vợ/chồng", "vo", "chong", "2"),
-    "child": ("con", "con đẻ", "con nuôi", "con dâu", "con rể", "3"),
-    "parent": ("bố", "mẹ", "cha", "bố/mẹ", "4"),
-    "grandchild": ("cháu", "chau", "5"),
-    "sibling": ("anh", "chị", "em", "anh/chị/em", "6"),
-    "other": ("khác", "khac", "7"),
-})
-MARITAL = _aliases({
-    "never_married": ("chưa kết hôn", "chua ket hon", "chưa vợ/chồng", "1"),
-    "married": ("đang kết hôn", "có vợ/chồng", "kết hôn", "dang ket hon", "2"),
-    "divorced": ("ly hôn", "ly hon", "3"),
-    "separated": ("ly thân", "ly than", "4"),
-    "widowed": ("góa", "goá", "góa vợ/chồng", "goa", "5"),
-})
-METHOD = _aliases({
-    "iud": ("vòng", "dụng cụ tử cung", "dctc", "vong"),
-    "implant": ("que cấy", "cấy tránh thai", "que cay"),
-    "injectable": ("thuốc tiêm", "tiêm", "thuoc tiem"),
-    "pill": ("viên uống", "thuốc uống", "vien uong"),
-    "condom": ("bao cao su", "bcs"),
-    "female_sterilization": ("triệt sản nữ", "triet san nu"),
-    "male_sterilization": ("triệt sản nam", "triet san nam"),
-    "traditional": ("truyền thống", "biện pháp khác", "khác", "truyen thong"),
-})
+RELATION = _aliases(
+    {
+        "head": ("chủ hộ", "chu ho", "1"),
+        "spouse": ("vợ", "chồng", "vợ/chồng", "vo", "chong", "2"),
+        "child": ("con", "con đẻ", "con nuôi", "con dâu", "con rể", "3"),
+        "parent": ("bố", "mẹ", "cha", "bố/mẹ", "4"),
+        "grandchild": ("cháu", "chau", "5"),
+        "sibling": ("anh", "chị", "em", "anh/chị/em", "6"),
+        "other": ("khác", "khac", "7"),
+    }
+)
+MARITAL = _aliases(
+    {
+        "never_married": ("chưa kết hôn", "chua ket hon", "chưa vợ/chồng", "1"),
+        "married": ("đang kết hôn", "có vợ/chồng", "kết hôn", "dang ket hon", "2"),
+        "divorced": ("ly hôn", "ly hon", "3"),
+        "separated": ("ly thân", "ly than", "4"),
+        "widowed": ("góa", "goá", "góa vợ/chồng", "goa", "5"),
+    }
+)
+METHOD = _aliases(
+    {
+        "iud": ("vòng", "dụng cụ tử cung", "dctc", "vong"),
+        "implant": ("que cấy", "cấy tránh thai", "que cay"),
+        "injectable": ("thuốc tiêm", "tiêm", "thuoc tiem"),
+        "pill": ("viên uống", "thuốc uống", "vien uong"),
+        "condom": ("bao cao su", "bcs"),
+        "female_sterilization": ("triệt sản nữ", "triet san nu"),
+        "male_sterilization": ("triệt sản nam", "triet san nam"),
+        "traditional": ("truyền thống", "biện pháp khác", "khác", "truyen thong"),
+    }
+)
 _DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _ID = re.compile(r"^\S.{0,63}$")
 
@@ -142,8 +169,11 @@ def known_columns(header: list[str]) -> int:
 def check_header(header: list[str]) -> tuple[list[str], list[str]]:
     """Normalised column names, and what is wrong with them (unknown or missing columns)."""
     names = [column_name(h) for h in header]
-    problems = [f"unknown column {h!r} (known: {', '.join(COLUMNS)}, or the A0 form's Vietnamese headers)"
-                for h in names if h not in COLUMNS + IGNORED and h]
+    problems = [
+        f"unknown column {h!r} (known: {', '.join(COLUMNS)}, or the A0 form's Vietnamese headers)"
+        for h in names
+        if h not in COLUMNS + IGNORED and h
+    ]
     # A household is named by household_id, or by the page's area number and household number.
     by_page = "area_no" in names and "household_no" in names
     problems += [f"missing column {c!r}" for c in REQUIRED if c not in names and not (c == "household_id" and by_page)]
@@ -248,13 +278,22 @@ def parse_row(line: int, values: dict[str, str], registered_on: date | None) -> 
 
 # Where a contract field of each generated event comes from in the CSV (for error reports).
 FIELD_COLUMNS = {
-    "household.registered": {"payload.address": "address", "payload.household_id": "household_id",
-                             "payload.head_person_id": "person_id", "occurred_on": "registered_on",
-                             "recorded_at": "registered_on", "": "registered_on"},
+    "household.registered": {
+        "payload.address": "address",
+        "payload.household_id": "household_id",
+        "payload.head_person_id": "person_id",
+        "occurred_on": "registered_on",
+        "recorded_at": "registered_on",
+        "": "registered_on",
+    },
     "person.registered": {"occurred_on": "registered_on", "recorded_at": "registered_on", "": "registered_on"},
-    "contraception.started": {"payload.method": "contraception_method", "payload.person_id": "person_id",
-                              "occurred_on": "contraception_since", "recorded_at": "registered_on",
-                              "": "contraception_since"},
+    "contraception.started": {
+        "payload.method": "contraception_method",
+        "payload.person_id": "person_id",
+        "occurred_on": "contraception_since",
+        "recorded_at": "registered_on",
+        "": "contraception_since",
+    },
 }
 
 

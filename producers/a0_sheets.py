@@ -121,7 +121,7 @@ def _sheet(book: CalamineWorkbook, name: str) -> Sheet | None:
     while header and not header[-1]:
         header.pop()
     columns = [column_name(h) for h in header]
-    rest = [(n, c) for n, c in seen[header_at + 1:]]
+    rest = [(n, c) for n, c in seen[header_at + 1 :]]
 
     def body() -> Iterator[tuple[int, list[str]]]:
         for n, cells in rest:

@@ -56,13 +56,15 @@ class TooLarge(Exception):
 # field by field and answered in `results` (status invalid, with its errors) inside a 200, so the
 # rest of the batch is never lost: the item schema here is deliberately open; the envelope's own
 # schema is schemas/v1/submission.json (`popreg schemas generate`).
-_ITEM = {"description": "a submission envelope (EVENTS.md; JSON Schema: schemas/v1/submission.json); an item of "
-                        "any other shape is answered `invalid` with its errors, in the 200"}
+_ITEM = {
+    "description": "a submission envelope (EVENTS.md; JSON Schema: schemas/v1/submission.json); an item of "
+    "any other shape is answered `invalid` with its errors, in the 200"
+}
 _BODY_DOC = {
     "requestBody": {
         "required": True,
         "description": "A JSON array of submission envelopes (EVENTS.md) or one envelope, or NDJSON: one per line. "
-                       "An empty body is refused (422).",
+        "An empty body is refused (422).",
         "content": {
             "application/json": {"schema": {"anyOf": [{"type": "array", "items": _ITEM}, _ITEM]}},
             "application/x-ndjson": {"schema": {"type": "string", "minLength": 1}},
@@ -107,11 +109,20 @@ async def post_submissions(request: Request, principal: Principal = Depends(requ
         body = await read_limited(request, limit)
     except TooLarge:
         # Connection: close, so the server does not read the rest of a body we refused.
-        return problem(413, f"body over the limit of {limit} bytes; split the batch", instance=where,
-                       headers={"Connection": "close"})
+        return problem(
+            413,
+            f"body over the limit of {limit} bytes; split the batch",
+            instance=where,
+            headers={"Connection": "close"},
+        )
     if not body.strip():
-        return problem(422, "the body is empty: send a JSON array of envelopes, or NDJSON (one per line)",
-                       instance=where, results=[], errors=[{"loc": ["body"], "msg": "empty body", "type": "missing"}])
+        return problem(
+            422,
+            "the body is empty: send a JSON array of envelopes, or NDJSON (one per line)",
+            instance=where,
+            results=[],
+            errors=[{"loc": ["body"], "msg": "empty body", "type": "missing"}],
+        )
     try:
         items = parse_body(body, request.headers.get("content-type"))
     except BadBody as exc:
@@ -123,8 +134,7 @@ async def post_submissions(request: Request, principal: Principal = Depends(requ
     payload: dict[str, Any] = {"results": [r.as_dict() for r in results]}
     if results and all(r.forbidden for r in results):
         # Each item's field-level errors stay in `results`, an extension member of the problem.
-        return problem(403, f"every item lies outside this token's area {principal.area}", instance=where,
-                       **payload)
+        return problem(403, f"every item lies outside this token's area {principal.area}", instance=where, **payload)
     return _json(200, payload)
 
 

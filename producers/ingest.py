@@ -87,8 +87,7 @@ class IngestService:
     recorded; an invalid item never blocks the others; results come back in input order.
     """
 
-    def __init__(self, pool: AsyncConnectionPool, publisher: Publisher, gazetteer: Gazetteer,
-                 topic: str) -> None:
+    def __init__(self, pool: AsyncConnectionPool, publisher: Publisher, gazetteer: Gazetteer, topic: str) -> None:
         self.pool = pool
         self.publisher = publisher
         self.gazetteer = gazetteer
@@ -109,8 +108,10 @@ class IngestService:
             msg = f"forbidden: only a clerk or operator may override a review hold (this token is {principal.role})"
             return ItemResult(event.event_id, "invalid", (FieldError("type", msg),))
         if principal.area != "VN" and not self.gazetteer.contains(principal.area, event.commune, event.occurred_on):
-            msg = (f"forbidden: commune {event.commune} ({self._name(event.commune, event.occurred_on)}) "
-                   f"is outside this token's area {principal.area} ({self._name(principal.area, event.occurred_on)})")
+            msg = (
+                f"forbidden: commune {event.commune} ({self._name(event.commune, event.occurred_on)}) "
+                f"is outside this token's area {principal.area} ({self._name(principal.area, event.occurred_on)})"
+            )
             return ItemResult(event.event_id, "invalid", (FieldError("commune", msg),), forbidden=True)
         return event
 
@@ -129,8 +130,10 @@ class IngestService:
     def _unknown(self, code: str, on: date) -> str:
         later = self.gazetteer.successor(code)
         if later is not None and later != code and self.gazetteer.exists(later, on):
-            return (f"commune {code} no longer existed on {on.isoformat()}: "
-                    f"since the 1 July 2025 reform it is part of commune {later}")
+            return (
+                f"commune {code} no longer existed on {on.isoformat()}: "
+                f"since the 1 July 2025 reform it is part of commune {later}"
+            )
         return f"no commune {code} in the gazetteer on {on.isoformat()}"
 
     def _name(self, code: str, on: date) -> str:
@@ -155,8 +158,9 @@ class IngestService:
         count_submissions([r.status for r in results if r is not None])
         return results  # type: ignore[return-value]
 
-    def _check_all(self, items: Sequence[Any], principal: Principal
-                   ) -> tuple[list[ItemResult | None], list[EnvelopeBase], list[int]]:
+    def _check_all(
+        self, items: Sequence[Any], principal: Principal
+    ) -> tuple[list[ItemResult | None], list[EnvelopeBase], list[int]]:
         results: list[ItemResult | None] = [None] * len(items)
         first_of: dict[str, int] = {}
         events: list[EnvelopeBase] = []
@@ -193,4 +197,3 @@ class IngestService:
         except (psycopg.Error, PoolTimeout, PublishError, OSError) as exc:
             raise Unavailable(f"nothing accepted, resend the batch: {exc}") from exc
         return taken
-

@@ -162,8 +162,10 @@ class Publisher:
                 await producer.commit_transaction()
             # The commit flushed every batch, so these futures are already resolved.
             for pending, mine in zip(group, runs, strict=True):
-                delivered = [Delivered(pending.topic, part, (await fut).offset + first, count)
-                             for fut, part, first, count in mine]
+                delivered = [
+                    Delivered(pending.topic, part, (await fut).offset + first, count)
+                    for fut, part, first, count in mine
+                ]
                 if not pending.done.done():
                     pending.done.set_result(delivered)
         except (TimeoutError, KafkaError, OSError) as exc:
@@ -193,14 +195,16 @@ class Publisher:
                 part = single if single is not None else self._partitioner(rec.key, partitions, partitions)
                 tp = (pending.topic, part)
                 builder = builders.get(tp)
-                meta = None if builder is None else builder.append(
-                    timestamp=None, key=rec.key, value=rec.value, headers=list(rec.headers))
+                meta = (
+                    None
+                    if builder is None
+                    else builder.append(timestamp=None, key=rec.key, value=rec.value, headers=list(rec.headers))
+                )
                 if meta is None:  # no open batch, or it is full: send it and open another
                     if builder is not None:
                         await self._send(producer, builder, tp, waiting.pop(tp, []))
                     builder = builders[tp] = producer.create_batch()
-                    meta = builder.append(timestamp=None, key=rec.key, value=rec.value,
-                                          headers=list(rec.headers))
+                    meta = builder.append(timestamp=None, key=rec.key, value=rec.value, headers=list(rec.headers))
                     if meta is None:
                         raise PublishError(f"a record of {len(rec.value)} bytes is over the batch size")
                 run = last.get(part)

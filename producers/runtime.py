@@ -21,6 +21,7 @@ from producers.publisher import Publisher
 
 log = logging.getLogger(__name__)
 
+
 def current_gazetteer(settings: Settings) -> Gazetteer:
     """The gazetteer loaded into PostgreSQL (`popreg gazetteer load`), else the built-in one."""
     with connect(settings) as conn:
@@ -50,8 +51,9 @@ async def _follow_gazetteer(service: IngestService, settings: Settings, seen: in
 
 
 @contextlib.asynccontextmanager
-async def open_ingest(settings: Settings, *, pool_size: int | None = None,
-                      gazetteer_refresh: float = 30.0) -> AsyncIterator[IngestService]:
+async def open_ingest(
+    settings: Settings, *, pool_size: int | None = None, gazetteer_refresh: float = 30.0
+) -> AsyncIterator[IngestService]:
     """An IngestService with its own pool and publisher, closed on exit.
 
     Raises DatabaseUnavailable or a Kafka error at once when either is unreachable.

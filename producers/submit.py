@@ -43,9 +43,11 @@ class NotTaken(Unavailable):
 
     def __init__(self, path: Path, where: str, waited: float, cause: BaseException):
         self.path, self.where, self.waited, self.cause = path, where, waited, cause
-        super().__init__(f"{path}: from {where} to the end of the file NOT taken (Kafka or PostgreSQL away for "
-                         f"{waited:.0f}s: {cause}); everything before it was taken. Resend the file when the "
-                         "stack answers: lines already taken answer `duplicate`.")
+        super().__init__(
+            f"{path}: from {where} to the end of the file NOT taken (Kafka or PostgreSQL away for "
+            f"{waited:.0f}s: {cause}); everything before it was taken. Resend the file when the "
+            "stack answers: lines already taken answer `duplicate`."
+        )
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ def _array_chunks(data: bytes, on_bytes: Callable[[int], None] | None) -> Iterat
     if on_bytes:
         on_bytes(len(data))
     for start in range(0, len(items), CHUNK_ITEMS):
-        yield [(f"item {start + i + 1}", v) for i, v in enumerate(items[start:start + CHUNK_ITEMS])]
+        yield [(f"item {start + i + 1}", v) for i, v in enumerate(items[start : start + CHUNK_ITEMS])]
 
 
 def _chunks(path: Path, on_bytes: Callable[[int], None] | None) -> Iterator[list[tuple[str, Any]]]:
@@ -144,7 +146,11 @@ async def submit_file(
 
 
 async def _ingest_with_retry(
-    service: IngestService, path: Path, chunk: list[tuple[str, Any]], principal: Principal, retry: Retry,
+    service: IngestService,
+    path: Path,
+    chunk: list[tuple[str, Any]],
+    principal: Principal,
+    retry: Retry,
 ) -> list[Any]:
     started, attempt, wait = time.monotonic(), 0, retry.first_wait
     while True:

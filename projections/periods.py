@@ -44,13 +44,15 @@ def parse_period(text: str) -> Period:
     year = int(m.group(1))
     if m.group(2):
         month = int(m.group(2))
-        return Period(f"{year}-{month:02d}", "month", date(year, month, 1),
-                      date(year, month, calendar.monthrange(year, month)[1]))
+        return Period(
+            f"{year}-{month:02d}", "month", date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+        )
     if m.group(3):
         q = int(m.group(3))
         last = 3 * q
-        return Period(f"{year}-Q{q}", "quarter", date(year, last - 2, 1),
-                      date(year, last, calendar.monthrange(year, last)[1]))
+        return Period(
+            f"{year}-Q{q}", "quarter", date(year, last - 2, 1), date(year, last, calendar.monthrange(year, last)[1])
+        )
     return Period(f"{year}", "year", date(year, 1, 1), date(year, 12, 31))
 
 

@@ -38,10 +38,12 @@ def _finish(schema: dict[str, Any], name: str, title: str | None = None) -> dict
 def _envelope() -> dict[str, Any]:
     """The fields every submission has, with `type` and `payload` left open (see types/)."""
     schema = EnvelopeBase.model_json_schema(mode="validation")
-    schema["properties"]["type"] = {"enum": list(EVENT_TYPES), "title": "Type",
-                                    "description": "the event type; its payload is in types/<type>.json"}
-    schema["properties"]["payload"] = {"type": "object", "title": "Payload",
-                                       "description": "the type's own fields"}
+    schema["properties"]["type"] = {
+        "enum": list(EVENT_TYPES),
+        "title": "Type",
+        "description": "the event type; its payload is in types/<type>.json",
+    }
+    schema["properties"]["payload"] = {"type": "object", "title": "Payload", "description": "the type's own fields"}
     schema["required"] = [*schema["required"], "type", "payload"]
     schema["description"] = "Fields common to every submission (EVENTS.md, envelope)."
     return _finish(schema, "envelope.json", "Envelope")
@@ -51,10 +53,10 @@ def schemas() -> dict[str, dict[str, Any]]:
     """Relative file name -> JSON Schema, for every file of the published contract."""
     out: dict[str, dict[str, Any]] = {
         "envelope.json": _envelope(),
-        "submission.json": _finish(SUBMISSION_ADAPTER.json_schema(mode="validation"), "submission.json",
-                                   "Submission"),
-        "register_event.json": _finish(TypeAdapter(RegisterEvent).json_schema(mode="validation"),
-                                       "register_event.json"),
+        "submission.json": _finish(SUBMISSION_ADAPTER.json_schema(mode="validation"), "submission.json", "Submission"),
+        "register_event.json": _finish(
+            TypeAdapter(RegisterEvent).json_schema(mode="validation"), "register_event.json"
+        ),
         "review_item.json": _finish(TypeAdapter(ReviewItem).json_schema(mode="validation"), "review_item.json"),
     }
     for type_name, cls in ENVELOPE_TYPES.items():
@@ -71,8 +73,11 @@ def drift(directory: Path = SCHEMA_DIR) -> list[str]:
     """Files that differ from the models, are missing, or should not be there."""
     wanted = {name: render(s) for name, s in schemas().items()}
     found = {p.relative_to(directory).as_posix() for p in directory.rglob("*.json")} if directory.exists() else set()
-    changed = [n for n, text in wanted.items()
-               if not (directory / n).exists() or (directory / n).read_text(encoding="utf-8") != text]
+    changed = [
+        n
+        for n, text in wanted.items()
+        if not (directory / n).exists() or (directory / n).read_text(encoding="utf-8") != text
+    ]
     return sorted(changed + [n for n in found if n not in wanted])
 
 

@@ -115,8 +115,10 @@ def _up_postgres(settings: Settings, echo: Callable[[str], None], report: UpRepo
         report.migrations_applied = migrate.apply_migrations(settings.dsn)
     except (psycopg.Error, db.DatabaseUnavailable, ValueError) as exc:
         # The migration that failed was rolled back as a whole; earlier ones stay applied.
-        raise StackError(f"applying migrations from {migrate.MIGRATIONS_DIR} failed: {exc}. "
-                         "Fix the named migration file and run `popreg stack up` again.") from exc
+        raise StackError(
+            f"applying migrations from {migrate.MIGRATIONS_DIR} failed: {exc}. "
+            "Fix the named migration file and run `popreg stack up` again."
+        ) from exc
     for name in report.migrations_applied:
         echo(f"postgres: applied migration {name}")
 

@@ -58,14 +58,17 @@ def container_stack(base: Settings) -> Iterator[Settings]:
         .with_env("KAFKA_TRANSACTION_STATE_LOG_NUM_PARTITIONS", "3")
         .with_env("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0")
     )
-    postgres = PostgresContainer(POSTGRES_IMAGE, username=base.pg_user, password="popreg",
-                                 dbname=base.pg_database, driver=None)
+    postgres = PostgresContainer(
+        POSTGRES_IMAGE, username=base.pg_user, password="popreg", dbname=base.pg_database, driver=None
+    )
     with ExitStack() as stack:
         stack.enter_context(kafka)
         stack.enter_context(postgres)
-        settings = base.model_copy(update={
-            "kafka_bootstrap": f"127.0.0.1:{port}",
-            "database_url": SecretStr(postgres.get_connection_url(driver=None)),
-        })
+        settings = base.model_copy(
+            update={
+                "kafka_bootstrap": f"127.0.0.1:{port}",
+                "database_url": SecretStr(postgres.get_connection_url(driver=None)),
+            }
+        )
         kafka_admin.wait_ready(settings, timeout=120.0)
         yield settings

@@ -94,9 +94,14 @@ def fetch_jars(jar_cache: Path, kafka_version: str, echo: Callable[[str], None])
     libs.mkdir(parents=True)
     echo(f"fetching Apache Kafka {kafka_version} jars from Maven Central into {libs} (first use only)")
     cmd = [
-        mvn, "-B", "-f", str(POM), f"-Dkafka.version={kafka_version}",
+        mvn,
+        "-B",
+        "-f",
+        str(POM),
+        f"-Dkafka.version={kafka_version}",
         f"{DEPENDENCY_PLUGIN}:copy-dependencies",
-        "-DincludeScope=runtime", f"-DoutputDirectory={libs}",
+        "-DincludeScope=runtime",
+        f"-DoutputDirectory={libs}",
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=libs.parent)
     assert proc.stdout is not None

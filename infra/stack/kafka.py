@@ -76,7 +76,8 @@ def check_layout(settings: Settings) -> None:
         raise StackError(
             f"the Kafka storage under {settings.home_dir / 'kafka'} was formatted for {n} broker(s), "
             f"not {settings.kafka_brokers}. Fix: start it with --brokers {n} (POPREG_KAFKA_BROKERS={n}), "
-            "or use another POPREG_HOME for a cluster of another size.")
+            "or use another POPREG_HOME for a cluster of another size."
+        )
 
 
 def new_cluster_id(draw: Callable[[], uuid.UUID] = uuid.uuid4) -> str:
@@ -176,18 +177,34 @@ def _java_cmd(settings: Settings, java: str, libs: Path, main: str, *args: str) 
 
 
 def format_storage(
-    settings: Settings, java: str, libs: Path, paths: KafkaPaths, echo: Callable[[str], None],
+    settings: Settings,
+    java: str,
+    libs: Path,
+    paths: KafkaPaths,
+    echo: Callable[[str], None],
     cluster_id: str | None = None,
 ) -> str:
     cid = cluster_id or new_cluster_id()
     paths.data.mkdir(parents=True, exist_ok=True)
     echo(f"kafka: formatting storage {paths.data} (cluster id {cid})")
-    cmd = _java_cmd(settings, java, libs, STORAGE_TOOL, "format", f"--cluster-id={cid}", "-c", str(paths.properties), "--ignore-formatted")
+    cmd = _java_cmd(
+        settings,
+        java,
+        libs,
+        STORAGE_TOOL,
+        "format",
+        f"--cluster-id={cid}",
+        "-c",
+        str(paths.properties),
+        "--ignore-formatted",
+    )
     paths.format_log.parent.mkdir(parents=True, exist_ok=True)
     with open(paths.format_log, "ab") as log:
         rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, timeout=120).returncode
     if rc != 0:
-        raise StackError(f"formatting Kafka storage failed (exit {rc}); see {paths.format_log}:\n{tail(paths.format_log, 15)}")
+        raise StackError(
+            f"formatting Kafka storage failed (exit {rc}); see {paths.format_log}:\n{tail(paths.format_log, 15)}"
+        )
     return cid
 
 
@@ -217,8 +234,10 @@ def start(settings: Settings, echo: Callable[[str], None], timeout: float = 90.0
     ids = {n: check_storage(KafkaPaths.of(settings, n).data, n) for n in nodes(settings)}
     known = {cid for cid in ids.values() if cid is not None}
     if len(known) > 1:
-        raise StackError(f"the Kafka nodes under {settings.home_dir / 'kafka'} belong to different clusters "
-                         f"({sorted(known)}). Fix: move {settings.home_dir / 'kafka'} away and run `popreg stack up`.")
+        raise StackError(
+            f"the Kafka nodes under {settings.home_dir / 'kafka'} belong to different clusters "
+            f"({sorted(known)}). Fix: move {settings.home_dir / 'kafka'} away and run `popreg stack up`."
+        )
     cluster_id = known.pop() if known else new_cluster_id()
     for n in todo:
         port, cport = settings.broker_ports()[n - 1]
@@ -234,8 +253,10 @@ def start(settings: Settings, echo: Callable[[str], None], timeout: float = 90.0
             if ids[n] is None:
                 format_storage(settings, java, libs, paths, echo, cluster_id=cluster_id)
             which = "" if settings.kafka_brokers == 1 else f" node {n}/{settings.kafka_brokers}"
-            echo(f"kafka{which}: starting {settings.kafka_version} on 127.0.0.1:{settings.broker_ports()[n - 1][0]} "
-                 f"(Java {jv}, log {paths.log})")
+            echo(
+                f"kafka{which}: starting {settings.kafka_version} on 127.0.0.1:{settings.broker_ports()[n - 1][0]} "
+                f"(Java {jv}, log {paths.log})"
+            )
             marker = str(paths.properties)
             _rotate(paths.log)
             pid = spawn_detached(_java_cmd(settings, java, libs, MAIN_CLASS, marker), paths.log)
@@ -273,8 +294,10 @@ def _wait_started(settings: Settings, started: dict[int, int], timeout: float) -
             pass
         if time.monotonic() > deadline:
             logs = ", ".join(str(KafkaPaths.of(settings, n).log) for n in started)
-            raise StackError(f"Kafka did not become ready with {want} broker(s) in {timeout:.0f}s; see {logs}:\n"
-                             f"{tail(KafkaPaths.of(settings, next(iter(started), 1)).log, 20)}")
+            raise StackError(
+                f"Kafka did not become ready with {want} broker(s) in {timeout:.0f}s; see {logs}:\n"
+                f"{tail(KafkaPaths.of(settings, next(iter(started), 1)).log, 20)}"
+            )
         time.sleep(0.5)
 
 
@@ -290,8 +313,10 @@ def stop_node(settings: Settings, node: int) -> int | None:
 def stop(settings: Settings) -> int | None:
     """Stop every node this home started (pid files, also nodes beyond the configured count);
     returns the first pid stopped, or None."""
-    count = max(settings.kafka_brokers, int(_brokers_file(settings).read_text().strip() or "1")
-                if _brokers_file(settings).exists() else 1)
+    count = max(
+        settings.kafka_brokers,
+        int(_brokers_file(settings).read_text().strip() or "1") if _brokers_file(settings).exists() else 1,
+    )
     stopped = [stop_node(settings, n) for n in range(count, 0, -1)]
     return next((p for p in reversed(stopped) if p is not None), None)
 

@@ -50,7 +50,9 @@ def find_bindir() -> tuple[Path, int]:
     pg_ctl = shutil.which("pg_ctl")
     if pg_ctl:
         cands.append(Path(pg_ctl).resolve().parent)
-    debian = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: -int(p.parent.name) if p.parent.name.isdigit() else 0)
+    debian = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: -int(p.parent.name) if p.parent.name.isdigit() else 0
+    )
     cands += debian + [Path("/usr/local/pgsql/bin")]
     for d in cands:
         if (d / "initdb").exists() and (d / "pg_ctl").exists():
@@ -103,7 +105,9 @@ def check_data_dir(paths: PgPaths, major: int) -> bool:
     fix = f"Fix: move it away (`mv {data} {data}.broken`; the database in it is lost) and run `popreg stack up` again."
     version_file = data / "PG_VERSION"
     if not version_file.exists() or not (data / "global").is_dir():
-        raise StackError(f"PostgreSQL data directory {data} is not empty but is not a valid cluster (no PG_VERSION). {fix}")
+        raise StackError(
+            f"PostgreSQL data directory {data} is not empty but is not a valid cluster (no PG_VERSION). {fix}"
+        )
     made_by = version_file.read_text().strip()
     if made_by != str(major):
         raise StackError(
@@ -123,7 +127,21 @@ def initdb(settings: Settings, bindir: Path, paths: PgPaths, echo: Callable[[str
         _make_reachable(data, echo)
     echo(f"postgres: initialising cluster in {data}")
     # trust on loopback only: a development cluster bound to 127.0.0.1 (listen_addresses below).
-    res = _run([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", settings.pg_user, "-E", "UTF8", "--no-locale", "--no-sync"])
+    res = _run(
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-A",
+            "trust",
+            "-U",
+            settings.pg_user,
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--no-sync",
+        ]
+    )
     if res.returncode != 0:
         shutil.rmtree(data, ignore_errors=True)
         raise StackError(f"initdb failed (exit {res.returncode}):\n{res.stderr.strip() or res.stdout.strip()}")
@@ -160,7 +178,21 @@ def start(settings: Settings, echo: Callable[[str], None]) -> int:
         os.chown(paths.log, uid, gid)
         _make_reachable(paths.data, echo)
     echo(f"postgres: starting PostgreSQL {major} on 127.0.0.1:{settings.pg_port} (log {paths.log})")
-    res = _run([str(bindir / "pg_ctl"), "-D", str(paths.data), "-l", str(paths.log), "-o", f"-p {settings.pg_port}", "-w", "-t", "60", "start"])
+    res = _run(
+        [
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(paths.data),
+            "-l",
+            str(paths.log),
+            "-o",
+            f"-p {settings.pg_port}",
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ]
+    )
     pid = postmaster_pid(paths)
     if res.returncode != 0 or pid is None:
         if pid is not None:

@@ -44,9 +44,17 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 EXIT_INPUT, EXIT_UNAVAILABLE = 2, 3
 FROM = typer.Option(None, "--from", help="first day (YYYY-MM-DD) of occurrence")
 TO = typer.Option(None, "--to", help="last day (YYYY-MM-DD) of occurrence")
-KNOWN_ON = typer.Option(None, "--known-on", help="as the register knew it on this date: events recorded, voids known by then")
-INPUT = typer.Option(None, "--input", help="a `popreg replay` JSONL file ('-' for stdin) or an export directory; default: the live log on Kafka")
-GAZ = typer.Option("auto", "--gazetteer", help="auto (PostgreSQL when reading Kafka, else built-in), builtin, db, or a CSV file")
+KNOWN_ON = typer.Option(
+    None, "--known-on", help="as the register knew it on this date: events recorded, voids known by then"
+)
+INPUT = typer.Option(
+    None,
+    "--input",
+    help="a `popreg replay` JSONL file ('-' for stdin) or an export directory; default: the live log on Kafka",
+)
+GAZ = typer.Option(
+    "auto", "--gazetteer", help="auto (PostgreSQL when reading Kafka, else built-in), builtin, db, or a CSV file"
+)
 
 
 def _date(value: str | None, name: str) -> date | None:
@@ -85,8 +93,9 @@ def kafka_log(settings: Settings) -> tuple[Iterator[LogRecord], dict[str, Any]]:
         raise _Unavailable(f"topic {topic} not found on {settings.bootstrap}")
 
     async def consume() -> None:
-        consumer = AIOKafkaConsumer(**client_kwargs(settings), enable_auto_commit=False,
-                                    isolation_level="read_committed", group_id=None)
+        consumer = AIOKafkaConsumer(
+            **client_kwargs(settings), enable_auto_commit=False, isolation_level="read_committed", group_id=None
+        )
         await consumer.start()
         try:
             tps = await partitions(consumer)
@@ -170,8 +179,11 @@ def _gazetteer(choice: str, settings: Settings, from_kafka: bool) -> Any:
     return Gazetteer(parsed.rows)
 
 
-def replay(date_from: str | None = FROM, date_to: str | None = TO,
-           out: Path | None = typer.Option(None, "--out", help="write here (default: stdout); FILE.manifest.json beside it")) -> None:
+def replay(
+    date_from: str | None = FROM,
+    date_to: str | None = TO,
+    out: Path | None = typer.Option(None, "--out", help="write here (default: stdout); FILE.manifest.json beside it"),
+) -> None:
     """Stream the canonical log (register.events.v1) as JSONL, one RegisterEvent per line, copies dropped."""
     lo, hi = _date(date_from, "--from"), _date(date_to, "--to")
     settings = cli_settings()
@@ -190,24 +202,45 @@ def replay(date_from: str | None = FROM, date_to: str | None = TO,
             err.print(f"unreadable {e}")
         err.print(f"replayed {written} events ({stats.duplicates} duplicate copies dropped) from {source['topic']}")
         if out:
-            write_manifest(out.parent, {"kind": "replay", "source": source, "from": date_from, "to": date_to,
-                                        "events": written, "duplicates_dropped": stats.duplicates,
-                                        "unreadable": len(stats.errors), "sha256": sha256_file(out)},
-                           name=sidecar(out).name)
+            write_manifest(
+                out.parent,
+                {
+                    "kind": "replay",
+                    "source": source,
+                    "from": date_from,
+                    "to": date_to,
+                    "events": written,
+                    "duplicates_dropped": stats.duplicates,
+                    "unreadable": len(stats.errors),
+                    "sha256": sha256_file(out),
+                },
+                name=sidecar(out).name,
+            )
 
 
-def export_cmd(area: str = typer.Option("VN", "--area", help="VN, or a province (2 digits), district (3) or commune (5)"),
-               date_from: str | None = FROM, date_to: str | None = TO, known_on: str | None = KNOWN_ON,
-               out: Path = typer.Option(Path("popreg-export"), "--out", help="directory for the data sets"),
-               input_: str | None = INPUT, csv: bool = typer.Option(False, "--csv", help="CSV copies as well"),
-               gazetteer: str = GAZ,
-               per_export_salt: bool = typer.Option(False, "--per-export-salt", help="keys unlinkable to other exports")) -> None:
+def export_cmd(
+    area: str = typer.Option("VN", "--area", help="VN, or a province (2 digits), district (3) or commune (5)"),
+    date_from: str | None = FROM,
+    date_to: str | None = TO,
+    known_on: str | None = KNOWN_ON,
+    out: Path = typer.Option(Path("popreg-export"), "--out", help="directory for the data sets"),
+    input_: str | None = INPUT,
+    csv: bool = typer.Option(False, "--csv", help="CSV copies as well"),
+    gazetteer: str = GAZ,
+    per_export_salt: bool = typer.Option(False, "--per-export-salt", help="keys unlinkable to other exports"),
+) -> None:
     """The log and its event-history data sets (pseudonymised Parquet) for an area and date range."""
     req = ExportRequest(area, _date(date_from, "--from"), _date(date_to, "--to"), _date(known_on, "--known-on"), csv)
     with _guard():
         manifest = _export(req, out, input_, gazetteer, per_export_salt)
-    err.print(f"exported to {out}: " + ", ".join(f"{k} {v}" for k, v in manifest["rows"].items() if k in (
-        "persons", "spells", "segments", "moves", "exposure_cube", "log")))
+    err.print(
+        f"exported to {out}: "
+        + ", ".join(
+            f"{k} {v}"
+            for k, v in manifest["rows"].items()
+            if k in ("persons", "spells", "segments", "moves", "exposure_cube", "log")
+        )
+    )
 
 
 def _export(req: ExportRequest, out: Path, input_: str | None, gaz: str, per_export: bool) -> dict[str, Any]:
@@ -221,7 +254,11 @@ def _export(req: ExportRequest, out: Path, input_: str | None, gaz: str, per_exp
         raise typer.Exit(EXIT_INPUT) from None
     gazetteer = _gazetteer(gaz, settings, input_ is None)
     records, source = _source(input_, settings)
-    pseudo = per_export_pseudonymiser() if per_export else project_pseudonymiser(settings.home_dir / "analyses" / "pseudonym.key")
+    pseudo = (
+        per_export_pseudonymiser()
+        if per_export
+        else project_pseudonymiser(settings.home_dir / "analyses" / "pseudonym.key")
+    )
     try:
         manifest = export(records, source, out, req, pseudo, gazetteer)
     except NothingToExport as exc:
@@ -232,8 +269,17 @@ def _export(req: ExportRequest, out: Path, input_: str | None, gaz: str, per_exp
     return manifest
 
 
-def _analyses(kind: str, area: str, date_from: str | None, date_to: str | None, known_on: str | None,
-              out: Path, input_: str | None, gazetteer: str, sample: int) -> None:
+def _analyses(
+    kind: str,
+    area: str,
+    date_from: str | None,
+    date_to: str | None,
+    known_on: str | None,
+    out: Path,
+    input_: str | None,
+    gazetteer: str,
+    sample: int,
+) -> None:
     # Imported here: lifelines and matplotlib take seconds to load, and every other popreg
     # command would pay for them.
     from analyses.run import AreaMismatch, run_fertility, run_migration
@@ -266,8 +312,10 @@ def _same_scope(export_dir: Path, asked: dict[str, str | None]) -> None:
         raise typer.Exit(EXIT_INPUT) from None
     for key, value in asked.items():
         if value is not None and manifest.get(key) != value:
-            err.print(f"[bold red]--{key.replace('_', '-')} {value}:[/] the export in {export_dir} was built with "
-                      f"{key} = {manifest.get(key)}; export again for another range or clock")
+            err.print(
+                f"[bold red]--{key.replace('_', '-')} {value}:[/] the export in {export_dir} was built with "
+                f"{key} = {manifest.get(key)}; export again for another range or clock"
+            )
             raise typer.Exit(EXIT_INPUT)
 
 
@@ -287,17 +335,27 @@ class _guard:
 def register(app: typer.Typer) -> None:
     app.command("replay")(replay)
     app.command("export")(export_cmd)
-    group = typer.Typer(help="History analyses of the log (INDICATORS.md, last section): tables, plots, one HTML page.",
-                        no_args_is_help=True)
+    group = typer.Typer(
+        help="History analyses of the log (INDICATORS.md, last section): tables, plots, one HTML page.",
+        no_args_is_help=True,
+    )
 
     def make(kind: str):
-        def command(area: str = typer.Option(..., "--area", help="VN, or a province, district or commune code"),
-                    date_from: str | None = FROM, date_to: str | None = TO, known_on: str | None = KNOWN_ON,
-                    out: Path = typer.Option(Path(f"popreg-{kind}"), "--out", help="output directory"),
-                    input_: str | None = INPUT, gazetteer: str = GAZ,
-                    sample: int = typer.Option(2000, "--sample", help="migration: sequences clustered for the typology")) -> None:
+        def command(
+            area: str = typer.Option(..., "--area", help="VN, or a province, district or commune code"),
+            date_from: str | None = FROM,
+            date_to: str | None = TO,
+            known_on: str | None = KNOWN_ON,
+            out: Path = typer.Option(Path(f"popreg-{kind}"), "--out", help="output directory"),
+            input_: str | None = INPUT,
+            gazetteer: str = GAZ,
+            sample: int = typer.Option(2000, "--sample", help="migration: sequences clustered for the typology"),
+        ) -> None:
             _analyses(kind, area, date_from, date_to, known_on, out, input_, gazetteer, sample)
-        command.__doc__ = f"The {kind} analyses of an area: tables (CSV, Parquet), PNG plots, index.html, manifest.json."
+
+        command.__doc__ = (
+            f"The {kind} analyses of an area: tables (CSV, Parquet), PNG plots, index.html, manifest.json."
+        )
         return command
 
     group.command("fertility")(make("fertility"))

@@ -44,9 +44,18 @@ def audit_cmd(
         return
     table = Table("at (UTC)", "who", "token", "role", "area", "channel", "action", "person", "household", "from")
     for r in rows:
-        table.add_row(r["at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"), escape(r["who"] or ""), r["token_id"],
-                      r["role"], r["area"], r["channel"], r["action"], r["person_id"] or "", r["household_id"] or "",
-                      r["client"] or "")
+        table.add_row(
+            r["at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            escape(r["who"] or ""),
+            r["token_id"],
+            r["role"],
+            r["area"],
+            r["channel"],
+            r["action"],
+            r["person_id"] or "",
+            r["household_id"] or "",
+            r["client"] or "",
+        )
     Console().print(table)
     err.print(f"{len(rows)} read(s)")
 

@@ -48,8 +48,12 @@ def list_(area: str = typer.Option(None, "--area", help="only devices of this ar
         raise _fail(exc, 3) from None
     print("device_id\tcollector_id\trole\tarea\tenrolled_at\tlast_seen_at\trevoked_at")
     for r in rows:
-        print("\t".join(str(r[k] or "") for k in ("device_id", "collector_id", "role", "area", "enrolled_at",
-                                                   "last_seen_at", "revoked_at")))
+        print(
+            "\t".join(
+                str(r[k] or "")
+                for k in ("device_id", "collector_id", "role", "area", "enrolled_at", "last_seen_at", "revoked_at")
+            )
+        )
 
 
 @device_app.command("revoke")

@@ -51,7 +51,8 @@ def load(
     loaded = f"load {report.load_id}" if report.load_id else "nothing new"
     console.print(
         f"{report.source}: {report.rows_read} rows read, {report.rows_added} added ({loaded}), "
-        f"{report.rows_unchanged} already known, {len(report.errors)} invalid", markup=False,
+        f"{report.rows_unchanged} already known, {len(report.errors)} invalid",
+        markup=False,
     )
     if strict and report.errors:
         err.print("--strict: nothing was loaded")
@@ -61,7 +62,9 @@ def load(
 def export(
     out: Path = typer.Option(..., "--out", help="where to write the CSV", dir_okay=False),
     builtin: bool = typer.Option(False, "--builtin", help="export the built-in gazetteer, not the database's"),
-    contract_only: bool = typer.Option(False, "--contract-only", help="only the eight CONTRACT.md columns (no lat, lon, successors)"),
+    contract_only: bool = typer.Option(
+        False, "--contract-only", help="only the eight CONTRACT.md columns (no lat, lon, successors)"
+    ),
 ) -> None:
     """Write the gazetteer (every version, from the database unless --builtin) as CSV."""
     try:
@@ -96,9 +99,18 @@ def show(
     if unit is None:
         err.print(f"no unit {code!r} on {day} in gazetteer {g.version}")
         raise typer.Exit(1)
-    out = {"code": unit.code, "name": unit.name, "level": unit.level, "on": day.isoformat(),
-           "valid_from": unit.valid_from.isoformat(), "valid_to": unit.valid_to and unit.valid_to.isoformat(),
-           "district": unit.district, "province": unit.province, "lat": unit.lat, "lon": unit.lon}
+    out = {
+        "code": unit.code,
+        "name": unit.name,
+        "level": unit.level,
+        "on": day.isoformat(),
+        "valid_from": unit.valid_from.isoformat(),
+        "valid_to": unit.valid_to and unit.valid_to.isoformat(),
+        "district": unit.district,
+        "province": unit.province,
+        "lat": unit.lat,
+        "lon": unit.lon,
+    }
     if unit.level == "commune":
         path = g.resolve(code, day)
         out["area"] = path.model_dump() if path else None

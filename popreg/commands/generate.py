@@ -75,8 +75,14 @@ def generate_cmd(
     FILE.truth.json holds the input schedules and what was realised (counts, TFR, SRB, noise).
     """
     first = parse_month(start) if start else default_start(years)
-    config = GeneratorConfig(start=first, seed=seed, households=households, years=years,
-                             province=province, noise=parse_noise(noise, no_noise))
+    config = GeneratorConfig(
+        start=first,
+        seed=seed,
+        households=households,
+        years=years,
+        province=province,
+        noise=parse_noise(noise, no_noise),
+    )
     to_stdout = out == "-"
     truth_file = truth if truth is not None else (None if to_stdout else truth_path(Path(out)))
     began = time.perf_counter()
@@ -94,16 +100,24 @@ def generate_cmd(
     if truth_file is not None:
         truth_file.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     lines = doc["lines"]
-    err.print(f"[green]{lines:,} lines[/] ({lines / seconds:,.0f}/s) in {seconds:.1f}s, "
-              f"{config.start:%Y-%m} to {config.end:%Y-%m}, province {province}, seed {seed}; "
-              f"{doc['invalid_lines']['total']} deliberately invalid"
-              + (f"; truth: {escape(str(truth_file))}" if truth_file else ""))
+    err.print(
+        f"[green]{lines:,} lines[/] ({lines / seconds:,.0f}/s) in {seconds:.1f}s, "
+        f"{config.start:%Y-%m} to {config.end:%Y-%m}, province {province}, seed {seed}; "
+        f"{doc['invalid_lines']['total']} deliberately invalid"
+        + (f"; truth: {escape(str(truth_file))}" if truth_file else "")
+    )
 
 
 def write_history_file(config: GeneratorConfig, path: Path, gazetteer) -> dict:
     partial = path.with_name(path.name + ".partial")  # never leave a half file under the real name
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("{task.fields[lines]:,} lines"), TimeElapsedColumn(), console=err)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[lines]:,} lines"),
+        TimeElapsedColumn(),
+        console=err,
+    )
     with bar, partial.open("wb", buffering=1 << 20) as fh:
         homes = bar.add_task("baseline households", total=config.households, lines=0)
         months = bar.add_task("months", total=config.years * 12, lines=0)

@@ -45,28 +45,39 @@ async def _import(path: Path, registered_on: date | None, sheet: str | None = No
             task = progress.add_task(escape(path.name), total=size, counts="")
             try:
                 report = await import_a0(
-                    service, path, registered_on=registered_on,
-                    on_bytes=lambda n: progress.advance(task, n), on_problem=problem,
-                    sheet=sheet, encoding=encoding,
+                    service,
+                    path,
+                    registered_on=registered_on,
+                    on_bytes=lambda n: progress.advance(task, n),
+                    on_problem=problem,
+                    sheet=sheet,
+                    encoding=encoding,
                 )
             except A0FileError as exc:
                 out.write(f"error {exc}\n")
                 return EXIT_UNREADABLE
-    out.write(f"{path}: {report.rows} rows, {report.households} households, {report.bad_rows} bad rows; "
-              f"events: {counts_text(report.events)}\n")
+    out.write(
+        f"{path}: {report.rows} rows, {report.households} households, {report.bad_rows} bad rows; "
+        f"events: {counts_text(report.events)}\n"
+    )
     return 0
 
 
 def import_a0_command(
-    file: Path = typer.Argument(..., help="A0 book, one row per person: CSV, or a workbook .xlsx/.xls/.ods "
-                                          "(docs/a0-import.md)"),
+    file: Path = typer.Argument(
+        ..., help="A0 book, one row per person: CSV, or a workbook .xlsx/.xls/.ods (docs/a0-import.md)"
+    ),
     registered_on: str = typer.Option(
         None, "--registered-on", help="the book's date (YYYY-MM-DD) for rows without a registered_on value"
     ),
-    sheet: str | None = typer.Option(None, "--sheet", help="a workbook: the sheet to read (default: the first "
-                                                           "whose header names A0 columns)"),
-    encoding: str = typer.Option("utf-8", "--encoding", help="a CSV: its text encoding, e.g. cp1258 (Windows "
-                                                             "Vietnamese) for old exports; default UTF-8"),
+    sheet: str | None = typer.Option(
+        None, "--sheet", help="a workbook: the sheet to read (default: the first whose header names A0 columns)"
+    ),
+    encoding: str = typer.Option(
+        "utf-8",
+        "--encoding",
+        help="a CSV: its text encoding, e.g. cp1258 (Windows Vietnamese) for old exports; default UTF-8",
+    ),
 ) -> None:
     """Import household books (sổ A0) as household.registered / person.registered / contraception.started."""
     quiet_kafka_logs()
@@ -86,8 +97,10 @@ def import_a0_command(
         code = asyncio.run(_import(file, day, sheet, encoding))
     except (Unavailable, DatabaseUnavailable, KafkaError, OSError) as exc:
         err.print(f"[bold red]import stopped:[/] {escape(str(exc) or repr(exc))}")
-        err.print("Kafka or PostgreSQL is not reachable: `popreg stack up`, then run the import again "
-                  "(rows already taken answer `duplicate`).")
+        err.print(
+            "Kafka or PostgreSQL is not reachable: `popreg stack up`, then run the import again "
+            "(rows already taken answer `duplicate`)."
+        )
         raise typer.Exit(EXIT_UNAVAILABLE) from None
     raise typer.Exit(code)
 

@@ -16,7 +16,8 @@ def register(app: typer.Typer) -> None:
     def indicators_worker(
         loglevel: str = typer.Option("info", "--loglevel", "-l", help="faust log level: debug, info, warn, error"),
         live_from: str | None = typer.Option(
-            None, "--live-from", help="first day counted live, for a new table only (default: 1 January of last year)"),
+            None, "--live-from", help="first day counted live, for a new table only (default: 1 January of last year)"
+        ),
     ) -> None:
         """Keep the flow indicators of the current periods counted live; snapshots in PostgreSQL."""
         from popreg.bootstrap import cli_settings

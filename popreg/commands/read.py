@@ -75,8 +75,16 @@ def indicators(
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["area", "level", "period", "known_on", "indicator", "value"])
         for name, value in result["values"].items():
-            writer.writerow([result["area"], result["level"], result["period"], result["known_on"] or "", name,
-                             "" if value is None else value])
+            writer.writerow(
+                [
+                    result["area"],
+                    result["level"],
+                    result["period"],
+                    result["known_on"] or "",
+                    name,
+                    "" if value is None else value,
+                ]
+            )
         sys.stdout.write(out.getvalue())
     else:
         known = f", as known on {result['known_on']}" if result["known_on"] else ""
@@ -158,8 +166,12 @@ def _list_versions(settings: Settings) -> None:
 def rebuild_cmd(
     swap: bool = typer.Option(False, "--swap", help="switch readers to the new version once it caught up"),
     definition: list[str] = typer.Option([], "--definition", help="NAME=VERSION: serve that indicator definition"),
-    boundaries: str | None = typer.Option(None, "--boundaries", help="as_of_date (default) or current (re-aggregate "
-                                          "history into today's units, e.g. after the 1 July 2025 reform)"),
+    boundaries: str | None = typer.Option(
+        None,
+        "--boundaries",
+        help="as_of_date (default) or current (re-aggregate "
+        "history into today's units, e.g. after the 1 July 2025 reform)",
+    ),
     list_: bool = typer.Option(False, "--list", help="list the projection versions and exit"),
     swap_to: int | None = typer.Option(None, "--swap-to", help="switch readers to this existing version and exit"),
     drop: int | None = typer.Option(None, "--drop", help="drop this (not live) version and exit"),
@@ -201,12 +213,15 @@ def rebuild_cmd(
     async def main() -> versions.Version:
         pool = open_pool(settings, min_size=1, max_size=4, name="popreg-rebuild")
         try:
-            built, stats = await rebuild(settings, pool, rules, swap=swap, resume=resume, on_batch=report,
-                                         stop=_stoppable())
+            built, stats = await rebuild(
+                settings, pool, rules, swap=swap, resume=resume, on_batch=report, stop=_stoppable()
+            )
         finally:
             pool.close()
-        console.print(f"v{built.version} ({built.schema}) {built.state}: {stats.records:,} records, "
-                      f"{stats.archived:,} events, {stats.review:,} review items, {stats.units:,} units folded")
+        console.print(
+            f"v{built.version} ({built.schema}) {built.state}: {stats.records:,} records, "
+            f"{stats.archived:,} events, {stats.review:,} review items, {stats.units:,} units folded"
+        )
         return built
 
     asyncio.run(main())
@@ -250,8 +265,10 @@ def warm(
         with Progress(console=err, transient=True) as bar:
             task = bar.add_task(f"{len(days)} days", total=None)
             done = stock_warm.warm(pool, days, progress=lambda n, total: bar.update(task, completed=n, total=total))
-    console.print(f"{done.days} days up to {days[0].isoformat()}: {done.counted:,} commune rows counted "
-                  f"({done.units:,} province-days and -months looked at) in {done.seconds:.1f} s")
+    console.print(
+        f"{done.days} days up to {days[0].isoformat()}: {done.counted:,} commune rows counted "
+        f"({done.units:,} province-days and -months looked at) in {done.seconds:.1f} s"
+    )
 
 
 def last_day_of(month: str) -> date:

@@ -12,8 +12,9 @@ def worker_group(app: typer.Typer) -> typer.Typer:
     for group in app.registered_groups:
         if group.name == WORKER_GROUP and group.typer_instance is not None:
             return group.typer_instance
-    created = typer.Typer(help="Run one processor worker in the foreground (Ctrl-C / SIGTERM stops it).",
-                        no_args_is_help=True)
+    created = typer.Typer(
+        help="Run one processor worker in the foreground (Ctrl-C / SIGTERM stops it).", no_args_is_help=True
+    )
     app.add_typer(created, name=WORKER_GROUP)
     return created
 

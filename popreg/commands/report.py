@@ -15,10 +15,18 @@ FORMATS = ("json", "csv", "html", "xlsx")
 
 def report(
     area: str = typer.Option(..., "--area", help="VN, or a province (2 digits), district (3) or commune (5) code"),
-    period: str = typer.Option(..., "--period", help="YYYY-MM, YYYY-Qn or YYYY (commune: month, district: "
-                                                     "quarter, province: year are the forms' usual periods)"),
-    fmt: str = typer.Option("json", "--format", help="json, csv, html (a printable A4 page) or xlsx (needs --out); "
-                                                     "a CSV written with --out starts with a BOM for Excel"),
+    period: str = typer.Option(
+        ...,
+        "--period",
+        help="YYYY-MM, YYYY-Qn or YYYY (commune: month, district: "
+        "quarter, province: year are the forms' usual periods)",
+    ),
+    fmt: str = typer.Option(
+        "json",
+        "--format",
+        help="json, csv, html (a printable A4 page) or xlsx (needs --out); "
+        "a CSV written with --out starts with a BOM for Excel",
+    ),
     known_on: str | None = typer.Option(None, "--known-on", help="as the register knew it on this date (YYYY-MM-DD)"),
     out: Path | None = typer.Option(None, "--out", help="write to this file instead of standard output"),
 ) -> None:

@@ -64,7 +64,9 @@ def demo(
     households: int = typer.Option(20_000, min=50, help="households at the start of the history"),
     years: int = typer.Option(5, min=1, max=20, help="years of history, ending this month"),
     seed: int = typer.Option(1, help="generator seed (the same seed gives the same province)"),
-    serve: bool = typer.Option(True, "--serve/--no-serve", help="keep the pipeline and dashboard running after the summary"),
+    serve: bool = typer.Option(
+        True, "--serve/--no-serve", help="keep the pipeline and dashboard running after the summary"
+    ),
 ) -> None:
     """Stack up, gazetteer, generate a province, push it through the gateway, print the figures."""
     import signal

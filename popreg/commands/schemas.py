@@ -21,7 +21,9 @@ def generate(
         stale = gen.drift(out)
         for name in stale:
             console.print(f"drifted: {name}", markup=False)
-        console.print("schemas are up to date" if not stale else f"{len(stale)} file(s) drifted; run `popreg schemas generate`")
+        console.print(
+            "schemas are up to date" if not stale else f"{len(stale)} file(s) drifted; run `popreg schemas generate`"
+        )
         raise typer.Exit(1 if stale else 0)
     changed = gen.write(out)
     for name in changed:

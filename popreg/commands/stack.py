@@ -21,8 +21,13 @@ def _echo(msg: str) -> None:
 
 
 def up(
-    brokers: int = typer.Option(None, "--brokers", min=1, max=5,
-                                help="local Kafka nodes (3: RF 3 / min ISR 2); default POPREG_KAFKA_BROKERS or 1"),
+    brokers: int = typer.Option(
+        None,
+        "--brokers",
+        min=1,
+        max=5,
+        help="local Kafka nodes (3: RF 3 / min ISR 2); default POPREG_KAFKA_BROKERS or 1",
+    ),
 ) -> None:
     """Start Kafka (KRaft) and PostgreSQL, create the topics, apply migrations. Idempotent."""
     settings = cli_settings()
@@ -34,10 +39,14 @@ def up(
         err.print(f"[bold red]stack up failed:[/] {escape(str(exc))}")
         raise typer.Exit(1) from None
     if report.started:
-        console.print(f"[green]stack up[/] in {report.seconds:.1f}s: Kafka {settings.bootstrap}, PostgreSQL {settings.dsn}")
+        console.print(
+            f"[green]stack up[/] in {report.seconds:.1f}s: Kafka {settings.bootstrap}, PostgreSQL {settings.dsn}"
+        )
     else:
         console.print(f"[green]stack is already running[/]: Kafka {settings.bootstrap}, PostgreSQL {settings.dsn}")
-    console.print(f"data and logs under {settings.home_dir}; `popreg stack status` shows more, `popreg stack down` stops it")
+    console.print(
+        f"data and logs under {settings.home_dir}; `popreg stack status` shows more, `popreg stack down` stops it"
+    )
 
 
 def down() -> None:

@@ -44,8 +44,14 @@ def quiet_kafka_logs() -> None:
 
 def progress_bar(console: Console) -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-        TimeRemainingColumn(), TextColumn("{task.fields[counts]}"), console=console, transient=False,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[counts]}"),
+        console=console,
+        transient=False,
     )
 
 
@@ -68,12 +74,16 @@ async def _submit(files: list[Path], retry_for: float = 120.0) -> int:
                     out.write(f"invalid {item}\n")
 
                 def retrying(attempt: int, wait: float, cause: BaseException, t=task) -> None:
-                    progress.update(t, counts=f"Kafka or PostgreSQL away ({escape(str(cause) or repr(cause))[:80]}); "
-                                              f"retry {attempt} in {wait:.1f}s")
+                    progress.update(
+                        t,
+                        counts=f"Kafka or PostgreSQL away ({escape(str(cause) or repr(cause))[:80]}); "
+                        f"retry {attempt} in {wait:.1f}s",
+                    )
 
                 try:
                     report = await submit_file(
-                        service, path,
+                        service,
+                        path,
                         on_bytes=lambda n, t=task: progress.advance(t, n),
                         on_invalid=invalid,
                         on_counts=lambda c, t=task: progress.update(t, counts=counts_text(c)),
@@ -94,9 +104,14 @@ async def _submit(files: list[Path], retry_for: float = 120.0) -> int:
 
 def submit(
     files: list[Path] = typer.Argument(..., help=".jsonl (one envelope per line) or .json (an array) files"),
-    retry_for: float = typer.Option(120.0, "--retry-for", min=0.0, metavar="SECONDS",
-                                    help="keep resending a chunk refused while Kafka or PostgreSQL is away "
-                                         "this long (with backoff) before giving up"),
+    retry_for: float = typer.Option(
+        120.0,
+        "--retry-for",
+        min=0.0,
+        metavar="SECONDS",
+        help="keep resending a chunk refused while Kafka or PostgreSQL is away "
+        "this long (with backoff) before giving up",
+    ),
 ) -> None:
     """Submit files of envelopes through the same path as POST /v1/submissions."""
     quiet_kafka_logs()
@@ -108,8 +123,10 @@ def submit(
         raise typer.Exit(EXIT_UNAVAILABLE) from None
     except (Unavailable, DatabaseUnavailable, KafkaError, OSError) as exc:
         err.print(f"[bold red]not submitted:[/] {escape(str(exc) or repr(exc))}")
-        err.print("Kafka or PostgreSQL is not reachable: `popreg stack up`, then submit again "
-                  "(lines already taken answer `duplicate`).")
+        err.print(
+            "Kafka or PostgreSQL is not reachable: `popreg stack up`, then submit again "
+            "(lines already taken answer `duplicate`)."
+        )
         raise typer.Exit(EXIT_UNAVAILABLE) from None
     raise typer.Exit(code)
 

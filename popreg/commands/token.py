@@ -32,8 +32,9 @@ def create(
     role: str = typer.Option(..., "--role", help=f"one of {', '.join(ROLES)}"),
     area: str = typer.Option(..., "--area", help="VN, or a province (2 digits), district (3) or commune (5) code"),
     label: str = typer.Option(None, "--label", help="a note on who holds it"),
-    expires_in: float = typer.Option(None, "--expires-in", min=0.0, metavar="DAYS",
-                                     help="the token stops working after this many days"),
+    expires_in: float = typer.Option(
+        None, "--expires-in", min=0.0, metavar="DAYS", help="the token stops working after this many days"
+    ),
 ) -> None:
     """Create a token and print it on stdout (only its sha256 hash is stored)."""
     if role not in ROLES:
@@ -50,8 +51,7 @@ def create(
             # Any date on which the unit existed will do: scopes of units that ended still
             # cover the events recorded while they existed.
             known = area == "VN" or any(
-                gazetteer.unit(area, day) is not None
-                for day in (date.today(), date(2025, 6, 30), date(2020, 1, 1))
+                gazetteer.unit(area, day) is not None for day in (date.today(), date(2025, 6, 30), date(2020, 1, 1))
             )
             if not known:
                 err.print(f"--area {area}: no such province, district or commune in the gazetteer")
@@ -90,13 +90,24 @@ def list_(
         raise typer.Exit(3) from None
     if as_json:
         for t in found:
-            print(json.dumps({**{k: getattr(t, k) for k in TokenInfo.__dataclass_fields__}, "state": t.state},
-                             default=str))
+            print(
+                json.dumps(
+                    {**{k: getattr(t, k) for k in TokenInfo.__dataclass_fields__}, "state": t.state}, default=str
+                )
+            )
         return
     table = Table("token", "role", "area", "label", "created", "expires", "last used", "state")
     for t in found:
-        table.add_row(t.token_id, t.role, t.area, escape(t.label or ""), _when(t.created_at), _when(t.expires_at),
-                      _when(t.last_used_at), t.state)
+        table.add_row(
+            t.token_id,
+            t.role,
+            t.area,
+            escape(t.label or ""),
+            _when(t.created_at),
+            _when(t.expires_at),
+            _when(t.last_used_at),
+            t.state,
+        )
     Console().print(table)
 
 
@@ -114,8 +125,9 @@ def revoke(token_id: str = typer.Argument(..., help="the token's id (from `popre
 def rotate(
     token_id: str = typer.Argument(..., help="the token to replace"),
     expires_in: float = typer.Option(None, "--expires-in", min=0.0, metavar="DAYS", help="the new token's lifetime"),
-    grace_hours: float = typer.Option(0.0, "--grace", min=0.0, metavar="HOURS",
-                                      help="keep the old token working this long (default: revoked at once)"),
+    grace_hours: float = typer.Option(
+        0.0, "--grace", min=0.0, metavar="HOURS", help="keep the old token working this long (default: revoked at once)"
+    ),
 ) -> None:
     """A new token with the same role, area and label, printed on stdout; the old one ends."""
     with connect(cli_settings()) as conn:

@@ -80,10 +80,17 @@ def build_indicator_app(settings: Settings, gazetteer: Any = None, live_from: da
     events_name = settings.topic(EVENTS)
     events_topic = app.topic(events_name, **RAW)
     serial = app.topic(serial_topic(settings).name, partitions=1, **RAW)
-    state = app.tables.add(StateTable(
-        app, name="live_state", partitions=1, beacon=app.tables.beacon, key_type=bytes, value_type=bytes,
-        help="n| counters, e| per-event journals and contributions, w| persons, pos| positions",
-    ))
+    state = app.tables.add(
+        StateTable(
+            app,
+            name="live_state",
+            partitions=1,
+            beacon=app.tables.beacon,
+            key_type=bytes,
+            value_type=bytes,
+            help="n| counters, e| per-event journals and contributions, w| persons, pos| positions",
+        )
+    )
     store = TableStore(state)
     holder: dict[str, LiveCounters] = {}
     snapshots = Snapshotter(settings, app_id(settings), events_name)
@@ -116,8 +123,11 @@ def build_indicator_app(settings: Settings, gazetteer: Any = None, live_from: da
                 if m.offset < again:
                     continue  # counted already
                 del rewinds[m.partition]
-            await serial.send(key=m.key, value=m.value,
-                              headers=[("src-p", str(m.partition).encode()), ("src-o", str(m.offset).encode())])
+            await serial.send(
+                key=m.key,
+                value=m.value,
+                headers=[("src-p", str(m.partition).encode()), ("src-o", str(m.offset).encode())],
+            )
 
     async def first_offset(partition: int) -> int:
         """Where a partition the table has not counted yet begins (the first record to count)."""
@@ -141,8 +151,12 @@ def build_indicator_app(settings: Settings, gazetteer: Any = None, live_from: da
                 counters.stats["gap"] += 1  # not counted: it comes again, after the records before it
                 if rewinds.get(partition) != expected:
                     rewinds[partition] = expected
-                    log.warning("indicators: events %d:%d..%d never reached the counters; reading them again",
-                                partition, expected, offset - 1)
+                    log.warning(
+                        "indicators: events %d:%d..%d never reached the counters; reading them again",
+                        partition,
+                        expected,
+                        offset - 1,
+                    )
                     tp = TP(events_name, partition)
                     if tp in app.consumer.assignment():  # one worker reads every partition (popreg run)
                         await app.consumer.seek(tp, expected)  # the forward reads them again
@@ -204,8 +218,12 @@ def build_indicator_app(settings: Settings, gazetteer: Any = None, live_from: da
             else:
                 del suspects[tp.partition]
                 rewinds[tp.partition] = seen[0]
-                log.warning("indicators: events %d:%d..%d read but never counted; reading them again",
-                            tp.partition, seen[0], seen[1] - 1)
+                log.warning(
+                    "indicators: events %d:%d..%d read but never counted; reading them again",
+                    tp.partition,
+                    seen[0],
+                    seen[1] - 1,
+                )
                 await app.consumer.seek(tp, seen[0])
 
     @app.on_before_shutdown.connect

@@ -20,8 +20,17 @@ COUNTRY = "VN"
 
 # The flow indicators kept live (INDICATORS.md); every other figure comes from the SQL path.
 FLOW_NAMES: tuple[str, ...] = (
-    "births", "births_male", "births_female", "births_order_3_plus", "deaths", "marriages", "divorces",
-    "child_marriages", "in_migrants", "out_migrants", "contraception_new_users",
+    "births",
+    "births_male",
+    "births_female",
+    "births_order_3_plus",
+    "deaths",
+    "marriages",
+    "divorces",
+    "child_marriages",
+    "in_migrants",
+    "out_migrants",
+    "contraception_new_users",
 )
 
 

@@ -61,8 +61,11 @@ def birth_items(places: Places, fact: list[Any]) -> list[Item]:
     """fact = [commune, day, sex, order 3+]: births of the child's household's area."""
     commune, day, sex, third = fact
     on = date.fromisoformat(day)
-    names = ["births", *({"M": ["births_male"], "F": ["births_female"]}.get(sex, [])),
-             *(["births_order_3_plus"] if third else [])]
+    names = [
+        "births",
+        *({"M": ["births_male"], "F": ["births_female"]}.get(sex, [])),
+        *(["births_order_3_plus"] if third else []),
+    ]
     return [item(names, places.path(commune, on), on)]
 
 
@@ -100,8 +103,9 @@ def _union(kind: str) -> Callable[[Reader, Event, Decision], None]:
 def contraception_started(state: Reader, ev: Event, d: Decision) -> None:
     sex, where = _person(d, state, ev.payload["person_id"])
     if sex == "F":  # contraception_new_users counts women (the register knows every subject's sex)
-        d.items.append(item(["contraception_new_users"], state.places.path(where or ev.commune, ev.occurred_on),
-                            ev.occurred_on))
+        d.items.append(
+            item(["contraception_new_users"], state.places.path(where or ev.commune, ev.occurred_on), ev.occurred_on)
+        )
 
 
 def person_registered(state: Reader, ev: Event, d: Decision) -> None:
@@ -120,8 +124,10 @@ def person_corrected(state: Reader, ev: Event, d: Decision) -> None:
     born = d.read(state, "b|" + person_id)
     if born is None:  # the birth, if any, has not arrived yet: it applies this when it does
         early = d.read(state, "q|" + person_id) or {}
-        d.writes["q|" + person_id] = {**early, **{("on" if k == "birth_date" else k): v for k, v in changes.items()
-                                                  if k in ("birth_date", "sex")}}
+        d.writes["q|" + person_id] = {
+            **early,
+            **{("on" if k == "birth_date" else k): v for k, v in changes.items() if k in ("birth_date", "sex")},
+        }
         return
     entry = d.read(state, "e|" + born)
     if entry is None or entry.get("vd") or "bf" not in entry:
@@ -185,8 +191,10 @@ def move_in(state: Reader, ev: Event, d: Decision) -> None:
         elif where is not None and where != to:
             # known elsewhere and no move_out: a migration out of where the register knew them
             origin = m.get("from_commune") or where
-            d.items += [item(["out_migrants"], places.crossing(origin, on, to, on), on),
-                        item(["in_migrants"], places.crossing(to, on, origin, on), on)]
+            d.items += [
+                item(["out_migrants"], places.crossing(origin, on, to, on), on),
+                item(["in_migrants"], places.crossing(to, on, origin, on), on),
+            ]
         else:  # an arrival from outside the register (or after a long-closed departure)
             d.items.append(item(["in_migrants"], places.crossing(to, on, ev.payload.get("from_commune"), on), on))
         d.writes["w|" + person_id] = [sex, to]

@@ -54,9 +54,11 @@ class Snapshotter:
         moved = {p: o for p, o in positions.items() if self._written.get(p) != o}
         if not counters and not moved and self._events_written == events:
             return 0
-        rows = [(area, period, name, value, level)
-                for (area, level, period), counts in ((parse_counter_key(k), v) for k, v in counters.items())
-                for name, value in counts.items()]
+        rows = [
+            (area, period, name, value, level)
+            for (area, level, period), counts in ((parse_counter_key(k), v) for k, v in counters.items())
+            for name, value in counts.items()
+        ]
         try:
             if self._pool is None:
                 self._pool = await open_async_pool(self.settings, min_size=1, max_size=1, name="popreg-live")

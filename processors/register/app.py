@@ -35,10 +35,15 @@ def build_register_app(settings: Settings, gazetteer: GazetteerLike | None = Non
     app = build_app(settings, app_id(settings))
     submissions_topic = app.topic(settings.topic(SUBMISSIONS), **RAW)
     # One table, one changelog partition: its writes keep the order they were made in.
-    state_by_key = app.tables.add(StateTable(
-        app, name="state_by_key", partitions=1, beacon=app.tables.beacon,
-        help="p:/h: timelines, e: outcome markers, r: held submissions, w: ring",
-    ))
+    state_by_key = app.tables.add(
+        StateTable(
+            app,
+            name="state_by_key",
+            partitions=1,
+            beacon=app.tables.beacon,
+            help="p:/h: timelines, e: outcome markers, r: held submissions, w: ring",
+        )
+    )
     holder: dict[str, Register] = {}
     follower = GazetteerFollower(settings)
 

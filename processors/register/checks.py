@@ -126,8 +126,9 @@ class Checks:
         return None
 
     # -- the checks ------------------------------------------------------------------------
-    def violations(self, person_id: str, timeline: Timeline | None, entry: Entry, *, new: bool,
-                   exclude: str | None = None) -> Iterator[Violation]:
+    def violations(
+        self, person_id: str, timeline: Timeline | None, entry: Entry, *, new: bool, exclude: str | None = None
+    ) -> Iterator[Violation]:
         """The rules that fail for this entry against the state just before it, lazily in order."""
         state = state_before(timeline, sort_key(entry), exclude)
         day = entry_date(entry)
@@ -136,8 +137,9 @@ class Checks:
             if found is not None:
                 yield found
 
-    def check(self, person_id: str, timeline: Timeline | None, entry: Entry, *, new: bool,
-              exclude: str | None = None) -> Violation | None:
+    def check(
+        self, person_id: str, timeline: Timeline | None, entry: Entry, *, new: bool, exclude: str | None = None
+    ) -> Violation | None:
         """The first rule that fails for this entry, or None."""
         return next(self.violations(person_id, timeline, entry, new=new, exclude=exclude), None)
 

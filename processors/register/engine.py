@@ -44,8 +44,9 @@ def ring_key(offset: int) -> str:
 class Register:
     """Processes submissions in offset order against a state store."""
 
-    def __init__(self, store: Store, gazetteer: GazetteerLike,
-                 newer_gazetteer: Callable[[], GazetteerLike | None] | None = None):
+    def __init__(
+        self, store: Store, gazetteer: GazetteerLike, newer_gazetteer: Callable[[], GazetteerLike | None] | None = None
+    ):
         self.store = store
         self.places = Places(gazetteer)
         # asked before holding a submission as unknown_commune: a unit loaded since start-up?
@@ -76,11 +77,17 @@ class Register:
         except Exception as exc:  # a bug must not lose the submission: it is held with the error
             log.exception("register: processing %s failed", sub.event_id)
             tx = Tx(self.store)
-            ops, outputs, marker = self._hold(tx, sub, raw, Violation("processing_error", f"{type(exc).__name__}: {exc}"), at, offset, [])
+            ops, outputs, marker = self._hold(
+                tx, sub, raw, Violation("processing_error", f"{type(exc).__name__}: {exc}"), at, offset, []
+            )
         marker.pop("why", None)
         self.stats["accepted" if marker["s"] == "a" else "review"] += 1
-        slot = {"o": offset, "i": sub.event_id, "ops": ops,
-                "out": [[kind, key.decode(), data.decode()] for kind, key, data in outputs]}
+        slot = {
+            "o": offset,
+            "i": sub.event_id,
+            "ops": ops,
+            "out": [[kind, key.decode(), data.decode()] for kind, key, data in outputs],
+        }
         tx.flush([(ring_key(offset), slot), ("e:" + sub.event_id, marker)])
         return outputs
 
@@ -96,8 +103,16 @@ class Register:
         self.stats["duplicate"] += 1
         return []
 
-    def _hold(self, tx: Tx, sub: EnvelopeBase, raw: dict[str, Any], violation: Violation, at: datetime,
-              offset: int, extra_ops: list[list[Any]]) -> tuple[list[list[Any]], list[Output], dict[str, Any]]:
+    def _hold(
+        self,
+        tx: Tx,
+        sub: EnvelopeBase,
+        raw: dict[str, Any],
+        violation: Violation,
+        at: datetime,
+        offset: int,
+        extra_ops: list[list[Any]],
+    ) -> tuple[list[list[Any]], list[Output], dict[str, Any]]:
         held = {"sub": raw, "why": [violation.reason], "o": offset}
         ops = [*extra_ops, ["put", "r:" + sub.event_id, held]]
         tx.apply(ops)
@@ -111,8 +126,9 @@ class Register:
         self.use_gazetteer(newer)
         return True
 
-    def _decide(self, tx: Tx, sub: EnvelopeBase, raw: dict[str, Any], at: datetime,
-                offset: int) -> tuple[list[list[Any]], list[Output], dict[str, Any]]:
+    def _decide(
+        self, tx: Tx, sub: EnvelopeBase, raw: dict[str, Any], at: datetime, offset: int
+    ) -> tuple[list[list[Any]], list[Output], dict[str, Any]]:
         ev = Evaluation(sub, Checks(tx, self.places))
         try:
             evaluate(ev)
@@ -135,10 +151,17 @@ class Register:
 
 def _conflict(cause: Evaluation, cause_raw: dict[str, Any], conflict: Conflict, at: datetime) -> Output:
     entry, v = conflict.entry, conflict.violation
-    detail = (f"{entry['t']} {entry['i']} of {conflict.person_id} on {entry['o']} no longer holds "
-              f"after late {cause.sub.type} {cause.id} on {cause.day.isoformat()}: {v.reason}: {v.detail}")
-    about = {"event_id": entry["i"], "type": entry["t"], "commune": entry["c"],
-             "occurred_on": entry["o"], "recorded_at": entry["r"]}
+    detail = (
+        f"{entry['t']} {entry['i']} of {conflict.person_id} on {entry['o']} no longer holds "
+        f"after late {cause.sub.type} {cause.id} on {cause.day.isoformat()}: {v.reason}: {v.detail}"
+    )
+    about = {
+        "event_id": entry["i"],
+        "type": entry["t"],
+        "commune": entry["c"],
+        "occurred_on": entry["o"],
+        "recorded_at": entry["r"],
+    }
     violation = Violation("conflict_after_late_event", detail, rule_text=v.rule)
     return review(cause_raw, violation, at, conflict.person_id.encode(), entry["i"], about)
 

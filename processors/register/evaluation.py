@@ -98,10 +98,12 @@ class Evaluation:
         _, state = self.household(household_id)
         relocates = moving is not None and not state.members - moving
         if not self.checks.same_place(state.commune, self.commune) and not relocates:
-            self.fail(Violation(
-                "household_elsewhere",
-                f"household {household_id} is in {state.commune}, not {self.commune}, on {self.day.isoformat()}",
-            ))
+            self.fail(
+                Violation(
+                    "household_elsewhere",
+                    f"household {household_id} is in {state.commune}, not {self.commune}, on {self.day.isoformat()}",
+                )
+            )
         return state
 
     def check_entry(self, person_id: str, timeline: Timeline | None, entry: Entry) -> None:
@@ -110,7 +112,13 @@ class Evaluation:
 
     # -- writing ---------------------------------------------------------------------------
     def entry(self, data: dict[str, Any] | None = None, type_: str | None = None) -> Entry:
-        entry: Entry = {"i": self.id, "t": type_ or self.sub.type, "o": self.key[0], "r": self.recorded, "c": self.commune}
+        entry: Entry = {
+            "i": self.id,
+            "t": type_ or self.sub.type,
+            "o": self.key[0],
+            "r": self.recorded,
+            "c": self.commune,
+        }
         if data:
             entry["d"] = {k: v for k, v in data.items() if v is not None}
         return entry

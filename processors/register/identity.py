@@ -45,8 +45,11 @@ def apply_event_voided(ev: Evaluation) -> None:
     ev.ctx["subjects"] = []
     if marker["s"] == "r":  # voiding a held submission dismisses it from review
         held = ev.reader.get("r:" + target) or {}
-        ev.require(held.get("dis", ev.id) == ev.id and not held.get("res"), "already_resolved",
-                   f"held event {target} was already resolved")
+        ev.require(
+            held.get("dis", ev.id) == ev.id and not held.get("res"),
+            "already_resolved",
+            f"held event {target} was already resolved",
+        )
         ev.ops.append(["put", "r:" + target, {**held, "dis": ev.id}])
         ev.flags.append("dismisses_review")
         return
@@ -145,9 +148,19 @@ def apply_review_overridden(ev: Evaluation, evaluate: Callable[[Evaluation], Non
     inner.flags[:0] = ["overridden", *(f"skipped:{reason}" for reason in inner.skipped)]
     ev.inner = inner
     ev.ops.extend(inner.ops)
-    ev.ops.append(["put", "e:" + held_id, {
-        "s": "a", "o": held.get("o"), "t": submission.type, "k": own_keys(inner.ops, held_id), "by": ev.id,
-    }])
+    ev.ops.append(
+        [
+            "put",
+            "e:" + held_id,
+            {
+                "s": "a",
+                "o": held.get("o"),
+                "t": submission.type,
+                "k": own_keys(inner.ops, held_id),
+                "by": ev.id,
+            },
+        ]
+    )
     ev.ops.append(["put", "r:" + held_id, {**held, "res": ev.id}])
     ev.ctx["household_id"] = inner.ctx.get("household_id")
     ev.ctx["subjects"] = inner.ctx.get("subjects", [])

@@ -76,14 +76,18 @@ def _registered_arrival(ev: Evaluation, timeline: Timeline, household_id: str) -
     )
 
 
-def _arrival_of_known(ev: Evaluation, person_id: str, state: PersonState, household_id: str,
-                      declared: str | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def _arrival_of_known(
+    ev: Evaluation, person_id: str, state: PersonState, household_id: str, declared: str | None
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Entry data and Move of a person the register already knows."""
     here = ev.commune
     if state.present:
         if ev.checks.same_place(state.commune, here):
-            ev.require(state.household_id != household_id, "already_member",
-                       f"{person_id} already lives in household {household_id}")
+            ev.require(
+                state.household_id != household_id,
+                "already_member",
+                f"{person_id} already lives in household {household_id}",
+            )
             ev.flags.append("same_commune")  # a change of household, not a migration
             return {"h": household_id}, None
         if declared is not None and declared != state.commune:
@@ -129,4 +133,3 @@ def apply_move_in(ev: Evaluation) -> None:
     ev.join(p.household_id, sorted(moving), **({"moveto": ev.commune} if relocates else {}))
     ev.ctx.update(household_id=p.household_id, moves=moves)
     ev.subjects(*(person_id for person_id, _ in resolved))
-

@@ -48,8 +48,14 @@ def _datetime(value: Any) -> datetime | None:
     return found if found is not None and found.tzinfo is not None else None
 
 
-def review(raw: dict[str, Any], violation: Violation, at: datetime, key: bytes,
-           event_id: str | None = None, about: dict[str, Any] | None = None) -> Output:
+def review(
+    raw: dict[str, Any],
+    violation: Violation,
+    at: datetime,
+    key: bytes,
+    event_id: str | None = None,
+    about: dict[str, Any] | None = None,
+) -> Output:
     """A review item; `raw` is the submission as received. `about` names another event it concerns."""
     head = about or raw
     source = raw.get("source") if isinstance(raw.get("source"), dict) else {}

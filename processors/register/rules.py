@@ -20,8 +20,9 @@ Rule = Callable[[Evaluation], None]
 def apply_household_registered(ev: Evaluation) -> None:
     p = ev.sub.payload
     timeline = ev.reader.get("h:" + p.household_id)
-    ev.require(not ev.has_other_entries(timeline), "household_exists",
-               f"household {p.household_id} is already registered")
+    ev.require(
+        not ev.has_other_entries(timeline), "household_exists", f"household {p.household_id} is already registered"
+    )
     ev.insert("h:" + p.household_id, ev.entry({"c": ev.commune, "hd": p.head_person_id}))
     ev.ctx["household_id"] = p.household_id
     ev.subjects(*([p.head_person_id] if p.head_person_id else []))
@@ -30,8 +31,7 @@ def apply_household_registered(ev: Evaluation) -> None:
 def apply_person_registered(ev: Evaluation) -> None:
     p = ev.sub.payload
     _, timeline = ev.person(p.person_id)
-    ev.require(not ev.has_other_entries(timeline), "person_exists",
-               f"{p.person_id} is already in the register")
+    ev.require(not ev.has_other_entries(timeline), "person_exists", f"{p.person_id} is already in the register")
     ev.household_here(p.household_id)
     data = {
         "s": p.sex,
@@ -147,8 +147,11 @@ def apply_member_moved(ev: Evaluation) -> None:
     person_id, timeline = ev.known_person(p.person_id)
     ev.check_entry(person_id, timeline, ev.entry({"h": p.household_id}))
     state = ev.state(timeline)
-    ev.require(state.household_id != p.household_id, "already_member",
-               f"{person_id} already lives in household {p.household_id}")
+    ev.require(
+        state.household_id != p.household_id,
+        "already_member",
+        f"{person_id} already lives in household {p.household_id}",
+    )
     ev.household_here(p.household_id)
     ev.insert("p:" + person_id, ev.entry({"h": p.household_id}))
     ev.leave(state.household_id, [person_id])
@@ -201,6 +204,8 @@ def evaluate(ev: Evaluation) -> None:
     """Run the rule of the submission's type; raises Rejected when it does not hold."""
     area = ev.checks.gazetteer.resolve(ev.commune, ev.day)
     if area is None:  # not skippable by an override: an accepted event needs its area path
-        raise Rejected(Violation("unknown_commune", f"commune {ev.commune} is not in the gazetteer on {ev.day.isoformat()}"))
+        raise Rejected(
+            Violation("unknown_commune", f"commune {ev.commune} is not in the gazetteer on {ev.day.isoformat()}")
+        )
     ev.ctx["area"] = area
     RULES.get(ev.sub.type, apply_unknown)(ev)

@@ -111,12 +111,23 @@ def household_book(conn: psycopg.Connection, area: str, day: date) -> list[dict[
         hid = r["household_id"]
         if hid not in book:
             found = where.get(hid) or {}
-            book[hid] = {"id": hid, "address": found.get("address") or "", "head": found.get("head_person_id"),
-                         "members": []}
-        member = {"id": r["person_id"], "name": r["full_name"] or "", "sex": r["sex"],
-                  "born": r["birth_date"].isoformat() if r["birth_date"] else None,
-                  "rel": r["relation"], "marital": r["marital_status"], "mother": r["mother_id"],
-                  "spouse": spouse.get(r["person_id"]), "nid": r["national_id"]}
+            book[hid] = {
+                "id": hid,
+                "address": found.get("address") or "",
+                "head": found.get("head_person_id"),
+                "members": [],
+            }
+        member = {
+            "id": r["person_id"],
+            "name": r["full_name"] or "",
+            "sex": r["sex"],
+            "born": r["birth_date"].isoformat() if r["birth_date"] else None,
+            "rel": r["relation"],
+            "marital": r["marital_status"],
+            "mother": r["mother_id"],
+            "spouse": spouse.get(r["person_id"]),
+            "nid": r["national_id"],
+        }
         if r["person_id"] in births:
             member["births"] = births[r["person_id"]]
         book[hid]["members"].append(member)
@@ -142,8 +153,14 @@ def statuses(conn: psycopg.Connection, ids: list[str], area: str, day: date) -> 
 
 def held_item(item: dict[str, Any]) -> dict[str, Any]:
     words, todo = reason_words(item["reason"])
-    return {"state": "held", "reason": item["reason"], "words": words, "todo": todo, "detail": item["detail"],
-            "sent_back": item.get("sent_back")}
+    return {
+        "state": "held",
+        "reason": item["reason"],
+        "words": words,
+        "todo": todo,
+        "detail": item["detail"],
+        "sent_back": item.get("sent_back"),
+    }
 
 
 def held(conn: psycopg.Connection, area: str, day: date, collector: str | None = None) -> list[dict[str, Any]]:
@@ -158,12 +175,20 @@ def held(conn: psycopg.Connection, area: str, day: date, collector: str | None =
     out = []
     for item in items:
         payload = item["submission"].get("payload") or {}
-        out.append({**held_item(item), "event_id": item["event_id"], "type": item["type"],
-                    "occurred_on": item["occurred_on"].isoformat() if item["occurred_on"] else None,
-                    "collector_id": item["collector_id"], "commune": item["submission"].get("commune"),
-                    "held_at": item["held_at"].isoformat(),
-                    "persons": [{"id": p, "name": names.get(p) or payload.get("full_name") or ""}
-                                for p in _persons(payload)]})
+        out.append(
+            {
+                **held_item(item),
+                "event_id": item["event_id"],
+                "type": item["type"],
+                "occurred_on": item["occurred_on"].isoformat() if item["occurred_on"] else None,
+                "collector_id": item["collector_id"],
+                "commune": item["submission"].get("commune"),
+                "held_at": item["held_at"].isoformat(),
+                "persons": [
+                    {"id": p, "name": names.get(p) or payload.get("full_name") or ""} for p in _persons(payload)
+                ],
+            }
+        )
     return out
 
 
@@ -181,9 +206,15 @@ def month(conn: psycopg.Connection, collector: str, start: date, end: date) -> d
         params = {"collector": collector, "start": start, "end": end}
         by_type = {t: n for t, n in conn.execute(MONTH, params).fetchall()}
         visited = conn.execute(VISITED, params).fetchone()[0]  # type: ignore[index]
-    return {"births": by_type.get("birth", 0), "deaths": by_type.get("death", 0),
-            "move_in": by_type.get("move_in", 0), "move_out": by_type.get("move_out", 0),
-            "marriages": by_type.get("marriage", 0), "divorces": by_type.get("divorce", 0),
-            "contraception_new": by_type.get("contraception.started", 0),
-            "pregnancies": by_type.get("pregnancy.recorded", 0), "households_visited": visited,
-            "entries": sum(by_type.values())}
+    return {
+        "births": by_type.get("birth", 0),
+        "deaths": by_type.get("death", 0),
+        "move_in": by_type.get("move_in", 0),
+        "move_out": by_type.get("move_out", 0),
+        "marriages": by_type.get("marriage", 0),
+        "divorces": by_type.get("divorce", 0),
+        "contraception_new": by_type.get("contraception.started", 0),
+        "pregnancies": by_type.get("pregnancy.recorded", 0),
+        "households_visited": visited,
+        "entries": sum(by_type.values()),
+    }

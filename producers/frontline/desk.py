@@ -76,23 +76,35 @@ def _held(pool: Any, who: Holder, event_id: str) -> dict[str, Any]:
 
 
 @router.post("/override", summary="Apply a held item anyway, with a reason (review.overridden)")
-async def override(body: OverrideIn, request: Request, pool: Pool, who: Holder = Depends(desk_holder)) -> dict[str, Any]:
+async def override(
+    body: OverrideIn, request: Request, pool: Pool, who: Holder = Depends(desk_holder)
+) -> dict[str, Any]:
     item = _held(pool, who, body.event_id)
     service: IngestService = request.app.state.ingest
     day = today()
     commune = item["commune"]
     if not service.gazetteer.exists(commune, day):  # an old commune merged in 2025: its successor
         commune = service.gazetteer.successor(commune) or commune
-    envelope = {"event_id": str(uuid.uuid4()), "type": "review.overridden", "schema_version": 1,
-                "occurred_on": day.isoformat(), "recorded_at": datetime.now(UTC).isoformat(), "commune": commune,
-                "source": {"channel": "web", "collector_id": who.collector_id,
-                           **({"device_id": who.device.device_id} if who.device else {})},
-                "payload": {"held_event_id": body.event_id, "reason": body.reason}}
+    envelope = {
+        "event_id": str(uuid.uuid4()),
+        "type": "review.overridden",
+        "schema_version": 1,
+        "occurred_on": day.isoformat(),
+        "recorded_at": datetime.now(UTC).isoformat(),
+        "commune": commune,
+        "source": {
+            "channel": "web",
+            "collector_id": who.collector_id,
+            **({"device_id": who.device.device_id} if who.device else {}),
+        },
+        "payload": {"held_event_id": body.event_id, "reason": body.reason},
+    }
     try:
         (result,) = await service.ingest([envelope], who.principal)
     except Unavailable as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc),
-                            headers={"Retry-After": "5"}) from None
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc), headers={"Retry-After": "5"}
+        ) from None
     if result.status == "invalid":
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=result.as_dict())
     return result.as_dict()
@@ -118,21 +130,41 @@ def collaborators(pool: Pool, who: Holder = Depends(desk_holder)) -> dict[str, A
     people: dict[str, dict[str, Any]] = {}
 
     def person(cid: str) -> dict[str, Any]:
-        return people.setdefault(cid, {"collector_id": cid, "devices": [], "last_entry": None, "entries_90d": 0,
-                                       "median_late_days": None, "late_30d": 0, "held": 0, "conflicts": 0})
+        return people.setdefault(
+            cid,
+            {
+                "collector_id": cid,
+                "devices": [],
+                "last_entry": None,
+                "entries_90d": 0,
+                "median_late_days": None,
+                "late_30d": 0,
+                "held": 0,
+                "conflicts": 0,
+            },
+        )
 
     for d in enrolled:
         if d["role"] != "collector":
             continue
         p = person(d["collector_id"])
-        p["devices"].append({"device_id": d["device_id"], "revoked": d["revoked_at"] is not None,
-                             "last_seen": d["last_seen_at"].isoformat() if d["last_seen_at"] else None})
+        p["devices"].append(
+            {
+                "device_id": d["device_id"],
+                "revoked": d["revoked_at"] is not None,
+                "last_seen": d["last_seen_at"].isoformat() if d["last_seen_at"] else None,
+            }
+        )
         if d["revoked_at"] is None:
             p["conflicts"] += d["conflicts"]
     for cid, last, n, late, late30 in rows:
         p = person(cid)
-        p.update(last_entry=last.isoformat(), entries_90d=n, late_30d=late30,
-                 median_late_days=round(late, 1) if late is not None else None)
+        p.update(
+            last_entry=last.isoformat(),
+            entries_90d=n,
+            late_30d=late30,
+            median_late_days=round(late, 1) if late is not None else None,
+        )
     for item in held:
         if item["collector_id"]:
             person(item["collector_id"])["held"] += 1

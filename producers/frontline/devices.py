@@ -77,8 +77,9 @@ def _digest(code: str) -> bytes:
     return hashlib.sha256(normalise_code(code).encode()).digest()
 
 
-def issue_code(conn: psycopg.Connection, collector_id: str, area: str, role: str = "collector",
-               issued_by: str | None = None) -> str:
+def issue_code(
+    conn: psycopg.Connection, collector_id: str, area: str, role: str = "collector", issued_by: str | None = None
+) -> str:
     """A new one-time code (shown once, as XXXX-XXXX); valid for CODE_TTL."""
     if role not in DEVICE_ROLES:
         raise ValueError(f"role {role!r}: use collector or clerk")

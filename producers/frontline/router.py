@@ -27,8 +27,15 @@ from producers.frontline.devices import Device
 
 STATIC = Path(__file__).with_name("static")
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas" / "v1" / "types"
-_TYPES = {"js": "text/javascript", "css": "text/css", "svg": "image/svg+xml", "html": "text/html; charset=utf-8",
-          "webmanifest": "application/manifest+json", "json": "application/json", "png": "image/png"}
+_TYPES = {
+    "js": "text/javascript",
+    "css": "text/css",
+    "svg": "image/svg+xml",
+    "html": "text/html; charset=utf-8",
+    "webmanifest": "application/manifest+json",
+    "json": "application/json",
+    "png": "image/png",
+}
 
 router = APIRouter(prefix="/ctv", tags=["front line"])
 Caller = Annotated[Principal, Depends(require_principal)]
@@ -45,8 +52,9 @@ def today() -> date:
     return date.today()
 
 
-def packed(request: Request, content: Any, media_type: str = "application/json",
-           headers: dict[str, str] | None = None) -> Response:
+def packed(
+    request: Request, content: Any, media_type: str = "application/json", headers: dict[str, str] | None = None
+) -> Response:
     """JSON (or bytes) gzip-compressed when the client takes it: a book is large on Slow 3G."""
     body = content if isinstance(content, bytes) else orjson.dumps(content)
     headers = dict(headers or {})
@@ -79,6 +87,7 @@ Who = Annotated[Holder, Depends(holder)]
 
 
 # ---- the app shell -------------------------------------------------------------------------
+
 
 @lru_cache(maxsize=1)
 def shell_version() -> str:
@@ -124,6 +133,7 @@ def schema(name: str, request: Request) -> Response:
 
 # ---- enrolment and the collaborator's data --------------------------------------------------
 
+
 class EnrolIn(BaseModel):
     code: str = Field(min_length=4, max_length=32)
 
@@ -136,14 +146,21 @@ def _area_name(request: Request, area: str) -> str:
 
 
 def _me(request: Request, device: Device | None, principal: Principal) -> dict[str, Any]:
-    return {"device_id": device.device_id if device else None,
-            "collector_id": device.collector_id if device else principal.token_id,
-            "role": principal.role, "area": principal.area, "area_name": _area_name(request, principal.area),
-            "desk": principal.may_override}
+    return {
+        "device_id": device.device_id if device else None,
+        "collector_id": device.collector_id if device else principal.token_id,
+        "role": principal.role,
+        "area": principal.area,
+        "area_name": _area_name(request, principal.area),
+        "desk": principal.may_override,
+    }
 
 
-@router.post("/api/enrol", summary="Exchange a one-time code for a device credential",
-             responses={404: {"description": "no such live code: unknown, already used or expired"}})
+@router.post(
+    "/api/enrol",
+    summary="Exchange a one-time code for a device credential",
+    responses={404: {"description": "no such live code: unknown, already used or expired"}},
+)
 def enrol(body: EnrolIn, request: Request, pool: Pool) -> dict[str, Any]:
     try:
         with pool.connection() as conn:
@@ -163,14 +180,32 @@ def me(who: Who, request: Request) -> dict[str, Any]:
 def get_book(who: Who, request: Request, pool: Pool) -> Response:
     with pool.connection() as conn:
         # One row of the access audit per sync (infra/audit.py): the whole book leaves here.
-        audit.record(conn, audit.Access(who.principal.token_id, who.principal.role, who.principal.area, "api",
-                                        "ctv_book", who=who.collector_id, client=request.client and request.client.host,
-                                        request_id=request.headers.get("x-request-id")))
+        audit.record(
+            conn,
+            audit.Access(
+                who.principal.token_id,
+                who.principal.role,
+                who.principal.area,
+                "api",
+                "ctv_book",
+                who=who.collector_id,
+                client=request.client and request.client.host,
+                request_id=request.headers.get("x-request-id"),
+            ),
+        )
         conn.commit()
         households = book.household_book(conn, who.principal.area, today())
-    return packed(request, {"area": who.principal.area, "area_name": _area_name(request, who.principal.area),
-                            "as_of": datetime.now(UTC).isoformat(), "today": today().isoformat(),
-                            "rules": book.rules(), "households": households})
+    return packed(
+        request,
+        {
+            "area": who.principal.area,
+            "area_name": _area_name(request, who.principal.area),
+            "as_of": datetime.now(UTC).isoformat(),
+            "today": today().isoformat(),
+            "rules": book.rules(),
+            "households": households,
+        },
+    )
 
 
 class StatusIn(BaseModel):

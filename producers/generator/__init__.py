@@ -51,8 +51,13 @@ class GeneratorConfig:
         return "g" + hashlib.blake2b(key.encode(), digest_size=4).hexdigest()
 
 
-def generate(config: GeneratorConfig, out: BinaryIO, gazetteer: Any,
-             progress: Progress | None = None, baseline_progress: Progress | None = None) -> dict[str, Any]:
+def generate(
+    config: GeneratorConfig,
+    out: BinaryIO,
+    gazetteer: Any,
+    progress: Progress | None = None,
+    baseline_progress: Progress | None = None,
+) -> dict[str, Any]:
     """Write the whole history to `out` (streaming) and return the truth document."""
     if config.start.day != 1:
         raise ValueError("start must be the first day of a month")
@@ -89,8 +94,9 @@ def generate(config: GeneratorConfig, out: BinaryIO, gazetteer: Any,
 def _ethnic_table(r: Rand, preset: rates.Preset, urban: bool) -> Table:
     # Communes differ in their mix (Mông villages high up, Kinh in the towns): each commune's shares
     # are the province's times a random factor, Kinh favoured in wards and towns (L).
-    weights = [share * r.gamma_int(1, 1.0) * (4.0 if urban and group == "Kinh" else 1.0)
-               for group, share in preset.ethnic_mix]
+    weights = [
+        share * r.gamma_int(1, 1.0) * (4.0 if urban and group == "Kinh" else 1.0) for group, share in preset.ethnic_mix
+    ]
     return Table(range(len(weights)), weights)
 
 
@@ -100,13 +106,18 @@ def _document(config: GeneratorConfig, preset: rates.Preset, truth: Truth, em: E
     return {
         "format": TRUTH_FORMAT,
         "generator": {
-            "seed": config.seed, "province": config.province, "households": config.households,
-            "years": config.years, "start": config.start.isoformat(), "end": config.end.isoformat(),
-            "id_prefix": config.tag, "preset": preset.name,
+            "seed": config.seed,
+            "province": config.province,
+            "households": config.households,
+            "years": config.years,
+            "start": config.start.isoformat(),
+            "end": config.end.isoformat(),
+            "id_prefix": config.tag,
+            "preset": preset.name,
         },
         "inputs": {
             "tfr": preset.tfr,
-            "asfr_per_1000": {f"{a}-{a + 4}": round(1000 * sum(asfr[a:a + 5]) / 5, 2) for a in rates.AGE_GROUPS},
+            "asfr_per_1000": {f"{a}-{a + 4}": round(1000 * sum(asfr[a : a + 5]) / 5, 2) for a in rates.AGE_GROUPS},
             "srb_by_order": {"1": srb[0], "2": srb[1], "3+": srb[2]},
             "e0": {"M": preset.e0[0], "F": preset.e0[1]},
             "imr_per_1000": preset.imr,

@@ -30,17 +30,28 @@ def _name(sim: Sim, child: int, day: int, kind: str) -> None:
     if p.status[child] != ALIVE or p.frozen_until[child] > day:
         return
     name = sim.names.full(sim.r, int(p.eth[child]), int(p.surname[child]), bool(p.sex[child]))
-    if sim.em.event("person.corrected", day, int(p.commune[child]),
-                    {"person_id": sim.em.pid(child), "changes": {"full_name": name}},
-                    persons=(child,), collector=int(p.hh[child])):
+    if sim.em.event(
+        "person.corrected",
+        day,
+        int(p.commune[child]),
+        {"person_id": sim.em.pid(child), "changes": {"full_name": name}},
+        persons=(child,),
+        collector=int(p.hh[child]),
+    ):
         sim.truth.noise["newborns_named_later" if kind == "name" else "renamed"] += 1
 
 
 def _void(sim: Sim, event_id: str, person: int, reason: str, day: int) -> None:
     p = sim.state.p
     commune = int(p.commune[person])
-    done = sim.em.event("event.voided", day, commune, {"voided_event_id": event_id, "reason": reason},
-                        persons=(person,), collector=int(p.hh[person]))
+    done = sim.em.event(
+        "event.voided",
+        day,
+        commune,
+        {"voided_event_id": event_id, "reason": reason},
+        persons=(person,),
+        collector=int(p.hh[person]),
+    )
     p.frozen_until[person] = min(int(p.frozen_until[person]), day)
     sim.mark(person)
     if done:
@@ -51,9 +62,14 @@ def _merge(sim: Sim, survivor: int, ghost: int, day: int) -> None:
     p = sim.state.p
     if p.status[survivor] != ALIVE or p.frozen_until[survivor] > day or p.status[ghost] != GHOST:
         return  # the clerk never finds the pair: the duplicate stays in the register
-    if sim.em.event("persons.merged", day, int(p.commune[survivor]),
-                    {"surviving_id": sim.em.pid(survivor), "merged_id": sim.em.pid(ghost)},
-                    persons=(survivor, ghost), collector=int(p.hh[survivor])):
+    if sim.em.event(
+        "persons.merged",
+        day,
+        int(p.commune[survivor]),
+        {"surviving_id": sim.em.pid(survivor), "merged_id": sim.em.pid(ghost)},
+        persons=(survivor, ghost),
+        collector=int(p.hh[survivor]),
+    ):
         sim.truth.noise["persons_merged"] += 1
 
 
@@ -65,8 +81,14 @@ def wrong_deaths(sim: Sim, first: int, last: int, deaths: int, ages: np.ndarray,
         if not free[person] or ages[person] < 1 or p.preg_end[person] or p.status[person] != ALIVE:
             continue
         day = r.between(first, last)
-        done = sim.em.event("death", day, int(p.commune[person]), {"person_id": sim.em.pid(person)},
-                            persons=(person,), collector=int(p.hh[person]))
+        done = sim.em.event(
+            "death",
+            day,
+            int(p.commune[person]),
+            {"person_id": sim.em.pid(person)},
+            persons=(person,),
+            collector=int(p.hh[person]),
+        )
         if done is None:
             continue
         months = r.between(1, 2)

@@ -33,9 +33,14 @@ def episodes(sim: Sim, first: int, last: int, ages: np.ndarray, free: np.ndarray
         reason = "wants_child" if wants else ("side_effects" if r.chance(0.5) else "other")
         day = r.between(first, last)
         sim.mark(w)
-        sim.em.event("contraception.stopped", day, int(p.commune[w]),
-                     {"person_id": sim.em.pid(w), "method": rates.METHODS[method], "reason": reason},
-                     persons=(w,), collector=int(p.hh[w]))
+        sim.em.event(
+            "contraception.stopped",
+            day,
+            int(p.commune[w]),
+            {"person_id": sim.em.pid(w), "method": rates.METHODS[method], "reason": reason},
+            persons=(w,),
+            collector=int(p.hh[w]),
+        )
         p.contra[w] = NONE
         if not wants and p.marital[w] == MARRIED and r.chance(rates.SWITCH_AFTER_STOP):
             _start(sim, w, day, avoid=method)
@@ -60,6 +65,11 @@ def _start(sim: Sim, woman: int, day: int, avoid: int) -> None:
     else:
         method = 0 if avoid != 0 else 1  # an IUD, or the pill after an IUD
     p.contra[woman] = method
-    sim.em.event("contraception.started", day, int(p.commune[woman]),
-                 {"person_id": sim.em.pid(woman), "method": rates.METHODS[method]},
-                 persons=(woman,), collector=int(p.hh[woman]))
+    sim.em.event(
+        "contraception.started",
+        day,
+        int(p.commune[woman]),
+        {"person_id": sim.em.pid(woman), "method": rates.METHODS[method]},
+        persons=(woman,),
+        collector=int(p.hh[woman]),
+    )

@@ -78,11 +78,11 @@ def record_pregnancies(sim: Sim, first: int, last: int) -> None:
             payload["expected_on"] = day_iso(int(p.preg_end[w]) + sim.r.between(-10, 10))
         p.preg_rec[w] = RECORDED
         sim.mark(w)
-        done = sim.em.event("pregnancy.recorded", day, int(p.commune[w]), payload, persons=(w,),
-                            collector=int(p.hh[w]))
+        done = sim.em.event("pregnancy.recorded", day, int(p.commune[w]), payload, persons=(w,), collector=int(p.hh[w]))
         if done and sim.r.chance(sim.noise.double_entry):
-            again = sim.em.event("pregnancy.recorded", day, int(p.commune[w]), payload, persons=(w,),
-                                 collector=int(p.hh[w]))
+            again = sim.em.event(
+                "pregnancy.recorded", day, int(p.commune[w]), payload, persons=(w,), collector=int(p.hh[w])
+            )
             if again:
                 sim.queue[sim.month + sim.r.between(1, 3)].append(("void", again[0], w, "nhập trùng"))
                 sim.truth.noise["double_entries"] += 1
@@ -96,9 +96,14 @@ def end_pregnancies(sim: Sim, first: int, last: int) -> None:
         p.preg_end[w], p.preg_rec[w], p.last_end[w] = 0, 0, day
         sim.mark(w)
         if known or outcome in (LIVE, STILLBIRTH):
-            sim.em.event("pregnancy.ended", day, int(p.commune[w]),
-                         {"person_id": sim.em.pid(w), "outcome": rates.OUTCOMES[outcome]},
-                         persons=(w,), collector=int(p.hh[w]))
+            sim.em.event(
+                "pregnancy.ended",
+                day,
+                int(p.commune[w]),
+                {"person_id": sim.em.pid(w), "outcome": rates.OUTCOMES[outcome]},
+                persons=(w,),
+                collector=int(p.hh[w]),
+            )
         if outcome == LIVE:
             for _ in range(2 if p.preg_twins[w] else 1):
                 _birth(sim, w, day, plurality=2 if p.preg_twins[w] else 1)
@@ -116,8 +121,12 @@ def _birth(sim: Sim, mother: int, day: int, plurality: int) -> None:
     child = sim.new_person(hh, 0 if male else 1, day, int(p.eth[mother]), surname, mother=mother)
     p.parity[mother], p.last_birth[mother] = order, day
     sim.mark(child)
-    payload = {"child_id": sim.em.pid(child), "household_id": sim.em.hid(hh),
-               "mother_id": sim.em.pid(mother), "sex": "M" if male else "F"}
+    payload = {
+        "child_id": sim.em.pid(child),
+        "household_id": sim.em.hid(hh),
+        "mother_id": sim.em.pid(mother),
+        "sex": "M" if male else "F",
+    }
     if father != NONE:
         payload["father_id"] = sim.em.pid(father)
     unnamed = r.chance(sim.noise.unnamed_birth)
@@ -130,11 +139,9 @@ def _birth(sim: Sim, mother: int, day: int, plurality: int) -> None:
     mother_age = int((day - int(p.birth[mother])) / 365.2425)
     sim.truth.add_birth(int(day_iso(day)[:4]), mother_age, male, order)
     persons = (child, mother) if father == NONE else (child, mother, father)
-    if not sim.em.event("birth", day, int(p.commune[mother]), payload, persons=persons,
-                        households=(hh,), collector=hh):
+    if not sim.em.event("birth", day, int(p.commune[mother]), payload, persons=persons, households=(hh,), collector=hh):
         return
     if unnamed:
         sim.queue[sim.month + r.between(1, 3)].append(("name", child))
     elif r.chance(sim.noise.rename):
         sim.queue[sim.month + r.between(2, 8)].append(("rename", child))
-

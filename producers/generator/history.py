@@ -82,8 +82,14 @@ def deaths(sim: Sim, first: int, last: int, ages: np.ndarray, free: np.ndarray) 
     for person in dying.tolist():
         day = sim.r.between(first, last)
         day = max(day, int(p.birth[person]) + 1)
-        sim.em.event("death", day, int(p.commune[person]), {"person_id": sim.em.pid(person)},
-                     persons=(person,), collector=int(p.hh[person]))
+        sim.em.event(
+            "death",
+            day,
+            int(p.commune[person]),
+            {"person_id": sim.em.pid(person)},
+            persons=(person,),
+            collector=int(p.hh[person]),
+        )
         sim.truth.deaths += 1
         if day - int(p.birth[person]) < 365:
             sim.truth.infant_deaths += 1

@@ -134,10 +134,14 @@ def _arrive(sim: Sim, commune: int, day: int, origin: str | None) -> None:
     people: list[tuple[int, str]] = []
     if family:
         wife_age = r.between(20, 40)
-        man = sim.new_person(home, 0, day - int((wife_age + sim.marriage_gap()) * 365.2425) - r.below(365),
-                             eth, sim.names.surname(r, eth))
-        woman = sim.new_person(home, 1, day - int(wife_age * 365.2425) - r.below(365), eth,
-                               sim.names.surname(r, eth))
+        man = sim.new_person(
+            home,
+            0,
+            day - int((wife_age + sim.marriage_gap()) * 365.2425) - r.below(365),
+            eth,
+            sim.names.surname(r, eth),
+        )
+        woman = sim.new_person(home, 1, day - int(wife_age * 365.2425) - r.below(365), eth, sim.names.surname(r, eth))
         sim.wed(man, woman, known=True)  # registered as head and spouse
         people += [(man, "head"), (woman, "spouse")]
         n_kids = r.below(3)
@@ -150,19 +154,29 @@ def _arrive(sim: Sim, commune: int, day: int, origin: str | None) -> None:
     else:
         age = r.between(17, 35)
         sex = r.below(2)
-        person = sim.new_person(home, sex, day - int(age * 365.2425) - r.below(365), eth,
-                                sim.names.surname(r, eth), marital=NEVER)
+        person = sim.new_person(
+            home, sex, day - int(age * 365.2425) - r.below(365), eth, sim.names.surname(r, eth), marital=NEVER
+        )
         people.append((person, "head" if sim.state.h.size[home] == 1 else "other"))
     for n, (person, relation) in enumerate(people):  # one second apart: mothers before children
         name = sim.names.full(r, int(p.eth[person]), int(p.surname[person]), bool(p.sex[person]))
         payload = sim.person_payload(person, relation, name, on=day)
-        em.event("person.registered", day, commune, payload, persons=(person,), households=(home,),
-                 at=at + n * SECOND, collector=home)
+        em.event(
+            "person.registered",
+            day,
+            commune,
+            payload,
+            persons=(person,),
+            households=(home,),
+            at=at + n * SECOND,
+            collector=home,
+        )
     payload = {"person_ids": [em.pid(x) for x, _ in people], "household_id": em.hid(home)}
     if origin is not None:
         payload["from_commune"] = origin
-    if em.event("move_in", day, commune, payload, persons=tuple(x for x, _ in people),
-                households=(home,), at=at, collector=home):
+    if em.event(
+        "move_in", day, commune, payload, persons=tuple(x for x, _ in people), households=(home,), at=at, collector=home
+    ):
         sim.truth.noise["arrivals_registered"] += len(people)
     sim.truth.moves["from_abroad" if origin == "ABROAD" else "from_other_province"] += len(people)
     sim.mark(*(x for x, _ in people))

@@ -14,9 +14,15 @@ from producers.generator.state import LEFT
 def new_household(sim: Sim, commune: int, day: int, at: int | None = None) -> tuple[int, int] | None:
     """Register a new household; returns it and the second it was recorded (None: not recorded)."""
     h = sim.state.new_household(commune)
-    done = sim.em.event("household.registered", day, commune,
-                        {"household_id": sim.em.hid(h), "address": sim.address(commune, day, h)},
-                        at=at, new_household=h, collector=h)
+    done = sim.em.event(
+        "household.registered",
+        day,
+        commune,
+        {"household_id": sim.em.hid(h), "address": sim.address(commune, day, h)},
+        at=at,
+        new_household=h,
+        collector=h,
+    )
     return (h, done[1]) if done else None
 
 
@@ -31,19 +37,40 @@ def relocate(sim: Sim, persons: list[int], dest: int, day: int, at: int | None =
     collector = int(p.hh[persons[0]])
     if places.code(origin, day) == places.code(target, day):
         for person in persons:
-            em.event("household.member_moved", day, target,
-                     {"person_id": em.pid(person), "household_id": em.hid(dest)},
-                     persons=(person,), households=(dest,), at=at, collector=dest)
+            em.event(
+                "household.member_moved",
+                day,
+                target,
+                {"person_id": em.pid(person), "household_id": em.hid(dest)},
+                persons=(person,),
+                households=(dest,),
+                at=at,
+                collector=dest,
+            )
     else:
         ids = [em.pid(x) for x in persons]
         if sim.r.chance(sim.noise.missing_move_out):
             sim.truth.noise["move_in_without_move_out"] += 1
         else:
-            em.event("move_out", day, origin, {"person_ids": ids, "to_commune": places.code(target, day)},
-                     persons=tuple(persons), at=at, collector=collector)
-        em.event("move_in", day, target,
-                 {"person_ids": ids, "household_id": em.hid(dest), "from_commune": places.code(origin, day)},
-                 persons=tuple(persons), households=(dest,), at=at, collector=dest)
+            em.event(
+                "move_out",
+                day,
+                origin,
+                {"person_ids": ids, "to_commune": places.code(target, day)},
+                persons=tuple(persons),
+                at=at,
+                collector=collector,
+            )
+        em.event(
+            "move_in",
+            day,
+            target,
+            {"person_ids": ids, "household_id": em.hid(dest), "from_commune": places.code(origin, day)},
+            persons=tuple(persons),
+            households=(dest,),
+            at=at,
+            collector=dest,
+        )
     for person in persons:
         sim.state.join(person, dest)
     sim.mark(*persons)

@@ -17,9 +17,21 @@ from producers.generator.rand import Rand, Table
 # go to the Red River Delta (PCFPS 2021 [V20]); the industrial provinces attract most (Bình
 # Dương, Bắc Ninh, HCMC, Hà Nội [V19]). Weights are L. Codes are those in force before 2025;
 # successors are used afterwards.
-OTHER_PROVINCES = (("01", 0.36), ("27", 0.12), ("26", 0.06), ("30", 0.05), ("31", 0.05),
-                   ("33", 0.04), ("19", 0.04), ("74", 0.09), ("79", 0.08), ("75", 0.03),
-                   ("11", 0.04), ("15", 0.02), ("17", 0.02))
+OTHER_PROVINCES = (
+    ("01", 0.36),
+    ("27", 0.12),
+    ("26", 0.06),
+    ("30", 0.05),
+    ("31", 0.05),
+    ("33", 0.04),
+    ("19", 0.04),
+    ("74", 0.09),
+    ("79", 0.08),
+    ("75", 0.03),
+    ("11", 0.04),
+    ("15", 0.02),
+    ("17", 0.02),
+)
 _PER_PROVINCE = 40  # communes kept as destinations per other province
 
 
@@ -70,8 +82,17 @@ class Places:
                 switch, new_code, new_name = after.toordinal(), successor, gaz.name(successor, after)
                 new_province = path.province
         urban = unit.name.startswith(("Phường", "Thị trấn"))
-        return Commune(unit.code, unit.name, unit.district, switch, new_code, new_name, urban,
-                       unit.province or "", new_province or "")
+        return Commune(
+            unit.code,
+            unit.name,
+            unit.district,
+            switch,
+            new_code,
+            new_name,
+            urban,
+            unit.province or "",
+            new_province or "",
+        )
 
     def _others(self, gaz: Gazetteer, start: date, r: Rand) -> Table:
         picks, weights = [], []

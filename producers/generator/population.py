@@ -21,8 +21,18 @@ KINDS = ("nuclear", "stem", "single_parent", "elderly", "single")
 # 3.6 national [V12]).
 KIND_WEIGHTS = {"large": (0.49, 0.42, 0.04, 0.01, 0.04), "small": (0.55, 0.20, 0.06, 0.10, 0.09)}
 # Wives' ages in nuclear households: the 2019 pyramid (DEMOGRAPHY §2.2) times a share married (L).
-_WIFE_GROUPS = ((18, 2.0), (20, 3.4), (25, 6.4), (30, 7.6), (35, 7.5), (40, 6.8), (45, 6.0),
-                (50, 4.6), (55, 3.0), (60, 1.2))
+_WIFE_GROUPS = (
+    (18, 2.0),
+    (20, 3.4),
+    (25, 6.4),
+    (30, 7.6),
+    (35, 7.5),
+    (40, 6.8),
+    (45, 6.0),
+    (50, 4.6),
+    (55, 3.0),
+    (60, 1.2),
+)
 
 
 class Baseline:
@@ -47,8 +57,10 @@ class Baseline:
             surviving *= 1.0 - h
         self.ever_married = np.array(self.ever_married)
         self._fm_tables: dict[int, Table] = {}
-        self.commune_weights = Table(range(len(s.places.communes)),
-                                     [s.r.gamma_int(2, 1.0) * (3.0 if c.urban else 1.0) for c in s.places.communes])
+        self.commune_weights = Table(
+            range(len(s.places.communes)),
+            [s.r.gamma_int(2, 1.0) * (3.0 if c.urban else 1.0) for c in s.places.communes],
+        )
 
     # -- one household ---------------------------------------------------------------------------
 
@@ -99,8 +111,7 @@ class Baseline:
             table = self._fm_tables[top] = Table(range(top + 1), self.fm_density[: top + 1])
         return table.draw(self.sim.r)
 
-    def _couple(self, h: int, eth: int, members: list, wife_age: int,
-                relations: tuple[str, str]) -> tuple[int, int]:
+    def _couple(self, h: int, eth: int, members: list, wife_age: int, relations: tuple[str, str]) -> tuple[int, int]:
         s = self.sim
         husband_age = max(18, wife_age + s.marriage_gap())
         man = s.new_person(h, 0, self._birth(husband_age), eth, s.names.surname(s.r, eth))
@@ -196,7 +207,15 @@ class Baseline:
             if s.r.chance(ever):
                 continue  # married and gone to their own household
             # unmarried sons stay until they marry; some daughters and sons work elsewhere (L)
-            stay = 0.98 if age < 15 else 0.95 if age < 18 else (0.95 if male else 0.8) if age < 25 else (0.9 if male else 0.6)
+            stay = (
+                0.98
+                if age < 15
+                else 0.95
+                if age < 18
+                else (0.95 if male else 0.8)
+                if age < 25
+                else (0.9 if male else 0.6)
+            )
             if not s.r.chance(stay):
                 continue
             child = s.new_person(h, 0 if male else 1, day, eth, surname, mother=mother)
@@ -210,16 +229,29 @@ class Baseline:
         s = self.sim
         day = s.start_day
         head = next((i for i, rel in members if rel == "head"), members[0][0])
-        s.em.event("household.registered", day, commune,
-                   {"household_id": s.em.hid(h), "address": s.address(commune, day, h),
-                    "head_person_id": s.em.pid(head)},
-                   at=s.em.tick(), new_household=h, collector=h)
+        s.em.event(
+            "household.registered",
+            day,
+            commune,
+            {"household_id": s.em.hid(h), "address": s.address(commune, day, h), "head_person_id": s.em.pid(head)},
+            at=s.em.tick(),
+            new_household=h,
+            collector=h,
+        )
         p = s.state.p
         members.sort()  # creation order: a mother is always written before her children
         for i, relation in members:
             name = s.names.full(s.r, int(p.eth[i]), int(p.surname[i]), bool(p.sex[i]))
-            s.em.event("person.registered", day, commune, s.person_payload(i, relation, name),
-                       persons=(i,), households=(h,), at=s.em.tick(), collector=h)
+            s.em.event(
+                "person.registered",
+                day,
+                commune,
+                s.person_payload(i, relation, name),
+                persons=(i,),
+                households=(h,),
+                at=s.em.tick(),
+                collector=h,
+            )
             if s.r.chance(s.noise.duplicate_person):
                 self._duplicate(i, relation, name, commune, h)
         role = {rel: i for i, rel in members if rel in ("head", "spouse")}
@@ -238,10 +270,19 @@ class Baseline:
             getattr(p, col)[ghost] = getattr(p, col)[i]
         p.status[ghost] = GHOST
         # listed again lower on the page; never a second head or spouse, so the A0 couple stays clear
-        payload = s.person_payload(ghost, "other" if relation in ("head", "spouse") else relation, name,
-                                   national_id=False)
-        if s.em.event("person.registered", s.start_day, commune, payload, persons=(ghost,),
-                      households=(h,), at=s.em.tick(), collector=h):
+        payload = s.person_payload(
+            ghost, "other" if relation in ("head", "spouse") else relation, name, national_id=False
+        )
+        if s.em.event(
+            "person.registered",
+            s.start_day,
+            commune,
+            payload,
+            persons=(ghost,),
+            households=(h,),
+            at=s.em.tick(),
+            collector=h,
+        ):
             s.truth.noise["duplicate_persons"] += 1
             s.queue[s.r.between(1, 12)].append(("merge", i, ghost))
 
@@ -257,6 +298,12 @@ class Baseline:
         if rates.METHODS[method].endswith("sterilization") and parity < 2:
             method = 0  # sterilisation only after two children: an IUD instead
         p.contra[woman] = method
-        s.em.event("contraception.started", s.start_day, commune,
-                   {"person_id": s.em.pid(woman), "method": rates.METHODS[method]},
-                   persons=(woman,), at=s.em.tick(), collector=h)
+        s.em.event(
+            "contraception.started",
+            s.start_day,
+            commune,
+            {"person_id": s.em.pid(woman), "method": rates.METHODS[method]},
+            persons=(woman,),
+            at=s.em.tick(),
+            collector=h,
+        )

@@ -21,8 +21,16 @@ SHAPE_MOUNTAIN = (0.117, 0.365, 0.279, 0.149, 0.065, 0.021, 0.004)
 
 # Method mix among current users in 2020: IUD 45.3 % (H), pill 22.9 %, condom 17.5 % (M, derived
 # from the PCFPS 2020 counts) [V18]; the remaining ~14 % split here by us (L).
-METHODS = ("iud", "pill", "condom", "injectable", "implant", "female_sterilization",
-           "male_sterilization", "traditional")
+METHODS = (
+    "iud",
+    "pill",
+    "condom",
+    "injectable",
+    "implant",
+    "female_sterilization",
+    "male_sterilization",
+    "traditional",
+)
 METHOD_MIX = (0.453, 0.229, 0.175, 0.040, 0.015, 0.040, 0.003, 0.045)
 # Monthly discontinuation hazards. IUD: 12.1 % stopped by 12 months [V29] -> 1-(1-0.121)^(1/12).
 # Short-acting methods stop faster (L, DEMOGRAPHY §2.2 "pill and condom episodes are shorter").
@@ -77,8 +85,15 @@ SON_LA = Preset(
     household_size=4.66,
     # 2009 census shares for Sơn La, recalled (L): Thái 53.2, Kinh 17.6, Mông 14.6, Mường 7.9,
     # Xinh Mun 2.1, Dao 1.7, Khơ Mú 1.3; the small groups are folded into the closest ones.
-    ethnic_mix=(("Thái", 0.540), ("Kinh", 0.176), ("Mông", 0.150), ("Mường", 0.079),
-                ("Xinh Mun", 0.021), ("Dao", 0.019), ("Khơ Mú", 0.015)),
+    ethnic_mix=(
+        ("Thái", 0.540),
+        ("Kinh", 0.176),
+        ("Mông", 0.150),
+        ("Mường", 0.079),
+        ("Xinh Mun", 0.021),
+        ("Dao", 0.019),
+        ("Khơ Mú", 0.015),
+    ),
     cohort_tfr=((1940, 6.5), (1955, 5.8), (1965, 4.5), (1975, 3.2), (1985, 2.6), (1995, 2.3)),
     sources={
         "tfr": "Northern Midlands and Mountains about 2.3 in 2024, Hà Giang 2.69 [V16][V13] (H region; L for Sơn La)",
@@ -106,8 +121,15 @@ NATIONAL = Preset(
     household_size=3.6,
     # 2019 census shares, recalled (L): Kinh 85.3, Tày 1.9, Thái 1.9, Mường 1.5, Mông 1.5,
     # Nùng 1.1, Dao 0.9; the other groups are folded into Kinh here.
-    ethnic_mix=(("Kinh", 0.912), ("Tày", 0.019), ("Thái", 0.019), ("Mường", 0.015),
-                ("Mông", 0.015), ("Nùng", 0.011), ("Dao", 0.009)),
+    ethnic_mix=(
+        ("Kinh", 0.912),
+        ("Tày", 0.019),
+        ("Thái", 0.019),
+        ("Mường", 0.015),
+        ("Mông", 0.015),
+        ("Nùng", 0.011),
+        ("Dao", 0.009),
+    ),
     cohort_tfr=((1940, 5.5), (1955, 4.5), (1965, 3.0), (1975, 2.3), (1985, 2.1), (1995, 2.0)),
     sources={
         "tfr": "TFR 1.96 (2023) [V17][V13] (H)",

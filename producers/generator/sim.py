@@ -43,10 +43,9 @@ class Sim:
         male, female = rates.mortality(self.preset)
         # Monthly death probabilities by age; infants are exposed from the month after birth, so
         # their annual risk is spread over 11 months.
-        self.q_month = np.array([
-            [1 - np.exp(-m / (11.0 if age == 0 else 12.0)) for age, m in enumerate(sched)]
-            for sched in (male, female)
-        ])
+        self.q_month = np.array(
+            [[1 - np.exp(-m / (11.0 if age == 0 else 12.0)) for age, m in enumerate(sched)] for sched in (male, female)]
+        )
         self.asfr = np.array(self.preset.asfr())
         self.first_marriage = np.array(rates.first_marriage_hazard(self.preset.female_marriage_mean))
         self.method_table = Table(range(len(rates.METHODS)), rates.METHOD_MIX)
@@ -100,8 +99,9 @@ class Sim:
             return 0  # same age, ~12 % [V22]
         return 1 + round(self.r.gamma_int(2, self.gap_scale))
 
-    def new_person(self, household: int, sex: int, birth: int, eth: int, surname: int,
-                   mother: int = NONE, marital: int = 0) -> int:
+    def new_person(
+        self, household: int, sex: int, birth: int, eth: int, surname: int, mother: int = NONE, marital: int = 0
+    ) -> int:
         s = self.state
         i = s.p.add()
         p = s.p
@@ -136,15 +136,19 @@ class Sim:
         b = ("Sản", "Lay", "Mòn", "Hịa", "Khoang", "Lứa", "Tấu", "Hin", "Cang", "Lằn", "Pục")
         return f"Bản {a[household % 10]} {b[household // 10 % 11]}, {self.places.name(commune, day)}"
 
-    def person_payload(self, i: int, relation: str, full_name: str, *, national_id: bool = True,
-                       on: int | None = None) -> dict[str, Any]:
+    def person_payload(
+        self, i: int, relation: str, full_name: str, *, national_id: bool = True, on: int | None = None
+    ) -> dict[str, Any]:
         p = self.state.p
         female = bool(p.sex[i])
         age = ((on or self.start_day) - int(p.birth[i])) / 365.2425
         out: dict[str, Any] = {
-            "person_id": self.em.pid(i), "household_id": self.em.hid(int(p.hh[i])),
-            "full_name": full_name, "sex": "F" if female else "M",
-            "birth_date": day_iso(int(p.birth[i])), "relation_to_head": relation,
+            "person_id": self.em.pid(i),
+            "household_id": self.em.hid(int(p.hh[i])),
+            "full_name": full_name,
+            "sex": "F" if female else "M",
+            "birth_date": day_iso(int(p.birth[i])),
+            "relation_to_head": relation,
             "marital_status": MARITAL[int(p.marital[i])],
         }
         if p.mother[i] != NONE:
@@ -162,4 +166,3 @@ class Sim:
         year = int(day_iso(int(p.birth[i]))[:4])
         century = 0 if year < 2000 else 2
         return f"0{self.places.province}{century + int(p.sex[i])}{year % 100:02d}{self.r.below(10**6):06d}"
-

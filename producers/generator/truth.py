@@ -96,8 +96,8 @@ class Truth:
                 by_year[str(self.first_year + i)] = _round(self._tfr(self.births[i], self.exposure[i]))
         asfr = {}
         for start in AGE_GROUPS:
-            e = exposure[start:start + 5].sum()
-            asfr[f"{start}-{start + 4}"] = _round(births[start:start + 5].sum() / e * 1000, 2) if e else None
+            e = exposure[start : start + 5].sum()
+            asfr[f"{start}-{start + 4}"] = _round(births[start : start + 5].sum() / e * 1000, 2) if e else None
         m, f = self.births_sex_order
         total = int(m.sum() + f.sum())
 

@@ -24,8 +24,11 @@ def marriages(sim: Sim, first: int, last: int, ages: np.ndarray, free: np.ndarra
     female = p.view("sex") == 1
     single = (p.view("marital") != MARRIED) & free & (ages >= 13) & (ages <= 60)
     marital = p.view("marital")
-    annual = np.where(marital == NEVER, sim.first_marriage[np.minimum(ages, 100)],
-                      np.where(ages < 45, hz.remarriage_young, hz.remarriage_old))
+    annual = np.where(
+        marital == NEVER,
+        sim.first_marriage[np.minimum(ages, 100)],
+        np.where(ages < 45, hz.remarriage_young, hz.remarriage_old),
+    )
     annual = np.where((marital == DIVORCED) | (marital == WIDOWED) | (marital == NEVER), annual, 0.0)
     monthly = 1.0 - (1.0 - annual) ** (1.0 / 12.0)  # an annual probability spread over 12 months
     women = np.nonzero(single & female & (sim.r.gen.random(p.n) < monthly))[0]
@@ -43,8 +46,7 @@ def marriages(sim: Sim, first: int, last: int, ages: np.ndarray, free: np.ndarra
             _wed(sim, man, w, sim.r.between(first, last))
 
 
-def _match(sim: Sim, woman: int, age: int, men: np.ndarray, keys: np.ndarray, taken: set[int],
-           day: int) -> int | None:
+def _match(sim: Sim, woman: int, age: int, men: np.ndarray, keys: np.ndarray, taken: set[int], day: int) -> int | None:
     """An unmarried man as close as possible to the target age, the nearest ages tried first.
 
     Trying exact ages outward (older or younger first at random) keeps the age gap unbiased
@@ -98,9 +100,14 @@ def _wed(sim: Sim, man: int, woman: int, day: int) -> None:
     for person, sex in ((man, "M"), (woman, "F")):
         sim.truth.add_marriage(sex, (day - int(p.birth[person])) / 365.25, p.marital[person] == NEVER)
     sim.wed(man, woman, known=True)
-    sim.em.event("marriage", day, int(p.commune[man]),
-                 {"person_ids": [sim.em.pid(man), sim.em.pid(woman)]},
-                 persons=(man, woman), collector=int(p.hh[man]))
+    sim.em.event(
+        "marriage",
+        day,
+        int(p.commune[man]),
+        {"person_ids": [sim.em.pid(man), sim.em.pid(woman)]},
+        persons=(man, woman),
+        collector=int(p.hh[man]),
+    )
 
 
 def divorces(sim: Sim, first: int, last: int, ages: np.ndarray, free: np.ndarray) -> None:
@@ -113,8 +120,14 @@ def divorces(sim: Sim, first: int, last: int, ages: np.ndarray, free: np.ndarray
         day = sim.r.between(first, last)
         if h == NONE or p.status[h] != ALIVE or not sim.free(h, day) or p.hh[h] != p.hh[w]:
             continue
-        sim.em.event("divorce", day, int(p.commune[w]), {"person_ids": [sim.em.pid(h), sim.em.pid(w)]},
-                     persons=(h, w), collector=int(p.hh[w]))
+        sim.em.event(
+            "divorce",
+            day,
+            int(p.commune[w]),
+            {"person_ids": [sim.em.pid(h), sim.em.pid(w)]},
+            persons=(h, w),
+            collector=int(p.hh[w]),
+        )
         p.marital[w] = p.marital[h] = DIVORCED
         p.spouse[w] = p.spouse[h] = NONE
         p.union_known[w] = p.union_known[h] = 0

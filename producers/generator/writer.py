@@ -47,8 +47,9 @@ def timestamp(micro: int) -> str:
 class Emitter:
     """Builds, orders and writes the lines; enforces that prerequisites are recorded first."""
 
-    def __init__(self, out: BinaryIO, state: State, places: Places, tag: str, cap: int,
-                 noise: NoiseConfig, r: Rand, truth: Truth):
+    def __init__(
+        self, out: BinaryIO, state: State, places: Places, tag: str, cap: int, noise: NoiseConfig, r: Rand, truth: Truth
+    ):
         self.out, self.state, self.places, self.tag = out, state, places, tag
         self.cap, self.noise, self.r, self.truth = cap, noise, r, truth
         self.step = SECOND  # the least gap between two facts about one subject
@@ -91,9 +92,19 @@ class Emitter:
     def close_baseline(self) -> None:
         self.step = SECOND
 
-    def event(self, etype: str, day: int, commune: int, payload: dict[str, Any], *,
-              persons: tuple[int, ...] = (), households: tuple[int, ...] = (),
-              collector: int = 0, at: int | None = None, new_household: int | None = None) -> tuple[str, int] | None:
+    def event(
+        self,
+        etype: str,
+        day: int,
+        commune: int,
+        payload: dict[str, Any],
+        *,
+        persons: tuple[int, ...] = (),
+        households: tuple[int, ...] = (),
+        collector: int = 0,
+        at: int | None = None,
+        new_household: int | None = None,
+    ) -> tuple[str, int] | None:
         """Emit one fact; None when it is not recorded by the end (its dependents are not either).
 
         `at` fixes the time (a batch written together) instead of a natural delay. A line is
@@ -117,8 +128,12 @@ class Emitter:
             return None
         code = self.places.code(commune, day)
         line = {
-            "event_id": self.new_event_id(), "type": etype, "schema_version": 1,
-            "occurred_on": day_iso(day), "recorded_at": timestamp(rec), "commune": code,
+            "event_id": self.new_event_id(),
+            "type": etype,
+            "schema_version": 1,
+            "occurred_on": day_iso(day),
+            "recorded_at": timestamp(rec),
+            "commune": code,
             "source": {"channel": "generator", "collector_id": f"ctv-{code}-{collector % 9 + 1:02d}"},
             "payload": payload,
         }

@@ -185,7 +185,9 @@ def _instants(events: Iterable[Ev]) -> list[tuple[datetime, list[Ev]]]:
     return [(at, list(group)) for at, group in groupby(ordered, key=lambda e: e.recorded_at)]
 
 
-def person_unit_rows(cluster: Iterable[str], events: Iterable[Ev], rules: Rules) -> tuple[dict[str, list[Row]], list[Row]]:
+def person_unit_rows(
+    cluster: Iterable[str], events: Iterable[Ev], rules: Rules
+) -> tuple[dict[str, list[Row]], list[Row]]:
     """All rows of a cluster of person ids (ids linked by merges): bitemporal tables and `persons`.
 
     `events` holds every event about the cluster's ids, the attribute events of their children
@@ -216,7 +218,15 @@ def household_rows(household_id: str, events: Iterable[Ev]) -> list[Row]:
         rows = []
         if live:
             ev = live[0]
-            rows.append((household_id, ev.event_id, ev.commune, ev.payload["address"],
-                         ev.payload.get("head_person_id"), ev.occurred_on))
+            rows.append(
+                (
+                    household_id,
+                    ev.event_id,
+                    ev.commune,
+                    ev.payload["address"],
+                    ev.payload.get("head_person_id"),
+                    ev.occurred_on,
+                )
+            )
         versions.step(at, {"households": rows})
     return versions.close()["households"]

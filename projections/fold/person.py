@@ -61,8 +61,7 @@ class _Move:
     in_event: str | None = None
 
 
-_ATTRS = ("full_name", "sex", "birth_date", "national_id", "ethnicity", "education", "mother_id",
-          "children_ever_born")
+_ATTRS = ("full_name", "sex", "birth_date", "national_id", "ethnicity", "education", "mother_id", "children_ever_born")
 
 
 @dataclass
@@ -151,8 +150,12 @@ class PersonFold:
         if p["mother_id"] in self.ids:
             self.births.append(ev)
         if p["child_id"] in self.ids and self.current is None:
-            for name, value in (("sex", p["sex"]), ("birth_date", ev.occurred_on),
-                                ("full_name", p.get("full_name") or None), ("mother_id", p["mother_id"])):
+            for name, value in (
+                ("sex", p["sex"]),
+                ("birth_date", ev.occurred_on),
+                ("full_name", p.get("full_name") or None),
+                ("mother_id", p["mother_id"]),
+            ):
                 self._set(name, value, ev, fill_only=True)
             if not self.marital:
                 self._marital("never_married", None, ev.occurred_on)
@@ -161,7 +164,9 @@ class PersonFold:
     def _on_death(self, ev: Ev, p: dict[str, Any]) -> None:
         self.death = ev
         day_before = ev.occurred_on - timedelta(days=1)
-        where = next((e for e in self.episodes if e.start <= day_before and (e.end is None or day_before < e.end)), None)
+        where = next(
+            (e for e in self.episodes if e.start <= day_before and (e.end is None or day_before < e.end)), None
+        )
         cur = self.current
         if where is None and cur is not None and cur.entry == "birth" and cur.start == ev.occurred_on:
             where = cur  # died on the day of birth: counted where born, not lost between areas
@@ -215,11 +220,15 @@ class PersonFold:
                 self.moves.append(_Move(p.get("from_commune"), ev.commune, None, ev.occurred_on, None, ev.event_id))
                 self.pending_out = None
                 return
-            if (cur.entry == "household_change" and before is not None and before.end == ev.occurred_on
-                    and before.exit == "household_change" and before.commune != ev.commune):
+            if (
+                cur.entry == "household_change"
+                and before is not None
+                and before.end == ev.occurred_on
+                and before.exit == "household_change"
+                and before.commune != ev.commune
+            ):
                 before.exit, cur.entry = "move_in", "move_in"
-                self.moves.append(_Move(before.commune, ev.commune, ev.occurred_on, ev.occurred_on, None,
-                                        ev.event_id))
+                self.moves.append(_Move(before.commune, ev.commune, ev.occurred_on, ev.occurred_on, None, ev.event_id))
                 self.pending_out = None
                 return
         if cur is not None:
@@ -241,8 +250,12 @@ class PersonFold:
 
     def _registered_today(self, cur: _Episode, ev: Ev, household: str) -> bool:
         """The current episode began this day, here, with a registration into this household."""
-        return (self.registered_into == (ev.occurred_on, household) and cur.start == ev.occurred_on
-                and cur.household == household and cur.commune == ev.commune)
+        return (
+            self.registered_into == (ev.occurred_on, household)
+            and cur.start == ev.occurred_on
+            and cur.household == household
+            and cur.commune == ev.commune
+        )
 
     def _on_household_member_moved(self, ev: Ev, p: dict[str, Any]) -> None:
         self._switch_household(ev, p["household_id"])

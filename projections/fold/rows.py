@@ -22,8 +22,13 @@ def _birth_orders(fold: PersonFold, related: dict[str, Related]) -> list[tuple[A
     book gave then (as the register's birth_order does: a birth event dated on the A0 day is a new
     birth); births dated before it are already inside that number, so they are ranked among themselves.
     """
-    dated = sorted(((related.get(ev.payload["child_id"], Related()).birth_date or ev.occurred_on, ev.event_id, ev)
-                    for ev in fold.births), key=lambda t: (t[0], t[1]))
+    dated = sorted(
+        (
+            (related.get(ev.payload["child_id"], Related()).birth_date or ev.occurred_on, ev.event_id, ev)
+            for ev in fold.births
+        ),
+        key=lambda t: (t[0], t[1]),
+    )
     reg, ceb0 = fold.registered_on, fold.ceb0
     out, before, after = [], 0, 0
     for bd, _, ev in dated:
@@ -69,30 +74,58 @@ def person_rows(fold: PersonFold, related: dict[str, Related]) -> dict[str, list
     out: dict[str, list[Row]] = defaultdict(list)
     for ep in fold.episodes:
         start = born if ep.entry == "birth" and born is not None else ep.start
-        out["residence_episodes"].append((rep, ep.household, ep.commune, ep.relation, start, ep.end,
-                                          ep.entry, ep.exit, sex, born))
+        out["residence_episodes"].append(
+            (rep, ep.household, ep.commune, ep.relation, start, ep.end, ep.entry, ep.exit, sex, born)
+        )
     out["marital_episodes"] = _marital_rows(fold, related)
     for event_id, method, start, end, reason, commune in fold.contraception:
-        out["contraception_episodes"].append((rep, event_id, method, method in MODERN, start, end, reason,
-                                              commune, sex))
+        out["contraception_episodes"].append(
+            (rep, event_id, method, method in MODERN, start, end, reason, commune, sex)
+        )
     for event_id, recorded, expected, ended, outcome in fold.pregnancies:
         out["pregnancies"].append((rep, event_id, recorded, expected, ended, outcome))
     for ev, bd, order in _birth_orders(fold, related):
         p = ev.payload
         child = related.get(p["child_id"], Related())
-        out["births"].append((ev.event_id, rep, p["child_id"], bd, child.sex or p["sex"], order, born,
-                              age(born, bd) if born else None, p["household_id"], ev.commune,
-                              p.get("plurality", 1)))
+        out["births"].append(
+            (
+                ev.event_id,
+                rep,
+                p["child_id"],
+                bd,
+                child.sex or p["sex"],
+                order,
+                born,
+                age(born, bd) if born else None,
+                p["household_id"],
+                ev.commune,
+                p.get("plurality", 1),
+            )
+        )
     if fold.death is not None:
         d = fold.death
         commune, household = fold.death_commune
-        out["deaths"].append((d.event_id, rep, d.occurred_on, commune, household, sex, born,
-                              age(born, d.occurred_on) if born else None, d.payload.get("cause")))
+        out["deaths"].append(
+            (
+                d.event_id,
+                rep,
+                d.occurred_on,
+                commune,
+                household,
+                sex,
+                born,
+                age(born, d.occurred_on) if born else None,
+                d.payload.get("cause"),
+            )
+        )
     for m in fold.moves:
         out["moves"].append((rep, m.out_event, m.in_event, m.from_commune, m.to_commune, m.out_on, m.in_on))
     for ev, kind, partner, commune in fold.unions:
-        child = (_child_marriage(fold, ev.occurred_on, related.get(partner, Related()), ev.context.get("child_marriage"))
-                 if kind == "marriage" else None)
+        child = (
+            _child_marriage(fold, ev.occurred_on, related.get(partner, Related()), ev.context.get("child_marriage"))
+            if kind == "marriage"
+            else None
+        )
         out["marriages"].append((ev.event_id, kind, rep, partner, ev.occurred_on, commune, child))
     by_name: dict[str, list[tuple[Any, date, str]]] = defaultdict(list)
     for name, value, on, event_id in fold.attr_history:
@@ -113,11 +146,26 @@ def person_record(fold: PersonFold, related: dict[str, Related]) -> Row | None:
     status = "dead" if fold.death else ("alive" if last.end is None else "departed")
     entered = fold.episodes[0]
     entered_on = a.get("birth_date") if entered.entry == "birth" else entered.start
-    return (fold.rep, status, None, a.get("full_name"), a.get("sex"), a.get("birth_date"), last.household,
-            last.commune, last.relation, marital[-1][1] if marital else None, a.get("mother_id"),
-            a.get("national_id"), a.get("ethnicity"), a.get("education"), a.get("children_ever_born"),
-            entered_on, last.end if status == "departed" else None,
-            fold.death.occurred_on if fold.death else None)
+    return (
+        fold.rep,
+        status,
+        None,
+        a.get("full_name"),
+        a.get("sex"),
+        a.get("birth_date"),
+        last.household,
+        last.commune,
+        last.relation,
+        marital[-1][1] if marital else None,
+        a.get("mother_id"),
+        a.get("national_id"),
+        a.get("ethnicity"),
+        a.get("education"),
+        a.get("children_ever_born"),
+        entered_on,
+        last.end if status == "departed" else None,
+        fold.death.occurred_on if fold.death else None,
+    )
 
 
 def merged_record(person_id: str, rep: str) -> Row:

@@ -49,8 +49,9 @@ class EventIndex:
         return self._with_voids(mine)
 
 
-def rows_of(index: EventIndex, clusters: Iterable[frozenset[str]], households: Iterable[str],
-            rules: Rules) -> dict[str, list[Row]]:
+def rows_of(
+    index: EventIndex, clusters: Iterable[frozenset[str]], households: Iterable[str], rules: Rules
+) -> dict[str, list[Row]]:
     """Rows of every table for these units (persons table included)."""
     out: dict[str, list[Row]] = defaultdict(list)
     for cluster in clusters:

@@ -49,15 +49,21 @@ def _forbidden(principal: Principal, what: str) -> HTTPException:
     return HTTPException(status.HTTP_403_FORBIDDEN, detail=f"{what} is outside this token's area {principal.area}")
 
 
-@router.get("/indicators", response_model=IndicatorsOut, summary="Indicator figures for an area and period (INDICATORS.md)")
+@router.get(
+    "/indicators", response_model=IndicatorsOut, summary="Indicator figures for an area and period (INDICATORS.md)"
+)
 def indicators(
     principal: Caller,
     pool: Pool,
     area: AreaQuery,
     period: PeriodQuery,
     known_on: Annotated[date | None, Query(description="as the register knew it at the end of this day")] = None,
-    names: Annotated[str | None, Query(description="comma-separated indicator names (default: all)",
-                                       json_schema_extra={"pattern": NAMES_PATTERN})] = None,
+    names: Annotated[
+        str | None,
+        Query(
+            description="comma-separated indicator names (default: all)", json_schema_extra={"pattern": NAMES_PATTERN}
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     with pool.connection() as conn:
         try:
@@ -71,9 +77,11 @@ def indicators(
 
 def _personal_data_allowed(principal: Principal) -> None:
     if not principal.may_read_personal_data:
-        raise HTTPException(status.HTTP_403_FORBIDDEN,
-                            detail=f"role {principal.role} may not read names or national ids; "
-                                   "use /v1/persons/{id}/trajectory or a pseudonymised export")
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail=f"role {principal.role} may not read names or national ids; "
+            "use /v1/persons/{id}/trajectory or a pseudonymised export",
+        )
 
 
 def _person_in_scope(conn: Any, principal: Principal, record: dict[str, Any] | None) -> None:
@@ -95,7 +103,9 @@ def get_person(person_id: RecordId, principal: Caller, pool: Pool) -> dict[str, 
 
 
 @router.get("/persons/{person_id}/history", summary="A person's episodes, flows, attributes and events")
-def get_person_history(person_id: RecordId, principal: Caller, pool: Pool, known_on: date | None = None) -> dict[str, Any]:
+def get_person_history(
+    person_id: RecordId, principal: Caller, pool: Pool, known_on: date | None = None
+) -> dict[str, Any]:
     _personal_data_allowed(principal)
     with pool.connection() as conn:
         record = queries.person(conn, person_id)
@@ -106,9 +116,13 @@ def get_person_history(person_id: RecordId, principal: Caller, pool: Pool, known
         return history
 
 
-@router.get("/persons/{person_id}/trajectory",
-            summary="Residence, union, childbearing and contraception episodes as one timeline")
-def get_person_trajectory(person_id: RecordId, principal: Caller, pool: Pool, known_on: date | None = None) -> dict[str, Any]:
+@router.get(
+    "/persons/{person_id}/trajectory",
+    summary="Residence, union, childbearing and contraception episodes as one timeline",
+)
+def get_person_trajectory(
+    person_id: RecordId, principal: Caller, pool: Pool, known_on: date | None = None
+) -> dict[str, Any]:
     with pool.connection() as conn:
         record = queries.person(conn, person_id)
         if record is None:
@@ -118,7 +132,9 @@ def get_person_trajectory(person_id: RecordId, principal: Caller, pool: Pool, kn
 
 
 @router.get("/households/{household_id}", summary="A household, its members and membership history")
-def get_household(household_id: RecordId, principal: Caller, pool: Pool, known_on: date | None = None) -> dict[str, Any]:
+def get_household(
+    household_id: RecordId, principal: Caller, pool: Pool, known_on: date | None = None
+) -> dict[str, Any]:
     with pool.connection() as conn:
         found = queries.household(conn, household_id, known_on)
         if found is None:
@@ -140,7 +156,9 @@ def get_review(principal: Caller, pool: Pool, commune: str | None = None) -> dic
     return {"items": items, "count": len(items)}
 
 
-@router.get("/progress", response_model=ProgressOut, summary="Submitted, processed by the register, stored by the projections")
+@router.get(
+    "/progress", response_model=ProgressOut, summary="Submitted, processed by the register, stored by the projections"
+)
 async def get_progress(request: Request, principal: Caller) -> dict[str, Any]:
     return (await progress.progress_async(request.app.state.settings)).as_dict()
 
@@ -152,7 +170,9 @@ def health(request: Request, pool: Pool) -> dict[str, Any]:
         with pool.connection() as conn, conn.transaction():
             live = live_version(conn)
         out["postgres"] = "ok"
-        out["projection"] = {"version": live.version, "schema": live.schema, "rules": live.rules.model_dump()} if live else None
+        out["projection"] = (
+            {"version": live.version, "schema": live.schema, "rules": live.rules.model_dump()} if live else None
+        )
     except Exception as exc:  # health reports, it does not fail
         out.update(status="degraded", postgres=f"error: {exc}")
     try:
@@ -171,8 +191,11 @@ async def read_resources(app: FastAPI, settings: Settings) -> AsyncIterator[None
     token_pool = await open_async_pool(settings, min_size=1, max_size=4, name="popreg-read-tokens")
     app.state.tokens = TokenStore(token_pool)
     stop = threading.Event()
-    warmer = (asyncio.create_task(asyncio.to_thread(stock_warm.background, app.state.read_pool, settings, stop))
-              if settings.stock_warm_seconds > 0 else None)
+    warmer = (
+        asyncio.create_task(asyncio.to_thread(stock_warm.background, app.state.read_pool, settings, stop))
+        if settings.stock_warm_seconds > 0
+        else None
+    )
     try:
         yield
     finally:

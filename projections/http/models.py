@@ -23,8 +23,10 @@ class IndicatorsOut(_Open):
     # Passed through as computed (no coercion of a figure); the schema says what each value is.
     values: dict[str, Any] = Field(
         description="each indicator: counts are integers, ratios and rates numbers, null where a denominator is zero",
-        json_schema_extra={"additionalProperties": {"anyOf": [{"type": "integer"}, {"type": "number"},
-                                                              {"type": "null"}]}})
+        json_schema_extra={
+            "additionalProperties": {"anyOf": [{"type": "integer"}, {"type": "number"}, {"type": "null"}]}
+        },
+    )
 
 
 class ProgressOut(_Open):

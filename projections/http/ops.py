@@ -93,8 +93,9 @@ class PipelineCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         m = self.monitor
-        up = GaugeMetricFamily("popreg_dependency_up", "Kafka and PostgreSQL answered the last refresh",
-                               labels=["dependency"])
+        up = GaugeMetricFamily(
+            "popreg_dependency_up", "Kafka and PostgreSQL answered the last refresh", labels=["dependency"]
+        )
         up.add_metric(["kafka"], 1.0 if m.kafka_ok else 0.0)
         up.add_metric(["postgres"], 1.0 if m.postgres_ok else 0.0)
         yield up
@@ -108,10 +109,12 @@ class PipelineCollector(Collector):
         for stage in ("submitted", "processed", "log_end", "projected"):
             records.add_metric([stage], float(s[stage]))
         yield records
-        lag = GaugeMetricFamily("popreg_pipeline_lag_records", "Records a stage trails the one before",
-                                labels=["stage"])
-        lag_s = GaugeMetricFamily("popreg_pipeline_lag_seconds", "Seconds a stage has been behind (0: caught up)",
-                                  labels=["stage"])
+        lag = GaugeMetricFamily(
+            "popreg_pipeline_lag_records", "Records a stage trails the one before", labels=["stage"]
+        )
+        lag_s = GaugeMetricFamily(
+            "popreg_pipeline_lag_seconds", "Seconds a stage has been behind (0: caught up)", labels=["stage"]
+        )
         now = time.monotonic()
         for stage in ("register", "projection"):
             lag.add_metric([stage], float(s[f"{stage}_lag"]))
@@ -166,9 +169,16 @@ def ready(request: Request) -> JSONResponse:
         checks["projection_lag"] = status["projection_lag"]
         checks["register_lag"] = status["register_lag"]
         checks["max_lag"] = settings.ready_max_lag
-    ok = (status is not None and checks["kafka"] == "ok" and checks["postgres"] == "ok"
-          and status["register_lag"] + status["projection_lag"] <= settings.ready_max_lag)
+    ok = (
+        status is not None
+        and checks["kafka"] == "ok"
+        and checks["postgres"] == "ok"
+        and status["register_lag"] + status["projection_lag"] <= settings.ready_max_lag
+    )
     if monitor is not None and monitor.error:
         checks["error"] = monitor.error
-    return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503,
-                        headers=None if ok else {"Retry-After": str(int(settings.monitor_seconds))})
+    return JSONResponse(
+        {"status": "ready" if ok else "not ready", "checks": checks},
+        status_code=200 if ok else 503,
+        headers=None if ok else {"Retry-After": str(int(settings.monitor_seconds))},
+    )

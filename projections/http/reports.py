@@ -28,32 +28,41 @@ from projections.reports.html import to_html
 router = APIRouter(prefix="/v1", tags=["reports"])
 
 
-
 def _in_scope(conn: Any, principal: Principal, area: str) -> str:
     try:
         code, _ = normalise_area(area)
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
     if not queries.area_within(conn, code, principal.area):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"area {code} is outside this token's area "
-                                                              f"{principal.area}")
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, detail=f"area {code} is outside this token's area {principal.area}"
+        )
     return code
 
 
 @router.get(
     "/reports",
     summary="The report form of the area's level (commune monthly, district quarterly, province yearly)",
-    responses={200: {"content": {"application/json": {}, "text/csv": {}, "text/html": {}, XLSX_MEDIA_TYPE: {}},
-                     "description": "the report as JSON, CSV (one row per figure), an Excel workbook (the same "
-                                    "rows) or a printable A4 page"}},
+    responses={
+        200: {
+            "content": {"application/json": {}, "text/csv": {}, "text/html": {}, XLSX_MEDIA_TYPE: {}},
+            "description": "the report as JSON, CSV (one row per figure), an Excel workbook (the same "
+            "rows) or a printable A4 page",
+        }
+    },
 )
 def get_report(
     principal: Caller,
     pool: Pool,
     area: AreaQuery,
-    period: Annotated[str, Query(json_schema_extra={"pattern": PERIOD_PATTERN},
-                                 description="YYYY-MM, YYYY-Qn or YYYY (any period; the form is named by "
-                                             "the area's level and marks a period of another kind)")],
+    period: Annotated[
+        str,
+        Query(
+            json_schema_extra={"pattern": PERIOD_PATTERN},
+            description="YYYY-MM, YYYY-Qn or YYYY (any period; the form is named by "
+            "the area's level and marks a period of another kind)",
+        ),
+    ],
     format: Annotated[Literal["json", "csv", "html", "xlsx"], Query(description="json, csv, html or xlsx")] = "json",
     known_on: Annotated[date | None, Query(description="as the register knew it at the end of this day")] = None,
     bom: Annotated[bool, Query(description="csv: start with a UTF-8 byte-order mark, for opening in Excel")] = False,
@@ -68,11 +77,17 @@ def get_report(
         return found
     name = f"popreg-report-{found['area']['code']}-{found['period']['code']}"
     if format == "csv":
-        return Response(to_csv(found, bom=bom), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+        return Response(
+            to_csv(found, bom=bom),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
     if format == "xlsx":
-        return Response(to_xlsx(found), media_type=XLSX_MEDIA_TYPE,
-                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+        return Response(
+            to_xlsx(found),
+            media_type=XLSX_MEDIA_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        )
     return HTMLResponse(to_html(found), headers={"Content-Disposition": f'inline; filename="{name}.html"'})
 
 
@@ -82,8 +97,12 @@ async def get_live(
     principal: Caller,
     pool: Pool,
     area: AreaQuery,
-    period: Annotated[str | None, Query(description="YYYY-MM, YYYY-Qn or YYYY (default: this month)",
-                                        json_schema_extra={"pattern": PERIOD_PATTERN})] = None,
+    period: Annotated[
+        str | None,
+        Query(
+            description="YYYY-MM, YYYY-Qn or YYYY (default: this month)", json_schema_extra={"pattern": PERIOD_PATTERN}
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     def read() -> dict[str, Any]:
         with pool.connection() as conn:

@@ -33,7 +33,9 @@ WITH g AS (
 )
 """
 
-BUILD_AS_OF_DATE = _UNITS + """
+BUILD_AS_OF_DATE = (
+    _UNITS
+    + """
 , own AS (
     SELECT commune_code AS commune, valid_from, valid_until, commune_code AS unit, district_code, province_code
     FROM g
@@ -52,8 +54,11 @@ SELECT commune, valid_from, valid_until, unit, district_code, province_code,
        ARRAY[unit, district_code, province_code, 'VN']
 FROM (SELECT * FROM own UNION ALL SELECT * FROM after_end) AS m
 """
+)
 
-BUILD_CURRENT = _UNITS + """
+BUILD_CURRENT = (
+    _UNITS
+    + """
 , today AS (
     SELECT DISTINCT ON (commune_code) commune_code, district_code, province_code
     FROM g WHERE valid_until IS NULL ORDER BY commune_code, valid_from DESC
@@ -68,6 +73,7 @@ SELECT target.commune, '-infinity'::date, NULL, t.commune_code, t.district_code,
        ARRAY[t.commune_code, t.district_code, t.province_code, 'VN']
 FROM target JOIN today AS t ON t.commune_code = target.unit
 """
+)
 
 
 def refresh_area_map(conn: psycopg.Connection, rules: Rules) -> bool:

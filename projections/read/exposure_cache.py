@@ -60,22 +60,28 @@ def months(period: Period) -> list[Period]:
     return out
 
 
-
 def count(conn: psycopg.Connection, communes: list[str], spans: list[Period]) -> dict[tuple[str, date], Any]:
     """{(commune, month's last day): [[g, days in g, days in g + 5]]} from the episodes, for every
     commune and month asked (empty lists where no woman lived)."""
     out: dict[tuple[str, date], Any] = {(c, m.end): [] for c in communes for m in spans}
     ends = {m.start: m.end for m in spans}
-    params = {"communes": communes, "starts": [m.start for m in spans], "afters": [m.after for m in spans],
-              "starts_ymd": [ymd(m.start) for m in spans], "first": spans[0].start, "last": spans[-1].after}
+    params = {
+        "communes": communes,
+        "starts": [m.start for m in spans],
+        "afters": [m.after for m in spans],
+        "starts_ymd": [ymd(m.start) for m in spans],
+        "first": spans[0].start,
+        "last": spans[-1].after,
+    }
     conn.execute("SET LOCAL jit = off")
     for commune, start, g, d_in, d_next in conn.execute(COUNT, params, prepare=False).fetchall():
         out[(commune, ends[start])].append([g, int(d_in), int(d_next)])
     return out
 
 
-def refresh(conn: psycopg.Connection, communes: list[str], spans: list[Period], pending: Pending, *,
-            or_none: bool = False) -> dict[tuple[str, date], Any] | None:
+def refresh(
+    conn: psycopg.Connection, communes: list[str], spans: list[Period], pending: Pending, *, or_none: bool = False
+) -> dict[tuple[str, date], Any] | None:
     """Every (commune, month) row: the valid stored ones, the others counted (and queued); with
     `or_none`, None instead when most are missing."""
     rows = valid(conn, TABLE, communes, [m.end for m in spans])
@@ -91,8 +97,9 @@ def refresh(conn: psycopg.Connection, communes: list[str], spans: list[Period], 
     return rows
 
 
-def exposure_rows(conn: psycopg.Connection, spans: Iterable[tuple[str, date, date]], period: Period,
-                  pending: Pending) -> list[list[Any]] | None:
+def exposure_rows(
+    conn: psycopg.Connection, spans: Iterable[tuple[str, date, date]], period: Period, pending: Pending
+) -> list[list[Any]] | None:
     """The area's (g, days in g, days in g + 5) rows for the period from the monthly rows, given
     its communes' spans (commune, first day, day after) within the period; None when a span
     starts or ends inside a month, or when most rows are missing."""
@@ -117,5 +124,11 @@ def month_window(days: Iterable[date]) -> list[Period]:
     days = sorted(days)
     if not days:
         return []
-    return months(Period("window", "window", days[0].replace(day=1),
-                         (days[-1].replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)))
+    return months(
+        Period(
+            "window",
+            "window",
+            days[0].replace(day=1),
+            (days[-1].replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1),
+        )
+    )

@@ -34,7 +34,10 @@ WHERE {AREA.format(m="area_map")} AND valid_from < %(pe1)s AND (valid_until IS N
 ORDER BY commune, valid_from
 """
 
-_RESIDENT = f"""r.commune = ANY(%(communes)s::text[]) AND {COVERS.format(t="r", d="%(d)s::date")} AND {KNOWN.format(t="r")}"""
+_RESIDENT = (
+    f"""r.commune = ANY(%(communes)s::text[]) AND {COVERS.format(t="r", d="%(d)s::date")} AND {KNOWN.format(t="r")}"""
+)
+
 
 # A resident woman's marital and contraception episodes on day d, under a knowledge condition
 # on table {t} (at most one of each covers a day in any state of knowledge: no rows added).

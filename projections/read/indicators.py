@@ -33,7 +33,6 @@ def _resolve(conn: psycopg.Connection, version: int | None) -> Version:
     return get_version(conn, version) if version is not None else ensure_live(conn)
 
 
-
 def stock_facts(ages: list[list[Any]], households: int, women: list[list[Any]]) -> dict[str, Any]:
     """The catalogue's stock facts from the two histograms of STOCKS: persons by (sex, completed
     years) and women 15-49 by (married, method in use)."""
@@ -63,18 +62,33 @@ def stock_facts(ages: list[list[Any]], households: int, women: list[list[Any]]) 
     return out
 
 
-def facts(conn: psycopg.Connection, area: str, period: Period, known_on: date | None, groups: set[str],
-          pending: Pending | None = None) -> dict[str, Any]:
+def facts(
+    conn: psycopg.Connection,
+    area: str,
+    period: Period,
+    known_on: date | None,
+    groups: set[str],
+    pending: Pending | None = None,
+) -> dict[str, Any]:
     """Counted facts of the given groups; call inside a transaction on a version's schema.
 
     With `pending` (a list), stocks and woman-years known now come from the per-commune snapshots
     (projections.read.stock_cache, exposure_cache) and what had to be counted afresh is appended to it
     for storing."""
-    params = {"area": area, "k": knowledge_instant(known_on), "ps": period.start, "psymd": ymd(period.start),
-              "pe": period.end, "pe1": period.after}
+    params = {
+        "area": area,
+        "k": knowledge_instant(known_on),
+        "ps": period.start,
+        "psymd": ymd(period.start),
+        "pe": period.end,
+        "pe1": period.after,
+    }
     spans = conn.execute(AREA_COMMUNES, params, prepare=False).fetchall()
-    params.update(spans_commune=[c for c, _, _ in spans], spans_from=[f for _, f, _ in spans],
-                  spans_until=[u for _, _, u in spans])
+    params.update(
+        spans_commune=[c for c, _, _ in spans],
+        spans_from=[f for _, f, _ in spans],
+        spans_until=[u for _, _, u in spans],
+    )
 
     def on(day: date) -> dict[str, Any]:
         return {**params, "d": day, "dymd": ymd(day), "communes": [c for c, f, u in spans if f <= day < u]}
@@ -89,8 +103,11 @@ def facts(conn: psycopg.Connection, area: str, period: Period, known_on: date | 
             day = period.mid if group == "mid" else period.end
             stock = stock_on(conn, on(day)["communes"], day, pending)  # type: ignore[arg-type]
             if stock is not None:
-                out.update(stock_facts(stock["ages"], stock["households"], stock["women"]) if group == "stock"
-                           else {"mid_population": stock["population"]})
+                out.update(
+                    stock_facts(stock["ages"], stock["households"], stock["women"])
+                    if group == "stock"
+                    else {"mid_population": stock["population"]}
+                )
                 continue
             want(period.end, period.mid)  # few stored rows: one scan now, stored in the background
         if cached and group == "exposure":
@@ -120,9 +137,16 @@ def woman_years(rows: list[list[Any]]) -> dict[str, float]:
     return {str(g): days[g] / 365.25 for g in FERTILE if g in days}
 
 
-def compute_indicators(conn: psycopg.Connection, area: str, period: str, known_on: date | str | None = None,
-                       names: list[str] | None = None, *, version: int | None = None,
-                       snapshots: bool = True) -> dict[str, Any]:
+def compute_indicators(
+    conn: psycopg.Connection,
+    area: str,
+    period: str,
+    known_on: date | str | None = None,
+    names: list[str] | None = None,
+    *,
+    version: int | None = None,
+    snapshots: bool = True,
+) -> dict[str, Any]:
     """The figures of `names` (all by default) as {"area", "level", "period", "known_on", "values"}.
 
     Stocks are taken at the end of the period's last day, flows over the period by occurred_on;
@@ -149,12 +173,18 @@ def compute_indicators(conn: psycopg.Connection, area: str, period: str, known_o
         definitions = select(names, target.rules.definitions)
         # a version being built is written without recording what it makes stale
         pending: Pending | None = [] if snapshots and target.state != "building" else None
-        found = facts(conn, code, per, day, set().union(*(d.needs for d in definitions)) if definitions else set(),
-                      pending)
+        found = facts(
+            conn, code, per, day, set().union(*(d.needs for d in definitions)) if definitions else set(), pending
+        )
     if pending:
         with conn.transaction():
             use_schema(conn, target.schema)
             store(conn, pending)
     values = {d.name: d.formula(found) for d in definitions}
-    return {"area": code, "level": level, "period": per.code, "known_on": day.isoformat() if day else None,
-            "values": values}
+    return {
+        "area": code,
+        "level": level,
+        "period": per.code,
+        "known_on": day.isoformat() if day else None,
+        "values": values,
+    }

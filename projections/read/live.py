@@ -28,8 +28,11 @@ class NotLive(ValueError):
 
 def current_period(kind: str = "month", today: date | None = None) -> str:
     day = today or datetime.now(VIETNAM).date()
-    return {"month": f"{day.year}-{day.month:02d}", "quarter": f"{day.year}-Q{(day.month - 1) // 3 + 1}",
-            "year": f"{day.year}"}[kind]
+    return {
+        "month": f"{day.year}-{day.month:02d}",
+        "quarter": f"{day.year}-Q{(day.month - 1) // 3 + 1}",
+        "year": f"{day.year}",
+    }[kind]
 
 
 def live_figures(conn: psycopg.Connection, area: str, period: str | None = None) -> dict[str, Any]:
@@ -40,18 +43,29 @@ def live_figures(conn: psycopg.Connection, area: str, period: str | None = None)
     with conn.transaction():
         meta = conn.execute(META).fetchone()
         if meta is None:
-            raise NotLive("no live counters yet: the indicator processor (`popreg worker indicators`) "
-                          "has not written a snapshot")
+            raise NotLive(
+                "no live counters yet: the indicator processor (`popreg worker indicators`) has not written a snapshot"
+            )
         app_id, live_from, events, meta_at = meta
         if per.start < live_from:
-            raise NotLive(f"period {per.code} is before the live counters start ({live_from.isoformat()}); "
-                          f"GET /v1/indicators answers any period")
+            raise NotLive(
+                f"period {per.code} is before the live counters start ({live_from.isoformat()}); "
+                f"GET /v1/indicators answers any period"
+            )
         rows = conn.execute(COUNTERS, (code, per.code)).fetchall()
         positions = conn.execute(POSITIONS).fetchall()
     values: dict[str, Any] = dict.fromkeys(FLOW_NAMES, 0)
     values.update({name: int(value) for name, value, _ in rows if name in values})
     for name in DERIVED:
         values[name] = REGISTRY[name][1].formula(values)
-    return {"area": code, "level": level, "period": per.code, "values": values,
-            "live_from": live_from.isoformat(), "updated_at": meta_at.isoformat(), "app_id": app_id,
-            "events_counted": events, "positions": {f"{t}:{p}": n for t, p, n in positions}}
+    return {
+        "area": code,
+        "level": level,
+        "period": per.code,
+        "values": values,
+        "live_from": live_from.isoformat(),
+        "updated_at": meta_at.isoformat(),
+        "app_id": app_id,
+        "events_counted": events,
+        "positions": {f"{t}:{p}": n for t, p, n in positions},
+    }

@@ -29,9 +29,14 @@ class Progress:
     projections_caught_up: bool
 
     def as_dict(self) -> dict[str, int | bool]:
-        return {"submitted": self.submitted, "processed": self.processed, "projected": self.projected,
-                "log_end": self.log_end, "register_caught_up": self.register_caught_up,
-                "projections_caught_up": self.projections_caught_up}
+        return {
+            "submitted": self.submitted,
+            "processed": self.processed,
+            "projected": self.projected,
+            "log_end": self.log_end,
+            "register_caught_up": self.register_caught_up,
+            "projections_caught_up": self.projections_caught_up,
+        }
 
 
 async def _no_records_between(settings: Settings, topic: str, starts: dict[int, int], ends: dict[int, int]) -> bool:
@@ -43,8 +48,9 @@ async def _no_records_between(settings: Settings, topic: str, starts: dict[int, 
     gaps = {p: (starts.get(p, 0), end) for p, end in ends.items() if starts.get(p, 0) < end}
     if not gaps:
         return True
-    consumer = AIOKafkaConsumer(**client_kwargs(settings), group_id=None, enable_auto_commit=False,
-                                isolation_level="read_committed")
+    consumer = AIOKafkaConsumer(
+        **client_kwargs(settings), group_id=None, enable_auto_commit=False, isolation_level="read_committed"
+    )
     await consumer.start()
     try:
         tps = {TopicPartition(topic, p): gap for p, gap in gaps.items()}
@@ -75,8 +81,11 @@ async def progress_async(settings: Settings) -> Progress:
     submissions = settings.topic(SUBMISSIONS)
     sub_end = await kafka_admin.end_offsets_async(settings, submissions, "read_committed")
     committed = await kafka_admin.committed_offsets_async(settings, settings.topic(REGISTER_GROUP), submissions)
-    log_ends = {(t, p): o for t in (settings.topic(EVENTS), settings.topic(REVIEW))
-                for p, o in (await kafka_admin.end_offsets_async(settings, t, "read_committed")).items()}
+    log_ends = {
+        (t, p): o
+        for t in (settings.topic(EVENTS), settings.topic(REVIEW))
+        for p, o in (await kafka_admin.end_offsets_async(settings, t, "read_committed")).items()
+    }
 
     def stored() -> dict[tuple[str, int], int]:
         with connect(settings, autocommit=True) as conn:

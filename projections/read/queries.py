@@ -84,8 +84,12 @@ def person_history(conn: psycopg.Connection, person_id: str, known_on: date | No
         rep = record["merged_into"] or person_id
         ids = [rep, *(r["person_id"] for r in cur.execute(MERGED_INTO, (rep,)).fetchall())]
         params = {"p": rep, "k": knowledge_instant(known_on)}
-        out: dict[str, Any] = {"person_id": person_id, "survivor": rep, "merged_ids": ids[1:],
-                               "known_on": known_on.isoformat() if known_on else None}
+        out: dict[str, Any] = {
+            "person_id": person_id,
+            "survivor": rep,
+            "merged_ids": ids[1:],
+            "known_on": known_on.isoformat() if known_on else None,
+        }
         for name, query in HISTORY.items():
             out[name] = cur.execute(query, params).fetchall()
         out["events"] = cur.execute(EVENTS, (ids,)).fetchall()

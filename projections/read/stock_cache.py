@@ -60,7 +60,9 @@ SNAPSHOT = f"SELECT {_MY_SNAPSHOT}::text"
 # Three small histograms per commune: persons by (sex, completed years) and the distinct
 # households from one scan (two hash aggregates), women 15-49 by (married, method in use) from a
 # second, narrower one (selected from the table again so that the planner sees how many).
-_RESIDENT = f"""r.commune = ANY(%(communes)s::text[]) AND {COVERS.format(t="r", d="%(d)s::date")} AND {_NOW.format(t="r")}"""
+_RESIDENT = (
+    f"""r.commune = ANY(%(communes)s::text[]) AND {COVERS.format(t="r", d="%(d)s::date")} AND {_NOW.format(t="r")}"""
+)
 COUNT = f"""
 WITH g AS (
     SELECT r.commune, r.sex, (%(dymd)s - r.birth_ymd) / 10000 AS age, count(*) AS n,
@@ -107,7 +109,6 @@ ALL_SPLIT = _SPLIT_OF.format(persons="")
 Pending = list[tuple[str, str, list[tuple[str, date, str]]]]
 
 
-
 def count(conn: psycopg.Connection, communes: list[str], day: date) -> dict[str, dict[str, Any]]:
     """Each commune's stock facts on `day` from the episodes (every commune gets a row, an empty
     one without residents). Call in the snapshot whose view the rows should carry."""
@@ -149,8 +150,9 @@ def mostly_missing(missing: int, total: int) -> bool:
     return missing > FEW and missing > total / 2
 
 
-def refresh(conn: psycopg.Connection, communes: list[str], day: date, pending: Pending, *,
-            or_none: bool = False) -> dict[str, dict[str, Any]] | None:
+def refresh(
+    conn: psycopg.Connection, communes: list[str], day: date, pending: Pending, *, or_none: bool = False
+) -> dict[str, dict[str, Any]] | None:
     """Each commune's stock facts on `day`: valid stored rows, the others counted (and queued);
     with `or_none`, None instead when most are missing."""
     cached = {c: f for (c, _), f in valid(conn, "stock_cache", communes, [day]).items()}
@@ -190,15 +192,26 @@ def add_up(rows: Iterable[dict[str, Any]], split: int) -> dict[str, Any]:
             ages[sex, age] += n
         for married, method, n in facts["women"]:
             women[married, method] += n
-    return {"ages": [[s, a, n] for (s, a), n in ages.items()], "households": households - split,
-            "women": [[m, x, n] for (m, x), n in women.items()], "population": sum(ages.values())}
+    return {
+        "ages": [[s, a, n] for (s, a), n in ages.items()],
+        "households": households - split,
+        "women": [[m, x, n] for (m, x), n in women.items()],
+        "population": sum(ages.values()),
+    }
 
 
 def store(conn: psycopg.Connection, pending: Pending) -> None:
     """Write counted rows (in the version's schema); a later writer's rows replace them."""
     for table, snap, rows in pending:
-        conn.execute(STORE[table], {"snap": snap, "communes": [r[0] for r in rows], "days": [r[1] for r in rows],
-                                    "facts": [r[2] for r in rows]})
+        conn.execute(
+            STORE[table],
+            {
+                "snap": snap,
+                "communes": [r[0] for r in rows],
+                "days": [r[1] for r in rows],
+                "facts": [r[2] for r in rows],
+            },
+        )
 
 
 def record_changes(conn: psycopg.Connection, changes: dict[str, date], persons: Iterable[str]) -> None:

@@ -116,12 +116,17 @@ def _plan(spans: list[tuple], days: list[date]) -> list[tuple[Any, list[str]]]:
         by_province[province].append(commune)
     window = month_window(days)
     for i in range(len(window), 0, -12):  # newest months first
-        plan += [(window[max(0, i - 12):i], sorted(by_province[p])) for p in sorted(by_province)]
+        plan += [(window[max(0, i - 12) : i], sorted(by_province[p])) for p in sorted(by_province)]
     return plan
 
 
-def warm(pool: ConnectionPool, days: list[date], *, stop: threading.Event | None = None,
-         progress: Callable[[int, int], None] | None = None) -> Round:
+def warm(
+    pool: ConnectionPool,
+    days: list[date],
+    *,
+    stop: threading.Event | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Round:
     """Count every missing or stale snapshot row of these days (stocks) and of the months from
     the first to the last of them (woman-days); stops early when `stop` is set."""
     started = time.perf_counter()
@@ -165,8 +170,12 @@ def background(pool: ConnectionPool, settings: Settings, stop: threading.Event) 
                 days = sorted(set(recent_days(last, settings.stock_warm_months)) | take_wanted(), reverse=True)
                 done = warm(pool, days, stop=stop)
                 if done.counted:
-                    log.info("stock snapshots: %d commune rows counted for %d days in %.1f s",
-                             done.counted, done.days, done.seconds)
+                    log.info(
+                        "stock snapshots: %d commune rows counted for %d days in %.1f s",
+                        done.counted,
+                        done.days,
+                        done.seconds,
+                    )
         except Exception:  # the database away for a moment must not end the API
             log.exception("stock snapshots: a warming round failed; trying again later")
         stop.wait(settings.stock_warm_seconds)

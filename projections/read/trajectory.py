@@ -51,9 +51,14 @@ def person_log(conn: psycopg.Connection, person_id: str) -> list[dict[str, Any]]
     return [
         {
             "event": {
-                "event_id": r["event_id"], "type": r["type"], "schema_version": r["schema_version"],
-                "occurred_on": r["occurred_on"].isoformat(), "recorded_at": r["recorded_at"].isoformat(),
-                "commune": r["commune"], "source": r["source"], "payload": r["payload"],
+                "event_id": r["event_id"],
+                "type": r["type"],
+                "schema_version": r["schema_version"],
+                "occurred_on": r["occurred_on"].isoformat(),
+                "recorded_at": r["recorded_at"].isoformat(),
+                "commune": r["commune"],
+                "source": r["source"],
+                "payload": r["payload"],
             },
             "context": r["context"],
         }

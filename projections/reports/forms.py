@@ -48,16 +48,48 @@ def _rows(names: list[str | tuple[str, bool]]) -> list[tuple[str, bool]]:
 
 
 SUB = True
-STOCK_ROWS = _rows(["households", "population", ("population_male", SUB), ("population_female", SUB),
-                    "women_15_49", ("married_women_15_49", SUB), "children_0_5", "youth_10_24",
-                    "working_age_15_64", "elderly_60_plus", "sex_ratio_population"])
+STOCK_ROWS = _rows(
+    [
+        "households",
+        "population",
+        ("population_male", SUB),
+        ("population_female", SUB),
+        "women_15_49",
+        ("married_women_15_49", SUB),
+        "children_0_5",
+        "youth_10_24",
+        "working_age_15_64",
+        "elderly_60_plus",
+        "sex_ratio_population",
+    ]
+)
 AGE_ROWS = _rows([name for name, _, _ in AGE_GROUPS])
-FLOW_ROWS = _rows(["births", ("births_male", SUB), ("births_female", SUB), ("births_order_2", SUB),
-                   ("births_order_3_plus", SUB), "share_order_3_plus", "srb", "cbr", "gfr", "tfr",
-                   *((f"asfr_{lo}_{lo + 4}", SUB) for lo in FERTILE), "deaths", "cdr", "marriages",
-                   ("child_marriages", SUB), "divorces", "in_migrants", "out_migrants", "net_migration"])
-FP_ROWS = _rows(["contraception_new_users", "cpr_modern",
-                 *((f"contraceptive_users_by_method.{m}", SUB) for m in METHODS)])
+FLOW_ROWS = _rows(
+    [
+        "births",
+        ("births_male", SUB),
+        ("births_female", SUB),
+        ("births_order_2", SUB),
+        ("births_order_3_plus", SUB),
+        "share_order_3_plus",
+        "srb",
+        "cbr",
+        "gfr",
+        "tfr",
+        *((f"asfr_{lo}_{lo + 4}", SUB) for lo in FERTILE),
+        "deaths",
+        "cdr",
+        "marriages",
+        ("child_marriages", SUB),
+        "divorces",
+        "in_migrants",
+        "out_migrants",
+        "net_migration",
+    ]
+)
+FP_ROWS = _rows(
+    ["contraception_new_users", "cpr_modern", *((f"contraceptive_users_by_method.{m}", SUB) for m in METHODS)]
+)
 
 
 def unit(conn: psycopg.Connection, code: str, level: str, on: date) -> dict[str, Any]:
@@ -83,13 +115,21 @@ def warnings(level: str, per: Period) -> list[dict[str, str]]:
     if per.kind != form.usual:
         kind_vi, kind_en = KINDS[per.kind]
         usual_vi, usual_en = KINDS[form.usual]
-        out.append({"code": "period_kind",
-                    "vi": f"Kỳ báo cáo là {kind_vi}; biểu cấp này thường lập theo {usual_vi}.",
-                    "en": f"The period is a {kind_en}; this level's form is usually made per {usual_en}."})
+        out.append(
+            {
+                "code": "period_kind",
+                "vi": f"Kỳ báo cáo là {kind_vi}; biểu cấp này thường lập theo {usual_vi}.",
+                "en": f"The period is a {kind_en}; this level's form is usually made per {usual_en}.",
+            }
+        )
     if level == "district" and per.end >= REFORM_2025:
-        out.append({"code": "district_abolished",
-                    "vi": "Từ 01/7/2025 không còn cấp huyện; số liệu tính theo các xã của huyện cũ.",
-                    "en": "Districts were abolished on 1 July 2025; figures follow the former district's communes."})
+        out.append(
+            {
+                "code": "district_abolished",
+                "vi": "Từ 01/7/2025 không còn cấp huyện; số liệu tính theo các xã của huyện cũ.",
+                "en": "Districts were abolished on 1 July 2025; figures follow the former district's communes.",
+            }
+        )
     return out
 
 
@@ -100,13 +140,24 @@ def _section(key: str, rows: list[tuple[str, bool]], values: dict[str, Any]) -> 
             continue
         no += 0 if sub else 1
         vi, en = label(name)
-        out.append({"no": None if sub else no, "name": name, "label_vi": vi, "label_en": en, "sub": sub,
-                    "value": values[name], "text": format_value(name, values[name])})
+        out.append(
+            {
+                "no": None if sub else no,
+                "name": name,
+                "label_vi": vi,
+                "label_en": en,
+                "sub": sub,
+                "value": values[name],
+                "text": format_value(name, values[name]),
+            }
+        )
     title_vi, title_en = SECTIONS[key]
     return {"id": key, "title_vi": title_vi, "title_en": title_en, "rows": out}
 
 
-def build_report(conn: psycopg.Connection, area: str, period: str, known_on: date | str | None = None) -> dict[str, Any]:
+def build_report(
+    conn: psycopg.Connection, area: str, period: str, known_on: date | str | None = None
+) -> dict[str, Any]:
     """The report form of the area's level for a period, as a JSON-ready document.
 
     Raises ValueError subclasses (bad area, period or date; an area the gazetteer does not know).
@@ -124,8 +175,13 @@ def build_report(conn: psycopg.Connection, area: str, period: str, known_on: dat
     form = FORMS[level]
     notes = warnings(level, per)
     return {
-        "form": {"code": form.code, "level": level, "usual_period": form.usual, "title_vi": form.title_vi,
-                 "title_en": form.title_en},
+        "form": {
+            "code": form.code,
+            "level": level,
+            "usual_period": form.usual,
+            "title_vi": form.title_vi,
+            "title_en": form.title_en,
+        },
         "area": head,
         "period": {"code": per.code, "kind": per.kind, "start": per.start.isoformat(), "end": per.end.isoformat()},
         "period_matches_form": per.kind == form.usual,
@@ -134,21 +190,29 @@ def build_report(conn: psycopg.Connection, area: str, period: str, known_on: dat
         "warnings": notes,
         "values": values,
         "quality": {**found, "late_after_days": 30},
-        "sections": [_section("stocks", STOCK_ROWS, values), _section("ages", AGE_ROWS, values),
-                     _section("flows", FLOW_ROWS, values), _section("fp", FP_ROWS, values),
-                     _section("quality", quality_rows, checks)],
+        "sections": [
+            _section("stocks", STOCK_ROWS, values),
+            _section("ages", AGE_ROWS, values),
+            _section("flows", FLOW_ROWS, values),
+            _section("fp", FP_ROWS, values),
+            _section("quality", quality_rows, checks),
+        ],
     }
 
 
-CSV_COLUMNS = ("area", "level", "period", "form", "known_on", "section", "no", "name", "label_vi", "label_en",
-               "value")
+CSV_COLUMNS = ("area", "level", "period", "form", "known_on", "section", "no", "name", "label_vi", "label_en", "value")
 
 
 def report_rows(report: dict[str, Any]) -> Iterator[list[Any]]:
     """The report as CSV_COLUMNS rows: warnings, one row per figure (None where there is none),
     then one per collector and measure. The CSV and the .xlsx are both written from these."""
-    head = [report["area"]["code"], report["area"]["level"], report["period"]["code"], report["form"]["code"] or "",
-            report["known_on"] or ""]
+    head = [
+        report["area"]["code"],
+        report["area"]["level"],
+        report["period"]["code"],
+        report["form"]["code"] or "",
+        report["known_on"] or "",
+    ]
     for w in report["warnings"]:
         yield [*head, "warning", "", w["code"], w["vi"], w["en"], None]
     for section in report["sections"]:

@@ -73,7 +73,7 @@ never sums of communes. Generated at $generated.</span></p>
 
 
 def _two(vi: str, en: str) -> str:
-    return f"{escape(vi)}<span class=\"en\">{escape(en)}</span>"
+    return f'{escape(vi)}<span class="en">{escape(en)}</span>'
 
 
 def period_words(period: dict[str, Any]) -> tuple[str, str]:
@@ -92,24 +92,29 @@ def _units(area: dict[str, Any]) -> str:
     lines = []
     for unit in area["path"]:
         vi, en = LEVELS[unit["level"]]
-        lines.append(f"{escape(vi)}: <b>{escape(unit['name'])}</b> ({escape(unit['code'])})"
-                     f"<span class=\"en\">{escape(en)}</span>")
-    return "<br>".join(lines) or "<b>Việt Nam</b><span class=\"en\">Viet Nam</span>"
+        lines.append(
+            f'{escape(vi)}: <b>{escape(unit["name"])}</b> ({escape(unit["code"])})<span class="en">{escape(en)}</span>'
+        )
+    return "<br>".join(lines) or '<b>Việt Nam</b><span class="en">Viet Nam</span>'
 
 
-_HEAD = ("<thead><tr><th>STT<span class=\"en\">No.</span></th><th>Chỉ tiêu<span class=\"en\">Item</span></th>"
-         "<th>Số liệu<span class=\"en\">Figure</span></th></tr></thead>")
+_HEAD = (
+    '<thead><tr><th>STT<span class="en">No.</span></th><th>Chỉ tiêu<span class="en">Item</span></th>'
+    '<th>Số liệu<span class="en">Figure</span></th></tr></thead>'
+)
 
 
 def _table(caption: str, rows: list[dict[str, Any]]) -> str:
     body = []
     for row in rows:
         cls = ' class="sub"' if row["sub"] else ""
-        body.append(f"<tr{cls} data-name=\"{escape(row['name'])}\"><td class=\"no\">{row['no'] or ''}</td>"
-                    f"<td class=\"item\">{_two(row['label_vi'], row['label_en'])}</td>"
-                    f"<td class=\"num\">{escape(row['text'])}</td></tr>")
+        body.append(
+            f'<tr{cls} data-name="{escape(row["name"])}"><td class="no">{row["no"] or ""}</td>'
+            f'<td class="item">{_two(row["label_vi"], row["label_en"])}</td>'
+            f'<td class="num">{escape(row["text"])}</td></tr>'
+        )
     # Each table fits on a page: kept whole (a longer one would still break), title as its caption.
-    return f"<table class=\"keep\"><caption>{caption}</caption>{_HEAD}<tbody>{''.join(body)}</tbody></table>"
+    return f'<table class="keep"><caption>{caption}</caption>{_HEAD}<tbody>{"".join(body)}</tbody></table>'
 
 
 def _ages(caption: str, rows: list[dict[str, Any]]) -> str:
@@ -117,13 +122,18 @@ def _ages(caption: str, rows: list[dict[str, Any]]) -> str:
     half = (len(rows) + 1) // 2
     cells = []
     for i in range(half):
-        pair = [rows[i], *rows[half + i:half + i + 1]]
-        tds = "".join(f"<td class=\"item\" data-name=\"{escape(r['name'])}\">{_two(r['label_vi'], r['label_en'])}</td>"
-                      f"<td class=\"num\">{escape(r['text'])}</td>" for r in pair)
+        pair = [rows[i], *rows[half + i : half + i + 1]]
+        tds = "".join(
+            f'<td class="item" data-name="{escape(r["name"])}">{_two(r["label_vi"], r["label_en"])}</td>'
+            f'<td class="num">{escape(r["text"])}</td>'
+            for r in pair
+        )
         cells.append(f"<tr>{tds}</tr>")
-    head = "<th>Nhóm tuổi<span class=\"en\">Age group</span></th><th>Số người<span class=\"en\">Persons</span></th>"
-    return (f"<table class=\"keep\"><caption>{caption}</caption><thead><tr>{head * 2}</tr></thead>"
-            f"<tbody>{''.join(cells)}</tbody></table>")
+    head = '<th>Nhóm tuổi<span class="en">Age group</span></th><th>Số người<span class="en">Persons</span></th>'
+    return (
+        f'<table class="keep"><caption>{caption}</caption><thead><tr>{head * 2}</tr></thead>'
+        f"<tbody>{''.join(cells)}</tbody></table>"
+    )
 
 
 def _collectors(report: dict[str, Any]) -> str:
@@ -131,38 +141,56 @@ def _collectors(report: dict[str, Any]) -> str:
     if not found:
         return ""
     rows = "".join(
-        f"<tr><td>{escape(c['collector'] or 'không rõ / unknown')}</td><td class=\"num\">{vi_number(c['accepted'])}</td>"
-        f"<td class=\"num\">{vi_number(c['late'])}</td><td class=\"num\">{vi_number(c['held'])}</td></tr>"
-        for c in found)
+        f'<tr><td>{escape(c["collector"] or "không rõ / unknown")}</td><td class="num">{vi_number(c["accepted"])}</td>'
+        f'<td class="num">{vi_number(c["late"])}</td><td class="num">{vi_number(c["held"])}</td></tr>'
+        for c in found
+    )
     heads = "".join(f"<th>{_two(*label(m))}</th>" for m in ("accepted", "late", "held"))
-    return (f"<table class=\"keep\"><caption>{_two('Chất lượng số liệu theo cộng tác viên', 'Data quality by collector')}"
-            f"</caption><thead><tr><th>{_two('Cộng tác viên', 'Collector')}</th>{heads}</tr></thead>"
-            f"<tbody>{rows}</tbody></table>")
+    return (
+        f'<table class="keep"><caption>{_two("Chất lượng số liệu theo cộng tác viên", "Data quality by collector")}'
+        f"</caption><thead><tr><th>{_two('Cộng tác viên', 'Collector')}</th>{heads}</tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+    )
 
 
 def to_html(report: dict[str, Any]) -> str:
     form, period = report["form"], report["period"]
     period_vi, period_en = period_words(period)
     kind_vi, kind_en = KINDS[period["kind"]]
-    form_no = (f"Biểu số: <b>{escape(form['code'])}</b><span class=\"en\">Form {escape(form['code'])}</span>"
-               if form["code"] else "")
+    form_no = (
+        f'Biểu số: <b>{escape(form["code"])}</b><span class="en">Form {escape(form["code"])}</span>'
+        if form["code"]
+        else ""
+    )
     form_no += _two("Theo Thông tư 01/2022/TT-BYT", "Circular 01/2022/TT-BYT")
     known = report["known_on"]
-    known_line = (f"<br>{_two(f'Số liệu như đã biết vào ngày {_vi_date(known)}', f'As known on {known}')}"
-                  if known else "")
-    warnings = "".join(f"<p class=\"warn\" data-code=\"{escape(w['code'])}\">{_two(w['vi'], w['en'])}</p>"
-                       for w in report["warnings"])
-    sections = "".join((_ages if s["id"] == "ages" else _table)(_two(s["title_vi"], s["title_en"]), s["rows"])
-                       for s in report["sections"] if s["rows"])
+    known_line = (
+        f"<br>{_two(f'Số liệu như đã biết vào ngày {_vi_date(known)}', f'As known on {known}')}" if known else ""
+    )
+    warnings = "".join(
+        f'<p class="warn" data-code="{escape(w["code"])}">{_two(w["vi"], w["en"])}</p>' for w in report["warnings"]
+    )
+    sections = "".join(
+        (_ages if s["id"] == "ages" else _table)(_two(s["title_vi"], s["title_en"]), s["rows"])
+        for s in report["sections"]
+        if s["rows"]
+    )
     made_on = datetime.fromisoformat(report["generated_at"])
     place = report["area"]["name"]
     return PAGE.substitute(
         title=escape(f"{form['title_vi']} – {report['area']['name']} – {period['code']}"),
-        units=_units(report["area"]), form_no=form_no,
-        title_vi=escape(form["title_vi"]), title_en=escape(form["title_en"]),
-        period_line=_two(f"Kỳ báo cáo ({kind_vi}): {period_vi} ({_vi_date(period['start'])} – "
-                         f"{_vi_date(period['end'])})", f"Reporting period ({kind_en}): {period_en}"),
-        known_line=known_line, warnings=warnings, sections=sections, collectors=_collectors(report),
+        units=_units(report["area"]),
+        form_no=form_no,
+        title_vi=escape(form["title_vi"]),
+        title_en=escape(form["title_en"]),
+        period_line=_two(
+            f"Kỳ báo cáo ({kind_vi}): {period_vi} ({_vi_date(period['start'])} – {_vi_date(period['end'])})",
+            f"Reporting period ({kind_en}): {period_en}",
+        ),
+        known_line=known_line,
+        warnings=warnings,
+        sections=sections,
+        collectors=_collectors(report),
         made=escape(f"{place}, ngày {made_on.day:02d} tháng {made_on.month:02d} năm {made_on.year}"),
         generated=escape(report["generated_at"]),
     )

@@ -24,18 +24,42 @@ class Form:
 # DOMAIN-MIS.md 4.2: commune forms in Annex II (01-DSX; its monthly numbering is inferred), the
 # district quarterly form 01-DSH in Annex IV; the province form was not retrieved (no number).
 FORMS: dict[str, Form] = {
-    "commune": Form("01-DSX", "commune", "month", "Báo cáo thống kê chuyên ngành dân số cấp xã (tháng)",
-                    "Commune population statistics report (monthly)"),
-    "district": Form("01-DSH", "district", "quarter", "Báo cáo thống kê chuyên ngành dân số cấp huyện (quý)",
-                     "District population statistics report (quarterly)"),
-    "province": Form(None, "province", "year", "Báo cáo thống kê chuyên ngành dân số cấp tỉnh (năm)",
-                     "Province population statistics report (yearly)"),
-    "country": Form(None, "country", "year", "Báo cáo thống kê chuyên ngành dân số toàn quốc (năm)",
-                    "National population statistics report (yearly)"),
+    "commune": Form(
+        "01-DSX",
+        "commune",
+        "month",
+        "Báo cáo thống kê chuyên ngành dân số cấp xã (tháng)",
+        "Commune population statistics report (monthly)",
+    ),
+    "district": Form(
+        "01-DSH",
+        "district",
+        "quarter",
+        "Báo cáo thống kê chuyên ngành dân số cấp huyện (quý)",
+        "District population statistics report (quarterly)",
+    ),
+    "province": Form(
+        None,
+        "province",
+        "year",
+        "Báo cáo thống kê chuyên ngành dân số cấp tỉnh (năm)",
+        "Province population statistics report (yearly)",
+    ),
+    "country": Form(
+        None,
+        "country",
+        "year",
+        "Báo cáo thống kê chuyên ngành dân số toàn quốc (năm)",
+        "National population statistics report (yearly)",
+    ),
 }
 KINDS = {"month": ("tháng", "month"), "quarter": ("quý", "quarter"), "year": ("năm", "year")}
-LEVELS = {"commune": ("Xã/phường", "Commune"), "district": ("Huyện/quận", "District"),
-          "province": ("Tỉnh/thành phố", "Province"), "country": ("Toàn quốc", "Country")}
+LEVELS = {
+    "commune": ("Xã/phường", "Commune"),
+    "district": ("Huyện/quận", "District"),
+    "province": ("Tỉnh/thành phố", "Province"),
+    "country": ("Toàn quốc", "Country"),
+}
 
 SECTIONS = {
     "stocks": ("I. Hộ và nhân khẩu (cuối kỳ)", "I. Households and population (end of period)"),
@@ -76,8 +100,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "out_migrants": ("Số người chuyển đi", "Out-migrants"),
     "net_migration": ("Di cư thuần (đến − đi)", "Net migration (in − out)"),
     "contraception_new_users": ("Số người mới sử dụng BPTT", "New contraceptive users"),
-    "cpr_modern": ("Tỷ lệ sử dụng BPTT hiện đại (phụ nữ 15–49 có chồng)",
-                   "Modern contraceptive prevalence (married women 15–49)"),
+    "cpr_modern": (
+        "Tỷ lệ sử dụng BPTT hiện đại (phụ nữ 15–49 có chồng)",
+        "Modern contraceptive prevalence (married women 15–49)",
+    ),
     "received": ("Số phiếu nhận được", "Submissions received"),
     "accepted": ("Số phiếu đã ghi nhận", "Accepted"),
     "held": ("Số phiếu đang chờ xem xét", "Held in review"),
@@ -86,8 +112,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "median_delay_days": ("Độ trễ trung vị (ngày)", "Median recording delay (days)"),
 }
 METHOD_LABELS = {
-    "iud": ("Dụng cụ tử cung (vòng)", "IUD"), "implant": ("Que cấy", "Implant"),
-    "injectable": ("Thuốc tiêm", "Injectable"), "pill": ("Thuốc uống", "Pill"), "condom": ("Bao cao su", "Condom"),
+    "iud": ("Dụng cụ tử cung (vòng)", "IUD"),
+    "implant": ("Que cấy", "Implant"),
+    "injectable": ("Thuốc tiêm", "Injectable"),
+    "pill": ("Thuốc uống", "Pill"),
+    "condom": ("Bao cao su", "Condom"),
     "female_sterilization": ("Triệt sản nữ", "Female sterilisation"),
     "male_sterilization": ("Triệt sản nam", "Male sterilisation"),
     "traditional": ("Biện pháp truyền thống", "Traditional method"),
@@ -99,12 +128,13 @@ for _name, _lo, _hi in AGE_GROUPS:
     _span = f"{_lo}–{_hi}" if _hi is not None else f"{_lo}+"
     LABELS[_name] = (f"Nhóm tuổi {_span}", f"Aged {_span}")
 for _lo in FERTILE:
-    LABELS[f"asfr_{_lo}_{_lo + 4}"] = (f"Tỷ suất sinh đặc trưng tuổi {_lo}–{_lo + 4} (‰)",
-                                       f"Age-specific fertility rate {_lo}–{_lo + 4} (per 1,000)")
+    LABELS[f"asfr_{_lo}_{_lo + 4}"] = (
+        f"Tỷ suất sinh đặc trưng tuổi {_lo}–{_lo + 4} (‰)",
+        f"Age-specific fertility rate {_lo}–{_lo + 4} (per 1,000)",
+    )
 
 PERCENT = frozenset({"cpr_modern", "share_order_3_plus", "late_share"})
-DECIMAL1 = frozenset({"srb", "sex_ratio_population", "cbr", "cdr", "gfr",
-                      *(f"asfr_{lo}_{lo + 4}" for lo in FERTILE)})
+DECIMAL1 = frozenset({"srb", "sex_ratio_population", "cbr", "cdr", "gfr", *(f"asfr_{lo}_{lo + 4}" for lo in FERTILE)})
 
 
 def label(name: str) -> tuple[str, str]:

@@ -39,8 +39,10 @@ ON CONFLICT (event_id) DO NOTHING
 RETURNING event_id
 """
 COPY_SUBJECTS = "COPY event_subjects (subject_id, event_id, role, type) FROM STDIN"
-INSERT_REVIEW = (f"INSERT INTO review_items ({', '.join(REVIEW_COLUMNS)}) "
-                 f"VALUES ({', '.join(['%s'] * len(REVIEW_COLUMNS))}) ON CONFLICT (event_id, reason) DO NOTHING")
+INSERT_REVIEW = (
+    f"INSERT INTO review_items ({', '.join(REVIEW_COLUMNS)}) "
+    f"VALUES ({', '.join(['%s'] * len(REVIEW_COLUMNS))}) ON CONFLICT (event_id, reason) DO NOTHING"
+)
 INSERT_REJECT = """
 INSERT INTO sink_rejects (kafka_topic, kafka_partition, kafka_offset, error, value) VALUES (%s, %s, %s, %s, %s)
 ON CONFLICT DO NOTHING
@@ -93,8 +95,15 @@ def _archive(conn: psycopg.Connection, parsed: list[tuple[Ev, tuple]]) -> list[E
     return new
 
 
-def apply_batch(conn: psycopg.Connection, version: Version, records: Iterable[Record],
-                positions: dict[TopicPartition, int], events_topic: str, *, fold: bool = True) -> BatchResult:
+def apply_batch(
+    conn: psycopg.Connection,
+    version: Version,
+    records: Iterable[Record],
+    positions: dict[TopicPartition, int],
+    events_topic: str,
+    *,
+    fold: bool = True,
+) -> BatchResult:
     """Apply consumed records and store `positions` (next offset per partition), atomically.
 
     fold=False archives only (a rebuild's replay; store.fold_all writes the rows afterwards).

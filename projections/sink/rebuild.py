@@ -26,10 +26,18 @@ from projections.sink.store import fold_all
 log = logging.getLogger(__name__)
 
 
-async def rebuild(settings: Settings, pool: ConnectionPool, rules: Rules | None = None, *, swap: bool = False,
-                  note: str | None = None, resume: int | None = None, max_records: int = 20_000,
-                  on_batch: Callable[[BatchResult, SinkStats], None] | None = None,
-                  stop: asyncio.Event | None = None) -> tuple[versions.Version, SinkStats]:
+async def rebuild(
+    settings: Settings,
+    pool: ConnectionPool,
+    rules: Rules | None = None,
+    *,
+    swap: bool = False,
+    note: str | None = None,
+    resume: int | None = None,
+    max_records: int = 20_000,
+    on_batch: Callable[[BatchResult, SinkStats], None] | None = None,
+    stop: asyncio.Event | None = None,
+) -> tuple[versions.Version, SinkStats]:
     """Build version N+1 (the live version's rules unless `rules`; or continue version `resume`)
     from the whole log, mark it ready and, with `swap`, switch readers to it in one transaction."""
     stop = stop or asyncio.Event()
@@ -43,7 +51,8 @@ async def rebuild(settings: Settings, pool: ConnectionPool, rules: Rules | None 
             new = versions.create_version(conn, rules or base.rules, note or f"rebuild of v{base.version}")
     log.info("rebuilding v%d (%s): replaying the log into its archive", new.version, new.schema)
     stats = await Sink(settings, new, pool, max_records=max_records, fold=False, on_batch=on_batch).run(
-        stop, until_caught_up=True)
+        stop, until_caught_up=True
+    )
     if stop.is_set():
         return new, stats
     log.info("rebuilding v%d: folding every person and household", new.version)

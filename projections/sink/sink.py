@@ -53,9 +53,17 @@ class SinkStats:
 class Sink:
     """Feeds one projection version; `run` until stopped, or until caught up with the log."""
 
-    def __init__(self, settings: Settings, version: Version, pool: ConnectionPool, *,
-                 max_records: int = 5000, poll_ms: int = 300, fold: bool = True,
-                 on_batch: Callable[[BatchResult, SinkStats], None] | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        version: Version,
+        pool: ConnectionPool,
+        *,
+        max_records: int = 5000,
+        poll_ms: int = 300,
+        fold: bool = True,
+        on_batch: Callable[[BatchResult, SinkStats], None] | None = None,
+    ):
         self.settings, self.version, self.pool, self.fold = settings, version, pool, fold
         self.max_records, self.poll_ms, self.on_batch = max_records, poll_ms, on_batch
         self.events_topic = settings.topic(EVENTS)
@@ -96,8 +104,11 @@ class Sink:
         if lock_conn is None:
             return self.stats
         consumer = AIOKafkaConsumer(
-            **client_kwargs(self.settings), group_id=None, enable_auto_commit=False,
-            isolation_level="read_committed", auto_offset_reset="earliest",
+            **client_kwargs(self.settings),
+            group_id=None,
+            enable_auto_commit=False,
+            isolation_level="read_committed",
+            auto_offset_reset="earliest",
             max_partition_fetch_bytes=4 * 1024 * 1024,
         )
         await consumer.start()
@@ -109,8 +120,7 @@ class Sink:
                 consumer.seek(tp, stored.get((tp.topic, tp.partition), 0))
             while not stop.is_set():
                 data = await consumer.getmany(timeout_ms=self.poll_ms, max_records=self.max_records)
-                records = [Record(tp.topic, tp.partition, m.offset, m.value)
-                           for tp, msgs in data.items() for m in msgs]
+                records = [Record(tp.topic, tp.partition, m.offset, m.value) for tp, msgs in data.items() for m in msgs]
                 positions = {(tp.topic, tp.partition): await consumer.position(tp) for tp in tps}
                 if records or any(positions[k] > stored.get(k, 0) for k in positions):
                     result = await asyncio.to_thread(self._apply, records, positions)

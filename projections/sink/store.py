@@ -73,12 +73,14 @@ FROM event_archive WHERE event_id = ANY(%b)
 def _copy_sql(table: str) -> sql.Composed:
     cols = TABLES[table] + (() if table == "persons" else ("known_from", "known_to"))
     return sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, cols)))
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, cols))
+    )
 
 
 COPY_ROWS = {t: _copy_sql(t) for t in TABLES}
-DELETE_ROWS = {t: sql.SQL("DELETE FROM {} WHERE {} = ANY(%b)").format(sql.Identifier(t), sql.Identifier(OWNER[t]))
-               for t in TABLES}
+DELETE_ROWS = {
+    t: sql.SQL("DELETE FROM {} WHERE {} = ANY(%b)").format(sql.Identifier(t), sql.Identifier(OWNER[t])) for t in TABLES
+}
 # The stock tables' old rows come back, to find what the recompute changed (projections.sink.stock_changes).
 for _t in STOCK_TABLES:
     DELETE_ROWS[_t] = sql.SQL("{} RETURNING {}").format(DELETE_ROWS[_t], sql.SQL(RETURNING[_t]))
@@ -148,8 +150,14 @@ def load_events(conn: psycopg.Connection, event_ids: set[str]) -> dict[str, Ev]:
     return {r[0]: Ev(*r[:5], orjson.loads(r[5]), orjson.loads(r[6])) for r in rows}
 
 
-def write_units(conn: psycopg.Connection, groups: list[frozenset[str]], household_ids: set[str], rules: Rules,
-                *, replace: bool = True) -> None:
+def write_units(
+    conn: psycopg.Connection,
+    groups: list[frozenset[str]],
+    household_ids: set[str],
+    rules: Rules,
+    *,
+    replace: bool = True,
+) -> None:
     """Fold these person clusters and households from the archive and write their rows
     (deleting their old rows first when `replace`)."""
     all_ids = set().union(*groups) if groups else set()
@@ -191,9 +199,14 @@ SELECT s.subject_id, o.subject_id FROM event_subjects AS s
 JOIN event_subjects AS o ON o.event_id = s.event_id AND o.role = 'merged'
 WHERE s.role = 'surviving'
 """
-ALL_HOUSEHOLDS = "SELECT DISTINCT subject_id FROM event_subjects WHERE role = 'household' AND type = 'household.registered'"
-CLEAR_ROWS = sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(
-    map(sql.Identifier, (*TABLES, "stock_cache", "exposure_cache", "stock_changes", "split_households"))))
+ALL_HOUSEHOLDS = (
+    "SELECT DISTINCT subject_id FROM event_subjects WHERE role = 'household' AND type = 'household.registered'"
+)
+CLEAR_ROWS = sql.SQL("TRUNCATE {}").format(
+    sql.SQL(", ").join(
+        map(sql.Identifier, (*TABLES, "stock_cache", "exposure_cache", "stock_changes", "split_households"))
+    )
+)
 
 
 def fold_all(pool: ConnectionPool, schema: str, rules: Rules, chunk: int = 4000) -> int:

@@ -35,6 +35,8 @@ def _window_end(day: date, months: int = MOVE_MATCH_MONTHS) -> date:
     y, m = divmod(day.month - 1 + months, 12)
     first_of_next = date(day.year + y + (m + 1) // 12, (m + 1) % 12 + 1, 1)
     return min(date(day.year + y, m + 1, 1) + timedelta(days=day.day - 1), first_of_next - timedelta(days=1))
+
+
 VIETNAM = timezone(timedelta(hours=7))  # a day of knowledge ends at midnight in Vietnam
 STOCKS = ("population", "population_male", "population_female", "households")
 FLOWS = ("births", "births_male", "births_female", "births_order_3_plus", "deaths", "in_migrants", "out_migrants")
@@ -58,12 +60,14 @@ class Places:
         self._versions: dict[str, list[_Version]] = defaultdict(list)
         with csv_path.open(encoding="utf-8", newline="") as fh:
             for row in csv.DictReader(fh):
-                self._versions[row["commune_code"]].append(_Version(
-                    date.fromisoformat(row["valid_from"]),
-                    date.fromisoformat(row["valid_to"]) if row["valid_to"] else None,
-                    row["district_code"] or None,
-                    row["province_code"],
-                ))
+                self._versions[row["commune_code"]].append(
+                    _Version(
+                        date.fromisoformat(row["valid_from"]),
+                        date.fromisoformat(row["valid_to"]) if row["valid_to"] else None,
+                        row["district_code"] or None,
+                        row["province_code"],
+                    )
+                )
 
     def area(self, commune: str | None, level: str, day: date) -> str | None:
         """The code of the unit at `level` holding `commune` on `day` (None: unknown/abroad)."""
@@ -180,8 +184,11 @@ class History:
                 continue
             seen.setdefault(ev["event_id"], {**ev, "_i": i})
         voided = {ev["payload"]["voided_event_id"] for ev in seen.values() if ev["type"] == "event.voided"}
-        survivor = {ev["payload"]["merged_id"]: ev["payload"]["surviving_id"]
-                    for ev in seen.values() if ev["type"] == "persons.merged" and ev["event_id"] not in voided}
+        survivor = {
+            ev["payload"]["merged_id"]: ev["payload"]["surviving_id"]
+            for ev in seen.values()
+            if ev["type"] == "persons.merged" and ev["event_id"] not in voided
+        }
         kept = []
         for ev in seen.values():
             if ev["event_id"] in voided or ev["type"] in ("event.voided", "persons.merged"):
@@ -328,6 +335,7 @@ class History:
 
 def _renamed(ev: dict[str, Any], survivor: dict[str, str]) -> dict[str, Any]:
     """The event with merged ids replaced by their survivor's."""
+
     def swap(value: Any) -> Any:
         if isinstance(value, str):
             return survivor.get(value, value)

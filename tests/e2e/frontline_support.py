@@ -52,8 +52,9 @@ class Running:
     proc: subprocess.Popen[bytes] | None = None
 
     def cli(self, *args: str, timeout: float = 300) -> str:
-        done = subprocess.run([str(POPREG), *args], env=self.env, cwd=self.workdir, capture_output=True, text=True,
-                              timeout=timeout)
+        done = subprocess.run(
+            [str(POPREG), *args], env=self.env, cwd=self.workdir, capture_output=True, text=True, timeout=timeout
+        )
         assert done.returncode == 0, f"popreg {' '.join(args)} -> {done.returncode}\n{done.stdout}\n{done.stderr}"
         return done.stdout
 
@@ -62,18 +63,27 @@ class Running:
         return (Path(self.env["POPREG_HOME"]) / "dev-token").read_text().strip()
 
     def get(self, path: str, token: str | None = None, **params: Any) -> Any:
-        reply = httpx.get(self.url + path, params=params, timeout=60,
-                          headers={"Authorization": f"Bearer {token or self.token}"})
+        reply = httpx.get(
+            self.url + path, params=params, timeout=60, headers={"Authorization": f"Bearer {token or self.token}"}
+        )
         assert reply.status_code == 200, (path, reply.status_code, reply.text)
         return reply.json()
 
     def submit(self, envelopes: list[dict[str, Any]], token: str | None = None) -> httpx.Response:
-        return httpx.post(self.url + "/v1/submissions", content=orjson.dumps(envelopes), timeout=60,
-                          headers={"Authorization": f"Bearer {token or self.token}", "Content-Type": "application/json"})
+        return httpx.post(
+            self.url + "/v1/submissions",
+            content=orjson.dumps(envelopes),
+            timeout=60,
+            headers={"Authorization": f"Bearer {token or self.token}", "Content-Type": "application/json"},
+        )
 
     def get_status(self, ids: list[str], token: str) -> dict[str, Any]:
-        reply = httpx.post(self.url + "/ctv/api/status", json={"event_ids": ids}, timeout=60,
-                           headers={"Authorization": f"Bearer {token}"})
+        reply = httpx.post(
+            self.url + "/ctv/api/status",
+            json={"event_ids": ids},
+            timeout=60,
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert reply.status_code == 200, reply.text
         return reply.json()["statuses"]
 
@@ -82,8 +92,14 @@ class Running:
 
     def start(self) -> None:
         log = (self.workdir / "popreg-run.log").open("ab")
-        self.proc = subprocess.Popen([str(POPREG), "run"], env=self.env, cwd=self.workdir, stdout=log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [str(POPREG), "run"],
+            env=self.env,
+            cwd=self.workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, (self.workdir / "popreg-run.log").read_text()[-3000:]
@@ -122,9 +138,16 @@ def start_province(make_settings: Callable[..., Settings], workdir: Path, househ
     home = workdir / "home"
     home.mkdir(exist_ok=True)
     port = free_port()
-    env = {**_env(settings), "POPREG_HOME": str(home), "POPREG_KAFKA_BOOTSTRAP": settings.bootstrap,
-           "POPREG_DATABASE_URL": settings.dsn, "POPREG_API_PORT": str(port),
-           "POPREG_FAUST_WEB_PORT": str(free_port()), "POPREG_STOCK_WARM_SECONDS": "0", "COLUMNS": "200"}
+    env = {
+        **_env(settings),
+        "POPREG_HOME": str(home),
+        "POPREG_KAFKA_BOOTSTRAP": settings.bootstrap,
+        "POPREG_DATABASE_URL": settings.dsn,
+        "POPREG_API_PORT": str(port),
+        "POPREG_FAUST_WEB_PORT": str(free_port()),
+        "POPREG_STOCK_WARM_SECONDS": "0",
+        "COLUMNS": "200",
+    }
     run = Running(settings, env, f"http://127.0.0.1:{port}", workdir)
     source = generate_province(workdir / "province.jsonl", households=households)
     run.start()

@@ -68,7 +68,9 @@ class Session:
         selector = f'#headline[data-state="ready"][data-key^="{key_prefix}"]'
         self.page.wait_for_selector(selector, timeout=TIMEOUT_MS)
         cards = self.page.eval_on_selector_all(
-            "#headline .card", "cs => cs.map(c => [c.dataset.name, c.dataset.value, c.querySelector('.value').textContent])")
+            "#headline .card",
+            "cs => cs.map(c => [c.dataset.name, c.dataset.value, c.querySelector('.value').textContent])",
+        )
         return {name: {"raw": raw, "text": text} for name, raw, text in cards}
 
     def ready(self, *ids: str) -> None:
@@ -86,7 +88,9 @@ def signed_in(browser: Browser, province: Province) -> Iterator[Callable[[str], 
 
     def make(who: str = "operator") -> Session:
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="vi-VN")
-        context.add_init_script(f"sessionStorage.setItem('popreg.token', {orjson.dumps(province.tokens[who]).decode()})")
+        context.add_init_script(
+            f"sessionStorage.setItem('popreg.token', {orjson.dumps(province.tokens[who]).decode()})"
+        )
         contexts.append(context)
         return Session(context.new_page(), province, who)
 
@@ -104,8 +108,9 @@ def vi_number(value: int) -> str:
     return f"{value:,}".replace(",", ".")
 
 
-def api_values(province: Province, area: str, period: str, names: list[str], who: str = "operator",
-               known_on: str | None = None) -> dict:
+def api_values(
+    province: Province, area: str, period: str, names: list[str], who: str = "operator", known_on: str | None = None
+) -> dict:
     params = {"area": area, "period": period, "names": ",".join(names)}
     if known_on:
         params["known_on"] = known_on
@@ -210,7 +215,10 @@ def test_a_click_on_the_map_drills_down(signed_in, province):
     s.headline(f"{PROVINCE}|2025-Q2|")
     s.ready("map")
     circles = s.page.locator("#map circle.unit")
-    assert circles.count() == len(province.json(f"/v1/areas/{PROVINCE}", on="2025-06-30")["children"]) or circles.count() >= 100
+    assert (
+        circles.count() == len(province.json(f"/v1/areas/{PROVINCE}", on="2025-06-30")["children"])
+        or circles.count() >= 100
+    )
     values = s.page.eval_on_selector_all("#map circle.unit", "cs => cs.map(c => [c.dataset.code, c.dataset.value])")
     code, value = max(values, key=lambda cv: int(cv[1] or 0))
     assert int(value) == api_values(province, code, "2025-Q2", ["population"])["population"] > 0
@@ -262,17 +270,22 @@ def test_a_province_token_cannot_reach_another_province(signed_in, province):
     s.page.fill("#q", "ha noi")
     s.page.wait_for_selector("#hits li", timeout=TIMEOUT_MS)
     assert s.page.locator("#hits li[data-code]").count() == 0
-    statuses = s.page.evaluate("""async (token) => {
+    statuses = s.page.evaluate(
+        """async (token) => {
         const paths = ['/v1/areas/01/map?period=2025', '/v1/indicators?area=01&period=2025',
                        '/v1/areas/VN?on=2025-12-31', '/v1/areas/00001/quality?period=2025'];
         const out = [];
         for (const p of paths) out.push((await fetch(p, {headers: {Authorization: 'Bearer ' + token}})).status);
         return out;
-    }""", province.tokens["analyst14"])
+    }""",
+        province.tokens["analyst14"],
+    )
     assert statuses == [403, 403, 403, 403]
     s.ready("map", "sheet")
-    assert all(c.startswith("14") or len(c) == 5 for c in s.page.eval_on_selector_all(
-        "#map circle.unit", "cs => cs.map(c => c.dataset.code)"))
+    assert all(
+        c.startswith("14") or len(c) == 5
+        for c in s.page.eval_on_selector_all("#map circle.unit", "cs => cs.map(c => c.dataset.code)")
+    )
     s.shot("scoped", full_page=False)
     # the only console errors are the refused requests for Hà Nội
     assert all("403" in e for e in s.errors), s.errors
@@ -291,8 +304,11 @@ def test_english_switch_and_the_person_view_for_a_clerk(signed_in, province):
     population = int(cards["population"]["raw"])
     assert english["population"]["text"] == f"{population:,}"
     assert s.page.locator("#p-person").is_visible()
-    heads = [line["payload"] for line in map(orjson.loads, province.source.read_bytes().splitlines()[:50])
-             if line["type"] == "person.registered" and line["payload"].get("relation_to_head") == "head"]
+    heads = [
+        line["payload"]
+        for line in map(orjson.loads, province.source.read_bytes().splitlines()[:50])
+        if line["type"] == "person.registered" and line["payload"].get("relation_to_head") == "head"
+    ]
     person = heads[0]
     s.page.fill("#person-id", person["person_id"])
     s.page.click("#person-form button")

@@ -71,8 +71,11 @@ class Phone:
         self.page.click("#enrol")
         self.page.wait_for_selector("#households li a")
         # The service worker must hold the shell before the phone goes offline.
-        self.page.wait_for_function("navigator.serviceWorker.controller !== null || (location.reload(), false)",
-                                    timeout=TIMEOUT_MS, polling=2000)
+        self.page.wait_for_function(
+            "navigator.serviceWorker.controller !== null || (location.reload(), false)",
+            timeout=TIMEOUT_MS,
+            polling=2000,
+        )
         self.page.wait_for_selector("#households li a")
         return self.kv("device")
 
@@ -101,8 +104,10 @@ class Phone:
     def save(self) -> None:
         before = self.count_entries()
         self.page.click('form.entry button[type="submit"]')
-        self.page.wait_for_function("document.querySelector('form.entry') === null || "
-                                    "document.querySelector('.form-error').textContent !== ''", timeout=TIMEOUT_MS)
+        self.page.wait_for_function(
+            "document.querySelector('form.entry') === null || document.querySelector('.form-error').textContent !== ''",
+            timeout=TIMEOUT_MS,
+        )
         refused = self.page.eval_on_selector_all(".field.invalid", "fs => fs.map(f => f.innerText)")
         assert not refused, refused
         assert self.count_entries() == before + 1
@@ -178,8 +183,9 @@ def can_mother(m: dict[str, Any], hh: dict[str, Any]) -> bool:
 
 
 def indicators(run: Running, commune: str) -> dict[str, Any]:
-    return run.get("/v1/indicators", area=commune, period=this_month(),
-                   names="population,births,deaths,out_migrants")["values"]
+    return run.get("/v1/indicators", area=commune, period=this_month(), names="population,births,deaths,out_migrants")[
+        "values"
+    ]
 
 
 _PICKER: dict[str, Picker] = {}
@@ -250,8 +256,10 @@ def test_offline_birth_death_move_reach_the_register(phone, run: Running, commun
     for entry in (birth, death, move):
         p.wait_state(entry["event_id"], "accepted")
     shot(p.page, "outbox-accepted")
-    after = run.wait_until(lambda: (v := indicators(run, commune))["deaths"] == (before["deaths"] or 0) + 1 and v,
-                           what="the commune's figures")
+    after = run.wait_until(
+        lambda: (v := indicators(run, commune))["deaths"] == (before["deaths"] or 0) + 1 and v,
+        what="the commune's figures",
+    )
     assert after["births"] == (before["births"] or 0) + 1
     assert after["deaths"] == (before["deaths"] or 0) + 1
     assert after["out_migrants"] == (before["out_migrants"] or 0) + 1
@@ -351,7 +359,9 @@ def test_a_lost_answer_resent_is_one_event_and_a_revoked_device_is_refused(phone
 def test_a_commune_correction_made_while_offline_shows_as_a_conflict(phone, run: Running, commune: str):
     p = phone()
     p.enrol(run.code("ctv-test-04", commune))
-    hh, person = picker(p).take(lambda m, hh: m["rel"] not in ("head", "spouse") and (age(m["born"], date.today()) or 0) > 16)
+    hh, person = picker(p).take(
+        lambda m, hh: m["rel"] not in ("head", "spouse") and (age(m["born"], date.today()) or 0) > 16
+    )
     p.context.set_offline(True)
     p.form(hh["id"], "death")
     p.page.select_option('[name="person_id"]', person["id"])
@@ -359,10 +369,16 @@ def test_a_commune_correction_made_while_offline_shows_as_a_conflict(phone, run:
     death = p.last_entry("death")
 
     # Meanwhile the commune records that this person moved away (yesterday).
-    correction = {"event_id": f"commune-fix-{death['event_id']}", "type": "move_out", "schema_version": 1,
-                  "occurred_on": (date.today() - timedelta(days=1)).isoformat(),
-                  "recorded_at": f"{date.today().isoformat()}T08:00:00+07:00", "commune": commune,
-                  "source": {"channel": "web", "collector_id": "can-bo-xa"}, "payload": {"person_ids": [person["id"]]}}
+    correction = {
+        "event_id": f"commune-fix-{death['event_id']}",
+        "type": "move_out",
+        "schema_version": 1,
+        "occurred_on": (date.today() - timedelta(days=1)).isoformat(),
+        "recorded_at": f"{date.today().isoformat()}T08:00:00+07:00",
+        "commune": commune,
+        "source": {"channel": "web", "collector_id": "can-bo-xa"},
+        "payload": {"person_ids": [person["id"]]},
+    }
     reply = run.submit([correction])
     assert reply.json()["results"][0]["status"] == "accepted", reply.text
     run.wait_until(lambda: run.get(f"/v1/persons/{person['id']}")["status"] != "alive", what="the correction projected")
@@ -392,6 +408,7 @@ def adult_single(sex: str):
     def want(m: dict[str, Any], hh: dict[str, Any]) -> bool:
         years = age(m["born"], date.today()) or 0
         return m["sex"] == sex and m["marital"] == "never_married" and 22 <= years <= 35
+
     return want
 
 
@@ -437,32 +454,75 @@ def test_every_a0_change_reaches_the_register_and_her_month_counts_them(phone, r
 
     record("marriage", hh_m["id"], marry)
     hh_w, woman = pick.take(lambda m, hh: m["sex"] == "F" and 20 <= (age(m["born"], today) or 0) <= 45)
-    record("contraception.started", hh_w["id"], lambda: (p.page.select_option('[name="person_id"]', woman["id"]),
-                                                         p.page.select_option('[name="method"]', "pill")), first)
-    record("contraception.stopped", hh_w["id"], lambda: (p.page.select_option('[name="person_id"]', woman["id"]),
-                                                         p.page.select_option('[name="method"]', "pill"),
-                                                         p.page.select_option('[name="reason"]', "wants_child")))
+    record(
+        "contraception.started",
+        hh_w["id"],
+        lambda: (
+            p.page.select_option('[name="person_id"]', woman["id"]),
+            p.page.select_option('[name="method"]', "pill"),
+        ),
+        first,
+    )
+    record(
+        "contraception.stopped",
+        hh_w["id"],
+        lambda: (
+            p.page.select_option('[name="person_id"]', woman["id"]),
+            p.page.select_option('[name="method"]', "pill"),
+            p.page.select_option('[name="reason"]', "wants_child"),
+        ),
+    )
     hh_g, pregnant = pick.take(lambda m, hh: m["sex"] == "F" and 20 <= (age(m["born"], today) or 0) <= 40)
     record("pregnancy.recorded", hh_g["id"], lambda: p.page.select_option('[name="person_id"]', pregnant["id"]), first)
-    record("pregnancy.ended", hh_g["id"], lambda: (p.page.select_option('[name="person_id"]', pregnant["id"]),
-                                                   p.page.select_option('[name="outcome"]', "miscarriage")))
+    record(
+        "pregnancy.ended",
+        hh_g["id"],
+        lambda: (
+            p.page.select_option('[name="person_id"]', pregnant["id"]),
+            p.page.select_option('[name="outcome"]', "miscarriage"),
+        ),
+    )
     hh_c, renamed = pick.take(lambda m, hh: m["rel"] == "child")
-    record("person.corrected", hh_c["id"], lambda: (p.page.select_option('[name="person_id"]', renamed["id"]),
-                                                    p.page.fill('[name="full_name"]', "Quàng Thị Ánh")))
-    hh_s, splitter = pick.take(lambda m, hh: m["rel"] in ("child", "sibling", "other") and (age(m["born"], today) or 0) > 18)
+    record(
+        "person.corrected",
+        hh_c["id"],
+        lambda: (
+            p.page.select_option('[name="person_id"]', renamed["id"]),
+            p.page.fill('[name="full_name"]', "Quàng Thị Ánh"),
+        ),
+    )
+    hh_s, splitter = pick.take(
+        lambda m, hh: m["rel"] in ("child", "sibling", "other") and (age(m["born"], today) or 0) > 18
+    )
     target, _ = pick.take(lambda m, hh: m["rel"] == "head")
-    record("household.member_moved", hh_s["id"], lambda: (
-        p.page.select_option('[name="person_id"]', splitter["id"]),
-        p.page.fill('[data-field="household_id"] input[type="search"]', plain(target["address"].split(",")[0])),
-        p.page.select_option('[name="household_id"]', target["id"])))
+    record(
+        "household.member_moved",
+        hh_s["id"],
+        lambda: (
+            p.page.select_option('[name="person_id"]', splitter["id"]),
+            p.page.fill('[data-field="household_id"] input[type="search"]', plain(target["address"].split(",")[0])),
+            p.page.select_option('[name="household_id"]', target["id"]),
+        ),
+    )
     hh_f, _ = pick.take(lambda m, hh: True)
     record("person.registered", hh_f["id"], lambda: fill_people(p, [("Lù Văn Sáng", "M", "1990-04-02", "sibling")]))
-    record("household.registered", None, lambda: (
-        p.page.fill('[name="address"]', "Bản Nà Sàng, nhà số 12"),
-        fill_people(p, [("Sùng A Chứ", "M", "1985-01-15", "head"), ("Giàng Thị Dợ", "F", "1988-07-30", "spouse")])))
-    record("move_in", None, lambda: (p.page.fill('[name="address"]', "Bản Hua Pục, nhà số 3"),
-                                     fill_people(p, [("Lò Thị Mai", "F", "1999-09-09", "head")]),
-                                     p.page.fill('[name="from_commune"]', "ABROAD")))
+    record(
+        "household.registered",
+        None,
+        lambda: (
+            p.page.fill('[name="address"]', "Bản Nà Sàng, nhà số 12"),
+            fill_people(p, [("Sùng A Chứ", "M", "1985-01-15", "head"), ("Giàng Thị Dợ", "F", "1988-07-30", "spouse")]),
+        ),
+    )
+    record(
+        "move_in",
+        None,
+        lambda: (
+            p.page.fill('[name="address"]', "Bản Hua Pục, nhà số 3"),
+            fill_people(p, [("Lò Thị Mai", "F", "1999-09-09", "head")]),
+            p.page.fill('[name="from_commune"]', "ABROAD"),
+        ),
+    )
     for kind, entry in saved.items():
         try:
             p.wait_state(entry["event_id"], "accepted")
@@ -473,13 +533,22 @@ def test_every_a0_change_reaches_the_register_and_her_month_counts_them(phone, r
     assert run.get(f"/v1/persons/{renamed['id']}")["full_name"] == "Quàng Thị Ánh"
 
     # Her own wrong entry voided, picked from her outbox.
-    record("event.voided", None, lambda: (p.page.select_option('[name="voided_event_id"]', saved["pregnancy.ended"]["event_id"]),
-                                          p.page.fill('[name="reason"]', "ghi nhầm người")))
+    record(
+        "event.voided",
+        None,
+        lambda: (
+            p.page.select_option('[name="voided_event_id"]', saved["pregnancy.ended"]["event_id"]),
+            p.page.fill('[name="reason"]', "ghi nhầm người"),
+        ),
+    )
     p.wait_state(saved["event.voided"]["event_id"], "accepted")
 
     p.go("#/month")
     p.page.wait_for_selector("#month table")
-    month = {k: p.page.inner_text(f'#month tr[data-name="{k}"] td') for k in ("marriages", "contraception_new", "pregnancies", "move_in")}
+    month = {
+        k: p.page.inner_text(f'#month tr[data-name="{k}"] td')
+        for k in ("marriages", "contraception_new", "pregnancies", "move_in")
+    }
     assert month == {"marriages": "1", "contraception_new": "1", "pregnancies": "1", "move_in": "1"}, month
     visited = int(p.page.inner_text('#month tr[data-name="households_visited"] td'))
     assert visited >= 5

@@ -44,8 +44,9 @@ def test_popreg_run_supervises_the_pipeline_and_serves_the_api(pipeline_env: Env
     assert no_token.status_code == 401
 
 
-def test_every_clean_submission_is_accepted_once(pipeline_env: Env, pipeline_run: Running,
-                                                 clean_stage: CleanStage) -> None:
+def test_every_clean_submission_is_accepted_once(
+    pipeline_env: Env, pipeline_run: Running, clean_stage: CleanStage
+) -> None:
     half = len(pipeline_env.clean) // 2
     assert [r["status"] for r in clean_stage.http_results] == ["accepted"] * half
     assert [r["event_id"] for r in clean_stage.http_results] == [e["event_id"] for e in pipeline_env.clean[:half]]
@@ -57,7 +58,8 @@ def test_every_clean_submission_is_accepted_once(pipeline_env: Env, pipeline_run
 
 
 def test_a_killed_register_worker_is_restarted_and_nothing_is_lost(
-        pipeline_env: Env, pipeline_run: Running, clean_stage: CleanStage, clean_cli: dict[str, Any]) -> None:
+    pipeline_env: Env, pipeline_run: Running, clean_stage: CleanStage, clean_cli: dict[str, Any]
+) -> None:
     assert not alive(clean_stage.killed_pid)
     assert alive(clean_stage.restarted_pid)
     log = pipeline_run.log_text()
@@ -71,7 +73,8 @@ def test_a_killed_register_worker_is_restarted_and_nothing_is_lost(
 
 
 def test_figures_at_every_level_match_the_independent_calculation(
-        pipeline_run: Running, clean_stage: CleanStage, figure_mismatches: Callable[..., list[str]]) -> None:
+    pipeline_run: Running, clean_stage: CleanStage, figure_mismatches: Callable[..., list[str]]
+) -> None:
     wrong = figure_mismatches(pipeline_run.api, clean_stage.expected)
     assert not wrong, "\n".join(wrong)
 
@@ -94,7 +97,8 @@ def test_the_checked_history_is_not_trivial(clean_stage: CleanStage) -> None:
 
 
 def test_province_migration_follows_people_not_the_sum_of_communes(
-        pipeline_env: Env, pipeline_run: Running, clean_stage: CleanStage) -> None:
+    pipeline_env: Env, pipeline_run: Running, clean_stage: CleanStage
+) -> None:
     e = clean_stage.expected
     communes = e.communes()
     differs = 0
@@ -109,16 +113,23 @@ def test_province_migration_follows_people_not_the_sum_of_communes(
         assert province == {k: want[k] for k in summed}
         # Moves between two communes of the province add to the communes' sums only.
         first, last = f"{year}-01-01", f"{year}-12-31"
-        inside = sum(1 for m in e.moves if first <= m.day.isoformat() <= last and m.origin and m.dest
-                     and e.places.area(m.origin, "province", m.day) == e.places.area(m.dest, "province", m.day))
+        inside = sum(
+            1
+            for m in e.moves
+            if first <= m.day.isoformat() <= last
+            and m.origin
+            and m.dest
+            and e.places.area(m.origin, "province", m.day) == e.places.area(m.dest, "province", m.day)
+        )
         assert summed["in_migrants"] - province["in_migrants"] == inside
         assert summed["out_migrants"] - province["out_migrants"] == inside
         differs += inside > 0
     assert differs >= 1
 
 
-def test_popreg_indicators_prints_what_the_api_serves(pipeline_run: Running, clean_stage: CleanStage,
-                                                      clean_cli: dict[str, Any]) -> None:
+def test_popreg_indicators_prints_what_the_api_serves(
+    pipeline_run: Running, clean_stage: CleanStage, clean_cli: dict[str, Any]
+) -> None:
     district, province, csv_out = clean_cli["district"], clean_cli["province"], clean_cli["csv"]
     printed = orjson.loads(province.stdout)
     assert printed == pipeline_run.api.indicators("14", "2024")

@@ -30,8 +30,11 @@ WRONG_DEATH_ON = date(2024, 6, 10)
 MOVE_ON = date(2024, 4, 10)
 RENAMED_TO = {"M": "Lò Văn Minh", "F": "Lò Thị Mai"}
 INVALID = {  # kind -> the field its error must name
-    "malformed_json": None, "unknown_field": "ghi_chu", "bad_commune": "commune",
-    "bad_date": "occurred_on", "bad_type": "type",
+    "malformed_json": None,
+    "unknown_field": "ghi_chu",
+    "bad_commune": "commune",
+    "bad_date": "occurred_on",
+    "bad_type": "type",
 }
 
 
@@ -72,9 +75,16 @@ class Noise:
 
 
 def envelope(name: str, kind: str, on: date, recorded_at: str, commune: str, payload: dict[str, Any]) -> dict[str, Any]:
-    return {"event_id": f"e2e-noise-{name}", "type": kind, "schema_version": 1, "occurred_on": on.isoformat(),
-            "recorded_at": recorded_at, "commune": commune,
-            "source": {"channel": "web", "collector_id": "e2e-clerk"}, "payload": payload}
+    return {
+        "event_id": f"e2e-noise-{name}",
+        "type": kind,
+        "schema_version": 1,
+        "occurred_on": on.isoformat(),
+        "recorded_at": recorded_at,
+        "commune": commune,
+        "source": {"channel": "web", "collector_id": "e2e-clerk"},
+        "payload": payload,
+    }
 
 
 def craft_noise(clean: list[dict[str, Any]], history: History) -> Noise:
@@ -102,46 +112,114 @@ def craft_noise(clean: list[dict[str, Any]], history: History) -> Noise:
         n.duplicates += 1
     # A person written twice on the A0 page (another id), merged a year later.
     y, c3, h3, py = pick(lambda pid, c, p: True)
-    twin = {**{k: v for k, v in py.items() if k != "national_id"}, "person_id": f"{y}-twin", "relation_to_head": "other"}
+    twin = {
+        **{k: v for k, v in py.items() if k != "national_id"},
+        "person_id": f"{y}-twin",
+        "relation_to_head": "other",
+    }
     n.add("twin", envelope("twin", "person.registered", BASELINE, "2023-02-01T08:00:00+07:00", c3, twin))
     n.invalid("malformed_json", orjson.dumps(n.facts["twin"])[:-25])
     # A birth written down 21 months late, to a mother of two or more: a third-or-later child.
-    m, c1, h1, _ = pick(lambda pid, c, p: p["sex"] == "F" and p["marital_status"] == "married"
-                        and 20 <= _age(p["birth_date"], LATE_BIRTH_ON) <= 38 and (p.get("children_ever_born") or 0) >= 2)
-    n.add("late_birth", envelope("late-birth", "birth", LATE_BIRTH_ON, LATE_BIRTH_RECORDED, c1,
-                                 {"child_id": f"{m}-late-child", "household_id": h1, "mother_id": m, "sex": "F"}))
+    m, c1, h1, _ = pick(
+        lambda pid, c, p: (
+            p["sex"] == "F"
+            and p["marital_status"] == "married"
+            and 20 <= _age(p["birth_date"], LATE_BIRTH_ON) <= 38
+            and (p.get("children_ever_born") or 0) >= 2
+        )
+    )
+    n.add(
+        "late_birth",
+        envelope(
+            "late-birth",
+            "birth",
+            LATE_BIRTH_ON,
+            LATE_BIRTH_RECORDED,
+            c1,
+            {"child_id": f"{m}-late-child", "household_id": h1, "mother_id": m, "sex": "F"},
+        ),
+    )
     bad = dict(n.facts["late_birth"], event_id="e2e-noise-unknown-field")
     n.invalid("unknown_field", orjson.dumps({**bad, "payload": {**bad["payload"], "ghi_chu": "nhập thêm"}}))
     # A living child recorded dead by mistake, the death voided three months later.
     x, c2, _, _ = pick(lambda pid, c, p: 5 <= _age(p["birth_date"], WRONG_DEATH_ON) <= 14)
-    n.add("wrong_death", envelope("wrong-death", "death", WRONG_DEATH_ON, "2024-06-20T09:00:00+07:00", c2,
-                                  {"person_id": x}))
-    n.invalid("bad_commune", orjson.dumps({**n.facts["wrong_death"], "event_id": "e2e-noise-bad-commune",
-                                           "commune": c2[:4]}))
-    n.add("void", envelope("void", "event.voided", date(2024, 9, 15), "2024-09-15T10:00:00+07:00", c2,
-                           {"voided_event_id": n.facts["wrong_death"]["event_id"], "reason": "ghi nhầm người"}))
-    n.add("merge", envelope("merge", "persons.merged", date(2024, 3, 1), "2024-03-01T08:00:00+07:00", c3,
-                            {"surviving_id": y, "merged_id": f"{y}-twin"}))
+    n.add(
+        "wrong_death",
+        envelope("wrong-death", "death", WRONG_DEATH_ON, "2024-06-20T09:00:00+07:00", c2, {"person_id": x}),
+    )
+    n.invalid(
+        "bad_commune", orjson.dumps({**n.facts["wrong_death"], "event_id": "e2e-noise-bad-commune", "commune": c2[:4]})
+    )
+    n.add(
+        "void",
+        envelope(
+            "void",
+            "event.voided",
+            date(2024, 9, 15),
+            "2024-09-15T10:00:00+07:00",
+            c2,
+            {"voided_event_id": n.facts["wrong_death"]["event_id"], "reason": "ghi nhầm người"},
+        ),
+    )
+    n.add(
+        "merge",
+        envelope(
+            "merge",
+            "persons.merged",
+            date(2024, 3, 1),
+            "2024-03-01T08:00:00+07:00",
+            c3,
+            {"surviving_id": y, "merged_id": f"{y}-twin"},
+        ),
+    )
     # A move to a commune of another district: its move_in first, the move_out a month later.
     z, a, _, _ = pick(lambda pid, c, p: 18 <= _age(p["birth_date"], MOVE_ON) <= 60)
     district = history.places.area(a, "district", MOVE_ON)
     _, b, hb, _ = pick(lambda pid, c, p: history.places.area(c, "district", MOVE_ON) != district)
-    n.add("move_in", envelope("move-in", "move_in", MOVE_ON, "2024-04-20T09:00:00+07:00", b,
-                              {"person_ids": [z], "household_id": hb}))
-    n.add("late_move_out", envelope("late-move-out", "move_out", MOVE_ON, "2024-05-30T09:00:00+07:00", a,
-                                    {"person_ids": [z], "to_commune": b}))
-    n.invalid("bad_date", orjson.dumps({**n.facts["move_in"], "event_id": "e2e-noise-bad-date",
-                                        "occurred_on": MOVE_ON.strftime("%d/%m/%Y")}))
+    n.add(
+        "move_in",
+        envelope(
+            "move-in", "move_in", MOVE_ON, "2024-04-20T09:00:00+07:00", b, {"person_ids": [z], "household_id": hb}
+        ),
+    )
+    n.add(
+        "late_move_out",
+        envelope(
+            "late-move-out", "move_out", MOVE_ON, "2024-05-30T09:00:00+07:00", a, {"person_ids": [z], "to_commune": b}
+        ),
+    )
+    n.invalid(
+        "bad_date",
+        orjson.dumps(
+            {**n.facts["move_in"], "event_id": "e2e-noise-bad-date", "occurred_on": MOVE_ON.strftime("%d/%m/%Y")}
+        ),
+    )
     # A newborn renamed (DOMAIN.md: renamed when ill): the history keeps the first name.
-    birth = next(ev for ev in clean if ev["type"] == "birth" and ev["payload"].get("full_name")
-                 and ev["occurred_on"] >= "2024-01-01")
+    birth = next(
+        ev
+        for ev in clean
+        if ev["type"] == "birth" and ev["payload"].get("full_name") and ev["occurred_on"] >= "2024-01-01"
+    )
     n.renamed_from = birth["payload"]["full_name"]
     child, new_name = birth["payload"]["child_id"], RENAMED_TO[birth["payload"]["sex"]]
-    n.add("rename", envelope("rename", "person.corrected", date(2024, 12, 2), "2024-12-02T15:00:00+07:00",
-                             birth["commune"], {"person_id": child, "changes": {"full_name": new_name}}))
+    n.add(
+        "rename",
+        envelope(
+            "rename",
+            "person.corrected",
+            date(2024, 12, 2),
+            "2024-12-02T15:00:00+07:00",
+            birth["commune"],
+            {"person_id": child, "changes": {"full_name": new_name}},
+        ),
+    )
     # A death of a person the register never heard of: held in review, counted nowhere.
-    n.add("held", envelope("held", "death", date(2024, 2, 2), "2024-02-05T08:00:00+07:00", c1,
-                           {"person_id": "e2e-khong-ton-tai"}))
+    n.add(
+        "held",
+        envelope(
+            "held", "death", date(2024, 2, 2), "2024-02-05T08:00:00+07:00", c1, {"person_id": "e2e-khong-ton-tai"}
+        ),
+    )
     n.invalid("bad_type", orjson.dumps({**n.facts["held"], "event_id": "e2e-noise-bad-type", "type": "death_x"}))
     return n
 
@@ -168,14 +246,18 @@ def noisy_stage(pipeline_env: Env, pipeline_run: Running, clean_stage: CleanStag
     pipeline_env.cli("wait", "--timeout", "240")
     renamed = noise.facts["rename"]["payload"]["person_id"]
     person, review = (orjson.loads(p.stdout) for p in pipeline_env.cli_many(["person", renamed], ["review"]))
-    return NoisyStage(noise, submitted.stdout, results, History(pipeline_env.clean + noise.valid, pipeline_env.places),
-                      person, review)
+    return NoisyStage(
+        noise, submitted.stdout, results, History(pipeline_env.clean + noise.valid, pipeline_env.places), person, review
+    )
 
 
 def test_submit_reports_invalid_lines_with_field_errors_and_keeps_the_rest(noisy_stage: NoisyStage) -> None:
     out, noise = noisy_stage.cli_output, noisy_stage.noise
-    report = {line.split(":line ", 1)[1].split(" ", 1)[0].rstrip(":"): line
-              for line in out.splitlines() if line.startswith("invalid ")}
+    report = {
+        line.split(":line ", 1)[1].split(" ", 1)[0].rstrip(":"): line
+        for line in out.splitlines()
+        if line.startswith("invalid ")
+    }
     assert sorted(int(k) for k in report) == sorted(noise.invalid_at.values()), out
     for kind, field_name in INVALID.items():
         line = report[str(noise.invalid_at[kind])]
@@ -191,21 +273,24 @@ def test_resubmitted_duplicates_are_acknowledged_and_change_nothing(pipeline_env
 
 
 def test_figures_after_the_noise_match_the_independent_calculation(
-        pipeline_run: Running, noisy_stage: NoisyStage, figure_mismatches: Callable[..., list[str]]) -> None:
+    pipeline_run: Running, noisy_stage: NoisyStage, figure_mismatches: Callable[..., list[str]]
+) -> None:
     wrong = figure_mismatches(pipeline_run.api, noisy_stage.expected)
     assert not wrong, "\n".join(wrong)
 
 
-def test_figures_as_known_on_a_past_day_match_too(pipeline_env: Env, pipeline_run: Running, noisy_stage: NoisyStage,
-                                                  figure_mismatches: Callable[..., list[str]]) -> None:
+def test_figures_as_known_on_a_past_day_match_too(
+    pipeline_env: Env, pipeline_run: Running, noisy_stage: NoisyStage, figure_mismatches: Callable[..., list[str]]
+) -> None:
     # On 1 July 2024 the wrong death was known and its void not yet; the twin was merged already.
     known = History(pipeline_env.clean + noisy_stage.noise.valid, pipeline_env.places, date(2024, 7, 1))
     wrong = figure_mismatches(pipeline_run.api, known, periods=("2023", "2024-06"), known_on="2024-07-01")
     assert not wrong, "\n".join(wrong)
 
 
-def test_a_late_birth_revises_its_month_from_the_day_it_was_recorded(pipeline_run: Running,
-                                                                     noisy_stage: NoisyStage) -> None:
+def test_a_late_birth_revises_its_month_from_the_day_it_was_recorded(
+    pipeline_run: Running, noisy_stage: NoisyStage
+) -> None:
     birth = noisy_stage.noise.facts["late_birth"]
     commune, month = birth["commune"], birth["occurred_on"][:7]
     names = ["births", "births_female", "births_order_3_plus"]
@@ -247,7 +332,8 @@ def test_a_merge_leaves_one_person(pipeline_run: Running, noisy_stage: NoisyStag
 
 
 def test_a_move_in_without_move_out_is_one_move_from_where_the_person_lived(
-        pipeline_env: Env, pipeline_run: Running, clean_stage: CleanStage, noisy_stage: NoisyStage) -> None:
+    pipeline_env: Env, pipeline_run: Running, clean_stage: CleanStage, noisy_stage: NoisyStage
+) -> None:
     move_in, move_out = noisy_stage.noise.facts["move_in"], noisy_stage.noise.facts["late_move_out"]
     places = pipeline_env.places
     origin, dest = move_out["commune"], move_in["commune"]
@@ -270,8 +356,11 @@ def test_a_rename_keeps_the_first_name_in_the_history(noisy_stage: NoisyStage) -
     new_name, on = rename["payload"]["changes"]["full_name"], rename["occurred_on"]
     printed = noisy_stage.person
     assert printed["person"]["full_name"] == new_name
-    names = [(a["value"], a["valid_from"], a["valid_to"]) for a in printed["history"]["attributes"]
-             if a["attribute"] == "full_name" and a["known_to"] is None]
+    names = [
+        (a["value"], a["valid_from"], a["valid_to"])
+        for a in printed["history"]["attributes"]
+        if a["attribute"] == "full_name" and a["known_to"] is None
+    ]
     assert (noisy_stage.noise.renamed_from, printed["person"]["birth_date"], on) in names, names
     assert (new_name, on, None) in names, names
 
@@ -294,8 +383,12 @@ def rebuilt(pipeline_env: Env, pipeline_run: Running, noisy_stage: NoisyStage) -
 
 
 def test_a_rebuild_with_swap_ends_with_the_same_figures(
-        pipeline_env: Env, pipeline_run: Running, noisy_stage: NoisyStage, rebuilt: dict[str, Any],
-        figure_mismatches: Callable[..., list[str]]) -> None:
+    pipeline_env: Env,
+    pipeline_run: Running,
+    noisy_stage: NoisyStage,
+    rebuilt: dict[str, Any],
+    figure_mismatches: Callable[..., list[str]],
+) -> None:
     now = httpx.get(pipeline_env.url + "/v1/health", timeout=10).json()["projection"]["version"]
     assert now > rebuilt["before"], rebuilt["output"]
     wrong = figure_mismatches(pipeline_run.api, noisy_stage.expected)
@@ -305,11 +398,18 @@ def test_a_rebuild_with_swap_ends_with_the_same_figures(
 
 
 def test_after_the_swap_new_submissions_reach_the_new_version(
-        pipeline_env: Env, pipeline_run: Running, noisy_stage: NoisyStage, rebuilt: dict[str, Any]) -> None:
+    pipeline_env: Env, pipeline_run: Running, noisy_stage: NoisyStage, rebuilt: dict[str, Any]
+) -> None:
     mother = noisy_stage.noise.facts["late_birth"]
     on = date(2024, 11, 20)
-    birth = envelope("after-swap", "birth", on, "2024-11-28T09:00:00+07:00", mother["commune"],
-                     {**mother["payload"], "child_id": mother["payload"]["child_id"] + "-2", "sex": "M"})
+    birth = envelope(
+        "after-swap",
+        "birth",
+        on,
+        "2024-11-28T09:00:00+07:00",
+        mother["commune"],
+        {**mother["payload"], "child_id": mother["payload"]["child_id"] + "-2", "sex": "M"},
+    )
     before = pipeline_run.api.indicators(mother["commune"], "2024-11", ["births"])["values"]["births"]
     assert [r["status"] for r in pipeline_run.api.submit(orjson.dumps(birth))] == ["accepted"]
     deadline = time.monotonic() + 120  # GET /v1/progress this time, in place of `popreg wait`
@@ -318,7 +418,9 @@ def test_after_the_swap_new_submissions_reach_the_new_version(
         time.sleep(0.5)
     after = pipeline_run.api.indicators(mother["commune"], "2024-11", ["births"])["values"]["births"]
     expected = History(pipeline_env.clean + noisy_stage.noise.valid + [birth], pipeline_env.places)
-    assert after == before + 1 == expected.flows(mother["commune"], on.replace(day=1), on + timedelta(days=10))["births"]
+    assert (
+        after == before + 1 == expected.flows(mother["commune"], on.replace(day=1), on + timedelta(days=10))["births"]
+    )
 
 
 def test_popreg_run_stops_cleanly_on_sigterm(pipeline_env: Env, pipeline_run: Running) -> None:
@@ -332,4 +434,3 @@ def test_popreg_run_stops_cleanly_on_sigterm(pipeline_env: Env, pipeline_run: Ru
     assert "did not stop in time" not in log
     with pytest.raises(httpx.TransportError):
         httpx.get(pipeline_env.url + "/v1/health", timeout=5)
-

@@ -51,8 +51,15 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, stack: Settings):
     # One cluster for the module (starting three JVMs is the cost); the tests run in file order,
     # and the last one stops a broker for good.
     base = _free_run(6)
-    settings = Settings(env="test", home=tmp_path_factory.mktemp("cluster") / "home", cache_dir=stack.jar_cache, kafka_brokers=3,
-                        kafka_port=base, kafka_controller_port=base + 1, kafka_heap="-Xms128m -Xmx320m")
+    settings = Settings(
+        env="test",
+        home=tmp_path_factory.mktemp("cluster") / "home",
+        cache_dir=stack.jar_cache,
+        kafka_brokers=3,
+        kafka_port=base,
+        kafka_controller_port=base + 1,
+        kafka_heap="-Xms128m -Xmx320m",
+    )
     kafka.start(settings, lambda _m: None, timeout=180)
     kafka_admin.ensure_topics(settings)
     yield settings
@@ -98,11 +105,13 @@ def test_three_brokers_give_durable_topics_and_report_no_drift(cluster: Settings
     names = [t.name for t in topics.topic_specs(cluster)]
     found = kafka_admin.describe_topics(cluster, names)
     assert {n: (d["replicas"], d["configs"]["min.insync.replicas"]) for n, d in found.items()} == {
-        n: (3, "2") for n in names}
+        n: (3, "2") for n in names
+    }
     assert kafka_admin.topic_drift(cluster) == []
     # the same names configured with other settings are reported, never altered
-    drift = kafka_admin.topic_drift(cluster.model_copy(update={"kafka_replication_factor": 2,
-                                                               "kafka_min_insync_replicas": 1}))
+    drift = kafka_admin.topic_drift(
+        cluster.model_copy(update={"kafka_replication_factor": 2, "kafka_min_insync_replicas": 1})
+    )
     assert any("replication factor 3, configured 2" in d for d in drift)
     assert any("min.insync.replicas=2, configured 1" in d for d in drift)
 

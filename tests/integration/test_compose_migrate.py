@@ -33,8 +33,12 @@ def test_compose_script_and_migrate_py_agree(stack: Settings, make_settings) -> 
         dsn = db.with_database(stack.dsn, fresh)
         parts = conninfo_to_dict(dsn)
         env = {
-            **os.environ, "MIGRATIONS_DIR": str(migrate.MIGRATIONS_DIR), "PGHOST": str(parts.get("host", "127.0.0.1")),
-            "PGPORT": str(parts.get("port", 5432)), "PGUSER": str(parts["user"]), "PGDATABASE": fresh,
+            **os.environ,
+            "MIGRATIONS_DIR": str(migrate.MIGRATIONS_DIR),
+            "PGHOST": str(parts.get("host", "127.0.0.1")),
+            "PGPORT": str(parts.get("port", 5432)),
+            "PGUSER": str(parts["user"]),
+            "PGDATABASE": fresh,
         }
         if "password" in parts:
             env["PGPASSWORD"] = str(parts["password"])

@@ -165,9 +165,14 @@ def test_quality_counts_agree_with_the_review_queue(province):
     got = province.json("/v1/areas/14/quality", period="2025")
     assert got["received"] == got["accepted"] + got["held"]
     assert 0 < got["late"] <= got["accepted"]
-    held = [i for i in province.json("/v1/review")["items"]
-            if i["occurred_on"] and i["occurred_on"].startswith("2025") and i["commune"]
-            and builtin_gazetteer().contains(PROVINCE, i["commune"], date.fromisoformat(i["occurred_on"]))]
+    held = [
+        i
+        for i in province.json("/v1/review")["items"]
+        if i["occurred_on"]
+        and i["occurred_on"].startswith("2025")
+        and i["commune"]
+        and builtin_gazetteer().contains(PROVINCE, i["commune"], date.fromisoformat(i["occurred_on"]))
+    ]
     assert got["held"] == len({i["event_id"] for i in held})
     by_reason = Counter(reason for _, reason in {(i["event_id"], i["reason"]) for i in held})
     assert got["held_by_reason"] == dict(by_reason)
@@ -182,9 +187,19 @@ def test_pipeline_reports_a_caught_up_pipeline(province):
 
 
 def test_a_province_token_reaches_nothing_outside_its_province(province):
-    for path in ("/v1/areas/01", "/v1/areas/01/change", "/v1/areas/01/trend", "/v1/areas/01/pyramid",
-                 "/v1/areas/01/births", "/v1/areas/01/migration", "/v1/areas/01/map", "/v1/areas/01/quality",
-                 "/v1/areas/VN", "/v1/areas/VN/map", "/v1/areas/00001/change"):
+    for path in (
+        "/v1/areas/01",
+        "/v1/areas/01/change",
+        "/v1/areas/01/trend",
+        "/v1/areas/01/pyramid",
+        "/v1/areas/01/births",
+        "/v1/areas/01/migration",
+        "/v1/areas/01/map",
+        "/v1/areas/01/quality",
+        "/v1/areas/VN",
+        "/v1/areas/VN/map",
+        "/v1/areas/00001/change",
+    ):
         got = province.get(path, who="analyst14", period="2025")
         assert got.status_code == 403, (path, got.status_code)
     assert province.get("/v1/indicators", who="analyst14", area="01", period="2025").status_code == 403
@@ -203,11 +218,22 @@ def test_bad_input_is_a_clear_422(province):
 
 
 def test_no_answer_carries_names_or_national_ids(province):
-    texts = [province.get(path, period="2025").text for path in (
-        "/v1/areas/14/quality", "/v1/areas/14/map", "/v1/areas/14/migration", "/v1/areas/14/births",
-        "/v1/areas/14/pyramid", "/v1/areas/14")]
-    people = [line["payload"] for line in map(orjson.loads, province.source.read_bytes().splitlines()[:400])
-              if line.get("type") == "person.registered"]
+    texts = [
+        province.get(path, period="2025").text
+        for path in (
+            "/v1/areas/14/quality",
+            "/v1/areas/14/map",
+            "/v1/areas/14/migration",
+            "/v1/areas/14/births",
+            "/v1/areas/14/pyramid",
+            "/v1/areas/14",
+        )
+    ]
+    people = [
+        line["payload"]
+        for line in map(orjson.loads, province.source.read_bytes().splitlines()[:400])
+        if line.get("type") == "person.registered"
+    ]
     secrets = {p[k] for p in people for k in ("full_name", "national_id") if p.get(k)}
     assert len(secrets) > 20
     assert not [s for s in secrets if any(s in t for t in texts)]

@@ -60,9 +60,16 @@ def auth(device: dict) -> dict[str, str]:
 
 
 def death(commune: str = COMMUNE) -> dict:
-    return {"event_id": str(uuid.uuid4()), "type": "death", "schema_version": 1, "occurred_on": date.today().isoformat(),
-            "recorded_at": f"{date.today().isoformat()}T09:00:00+07:00", "commune": commune,
-            "source": {"channel": "mobile", "collector_id": "ctv-x"}, "payload": {"person_id": "p-nobody"}}
+    return {
+        "event_id": str(uuid.uuid4()),
+        "type": "death",
+        "schema_version": 1,
+        "occurred_on": date.today().isoformat(),
+        "recorded_at": f"{date.today().isoformat()}T09:00:00+07:00",
+        "commune": commune,
+        "source": {"channel": "mobile", "collector_id": "ctv-x"},
+        "payload": {"person_id": "p-nobody"},
+    }
 
 
 def test_a_code_enrols_one_device_once(client, fl_settings):
@@ -91,9 +98,12 @@ def test_a_revoked_device_is_refused_at_its_next_request(client, fl_settings):
 def test_statuses_say_received_before_the_register_and_unknown_for_what_never_arrived(client, fl_settings):
     device = enrol(client, fl_settings, "ctv-c")
     sent = death()
-    assert client.post("/v1/submissions", json=[sent], headers=auth(device)).json()["results"][0]["status"] == "accepted"
-    reply = client.post("/ctv/api/status", json={"event_ids": [sent["event_id"], "never-sent"], "conflicts": 2},
-                        headers=auth(device))
+    assert (
+        client.post("/v1/submissions", json=[sent], headers=auth(device)).json()["results"][0]["status"] == "accepted"
+    )
+    reply = client.post(
+        "/ctv/api/status", json={"event_ids": [sent["event_id"], "never-sent"], "conflicts": 2}, headers=auth(device)
+    )
     assert reply.json()["statuses"] == {sent["event_id"]: {"state": "received"}, "never-sent": {"state": "unknown"}}
     with connect(fl_settings) as conn:
         listed = [d for d in devices.list_devices(conn, COMMUNE) if d["device_id"] == device["device_id"]]
@@ -114,8 +124,12 @@ def test_the_desk_is_for_the_commune_officer_within_her_commune(client, fl_setti
     refused = client.post("/ctv/api/desk/revoke", json={"device_id": elsewhere["device_id"]}, headers=auth(officer))
     assert refused.status_code == 403
     assert client.get("/ctv/api/me", headers=auth(elsewhere)).status_code == 200  # still enrolled
-    assert client.post("/ctv/api/desk/override", json={"event_id": "nothing-held", "reason": "vì sao"},
-                       headers=auth(officer)).status_code == 404
+    assert (
+        client.post(
+            "/ctv/api/desk/override", json={"event_id": "nothing-held", "reason": "vì sao"}, headers=auth(officer)
+        ).status_code
+        == 404
+    )
 
 
 def enrol_elsewhere(client: TestClient, settings: Settings) -> dict:
@@ -129,7 +143,9 @@ def test_every_book_sync_is_in_the_access_audit(client, fl_settings):
     device = enrol(client, fl_settings, "ctv-g")
     assert client.get("/ctv/api/book", headers=auth(device)).json()["area"] == COMMUNE
     with connect(fl_settings) as conn:
-        rows = conn.execute("SELECT action, who, area FROM access_log WHERE action = 'ctv_book' AND who = 'ctv-g'").fetchall()
+        rows = conn.execute(
+            "SELECT action, who, area FROM access_log WHERE action = 'ctv_book' AND who = 'ctv-g'"
+        ).fetchall()
     assert rows == [("ctv_book", "ctv-g", COMMUNE)]
 
 

@@ -55,14 +55,32 @@ async def test_mixed_ndjson_batch_answers_each_item_in_order(settings: Settings,
     unknown_field["payload"]["nickname"] = "Mai"
     unknown_commune = death(commune="99999")
     future = death(on="2999-01-01")
-    lines = [orjson.dumps(good1), b'{"event_id": "broken", "type": ', orjson.dumps(wrong_type),
-             orjson.dumps(unknown_field), orjson.dumps(unknown_commune), orjson.dumps(future), orjson.dumps(good2)]
+    lines = [
+        orjson.dumps(good1),
+        b'{"event_id": "broken", "type": ',
+        orjson.dumps(wrong_type),
+        orjson.dumps(unknown_field),
+        orjson.dumps(unknown_commune),
+        orjson.dumps(future),
+        orjson.dumps(good2),
+    ]
     async with gateway_client(settings) as client:
-        resp = await client.post("/v1/submissions", content=b"\n".join(lines) + b"\n",
-                                 headers={**auth(operator), "Content-Type": "application/x-ndjson"})
+        resp = await client.post(
+            "/v1/submissions",
+            content=b"\n".join(lines) + b"\n",
+            headers={**auth(operator), "Content-Type": "application/x-ndjson"},
+        )
     assert resp.status_code == 200, resp.text
     results = resp.json()["results"]
-    assert [r["status"] for r in results] == ["accepted", "invalid", "invalid", "invalid", "invalid", "invalid", "accepted"]
+    assert [r["status"] for r in results] == [
+        "accepted",
+        "invalid",
+        "invalid",
+        "invalid",
+        "invalid",
+        "invalid",
+        "accepted",
+    ]
     assert results[1]["event_id"] is None and results[1]["errors"][0]["msg"].startswith("not valid JSON")
     assert results[2]["errors"] == [{"loc": "payload.person_id", "msg": "expected text"}]
     assert results[3]["errors"][0]["loc"] == "payload.nickname"
@@ -78,8 +96,9 @@ async def test_ndjson_detected_without_its_content_type(settings: Settings, oper
     items = [death(), death()]
     body = b"\n".join(orjson.dumps(i) for i in items)
     async with gateway_client(settings) as client:
-        resp = await client.post("/v1/submissions", content=body,
-                                 headers={**auth(operator), "Content-Type": "application/json"})
+        resp = await client.post(
+            "/v1/submissions", content=body, headers={**auth(operator), "Content-Type": "application/json"}
+        )
     assert [r["status"] for r in resp.json()["results"]] == ["accepted", "accepted"]
 
 
@@ -101,8 +120,9 @@ async def test_resent_batch_is_duplicate_also_after_a_restart(settings: Settings
 async def test_concurrent_copies_of_one_event_are_accepted_once(settings: Settings, operator: str) -> None:
     item = death()
     async with gateway_client(settings) as client:
-        answers = await asyncio.gather(*(
-            client.post("/v1/submissions", json=[item, death()], headers=auth(operator)) for _ in range(8)))
+        answers = await asyncio.gather(
+            *(client.post("/v1/submissions", json=[item, death()], headers=auth(operator)) for _ in range(8))
+        )
     statuses = [a.json()["results"][0]["status"] for a in answers]
     assert sorted(statuses) == ["accepted"] + ["duplicate"] * 7
     assert len(await read_submissions(settings, {item["event_id"]})) == 1
@@ -124,8 +144,9 @@ async def test_scope_outside_the_province_token(settings: Settings, son_la_colle
     inside, outside = death(), death(commune=HANOI_COMMUNE)
     async with gateway_client(settings) as client:
         mixed = await client.post("/v1/submissions", json=[outside, inside], headers=auth(son_la_collector))
-        all_out = await client.post("/v1/submissions", json=[death(commune=HANOI_COMMUNE)],
-                                    headers=auth(son_la_collector))
+        all_out = await client.post(
+            "/v1/submissions", json=[death(commune=HANOI_COMMUNE)], headers=auth(son_la_collector)
+        )
     assert mixed.status_code == 200
     first, second = mixed.json()["results"]
     assert first["status"] == "invalid" and first["errors"][0]["loc"] == "commune"
@@ -156,18 +177,24 @@ async def test_body_over_the_limit_is_413(settings: Settings, operator: str) -> 
 
     async with gateway_client(small) as client:
         declared = await client.post("/v1/submissions", json=big, headers=auth(operator))
-        streamed = await client.post("/v1/submissions", content=stream(),
-                                     headers={**auth(operator), "Content-Type": "application/x-ndjson"})
+        streamed = await client.post(
+            "/v1/submissions", content=stream(), headers={**auth(operator), "Content-Type": "application/x-ndjson"}
+        )
         ok = await client.post("/v1/submissions", json=big[:2], headers=auth(operator))
     assert declared.status_code == 413 and "limit of 4096 bytes" in declared.json()["detail"]
     assert streamed.status_code == 413
     assert ok.status_code == 200  # the gateway keeps serving
-    assert set(await read_submissions(settings, {i["event_id"] for i in big})) == {big[0]["event_id"], big[1]["event_id"]}
+    assert set(await read_submissions(settings, {i["event_id"] for i in big})) == {
+        big[0]["event_id"],
+        big[1]["event_id"],
+    }
 
 
 async def test_a_broken_json_array_is_400(settings: Settings, operator: str) -> None:
     async with gateway_client(settings) as client:
-        resp = await client.post("/v1/submissions", content=b'[{"event_id": "x"},',
-                                 headers={**auth(operator), "Content-Type": "application/json"})
+        resp = await client.post(
+            "/v1/submissions",
+            content=b'[{"event_id": "x"},',
+            headers={**auth(operator), "Content-Type": "application/json"},
+        )
     assert resp.status_code == 400 and "not a valid JSON array" in resp.json()["detail"]
-

@@ -61,8 +61,11 @@ def cli_token(settings: Settings) -> str:
 async def test_a_token_from_the_cli_submits_over_http(server: str, cli_token: str, settings: Settings) -> None:
     items = [death(), death(commune=HANOI_COMMUNE)]
     async with httpx.AsyncClient(base_url=server) as client:
-        resp = await client.post("/v1/submissions", content=b"\n".join(orjson.dumps(i) for i in items),
-                                 headers={**auth(cli_token), "Content-Type": "application/x-ndjson"})
+        resp = await client.post(
+            "/v1/submissions",
+            content=b"\n".join(orjson.dumps(i) for i in items),
+            headers={**auth(cli_token), "Content-Type": "application/x-ndjson"},
+        )
     assert resp.status_code == 200, resp.text
     assert [r["status"] for r in resp.json()["results"]] == ["accepted", "invalid"]
     assert set(await read_submissions(settings, {i["event_id"] for i in items})) == {items[0]["event_id"]}
@@ -80,8 +83,12 @@ def test_a_streamed_body_over_the_limit_is_refused_before_the_end(server: str, c
             yield line
 
     try:
-        resp = httpx.post(f"{server}/v1/submissions", content=body(), timeout=30,
-                          headers={**auth(cli_token), "Content-Type": "application/x-ndjson"})
+        resp = httpx.post(
+            f"{server}/v1/submissions",
+            content=body(),
+            timeout=30,
+            headers={**auth(cli_token), "Content-Type": "application/x-ndjson"},
+        )
         assert resp.status_code == 413
     except (httpx.WriteError, httpx.RemoteProtocolError, httpx.ReadError):
         pass  # the server closed the connection on the refused upload: also a refusal

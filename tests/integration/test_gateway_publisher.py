@@ -18,8 +18,9 @@ pytestmark = pytest.mark.integration
 
 
 async def read_all(settings: Settings, topic: str, partitions: int) -> dict[int, list[tuple[int, bytes, bytes]]]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, isolation_level="read_committed",
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap, isolation_level="read_committed", enable_auto_commit=False
+    )
     await consumer.start()
     out: dict[int, list[tuple[int, bytes, bytes]]] = {p: [] for p in range(partitions)}
     try:
@@ -47,8 +48,7 @@ async def test_batches_land_whole_in_order_on_the_key_partition(settings: Settin
     topic = unique("publisher")
     await kafka_admin.ensure_topics_async(settings, [TopicSpec(topic, 3)])
     filler = b"x" * pad  # 600 x 3 kB spans several 512 kB record batches per partition
-    batches = [[Record(f"p-{b}-{i % 4}".encode(), f"{b}:{i}".encode() + filler) for i in range(50)]
-               for b in range(12)]
+    batches = [[Record(f"p-{b}-{i % 4}".encode(), f"{b}:{i}".encode() + filler) for i in range(50)] for b in range(12)]
     async with Publisher(settings) as publisher:
         answers = await asyncio.gather(*(publisher.publish(topic, batch) for batch in batches))
     assert all(sum(d.count for d in answer) == 50 for answer in answers)

@@ -26,13 +26,18 @@ pytestmark = pytest.mark.integration
 
 HEADER = ",".join(REQUIRED)
 # A later file: Xã Vân Hồ is split again on 1 January 2026 (invented, to show a new version).
-LATER = "\n".join([
-    HEADER,
-    "04048,Xã Vân Hồ,,,14,Tỉnh Sơn La,2025-07-01,2025-12-31",
-    "04048,Xã Vân Hồ,,,14,Tỉnh Sơn La,2026-01-01,",
-    "99001,Xã Vân Hồ Mới,,,14,Tỉnh Sơn La,2026-01-01,",
-    "9901,Xã Sai Mã,,,14,Tỉnh Sơn La,2026-01-01,",
-]) + "\n"
+LATER = (
+    "\n".join(
+        [
+            HEADER,
+            "04048,Xã Vân Hồ,,,14,Tỉnh Sơn La,2025-07-01,2025-12-31",
+            "04048,Xã Vân Hồ,,,14,Tỉnh Sơn La,2026-01-01,",
+            "99001,Xã Vân Hồ Mới,,,14,Tỉnh Sơn La,2026-01-01,",
+            "9901,Xã Sai Mã,,,14,Tỉnh Sơn La,2026-01-01,",
+        ]
+    )
+    + "\n"
+)
 COUNT = "SELECT count(*) FROM gazetteer_units"
 
 
@@ -95,23 +100,28 @@ def test_a_later_file_adds_versions_and_keeps_the_old_ones(fresh: Settings, tmp_
 
 def test_the_cli_loads_reports_bad_rows_and_exports(fresh: Settings, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
-    bad.write_text(HEADER + "\n77001,Xã Thử,,,14,Tỉnh Sơn La,2027-13-01,\n77002,Xã Thử Hai,,,14,Tỉnh Sơn La,2027-01-01,\n",
-                   encoding="utf-8")
+    bad.write_text(
+        HEADER + "\n77001,Xã Thử,,,14,Tỉnh Sơn La,2027-13-01,\n77002,Xã Thử Hai,,,14,Tỉnh Sơn La,2027-01-01,\n",
+        encoding="utf-8",
+    )
     env = {**os.environ, "POPREG_DATABASE_URL": fresh.dsn}
     cli = [sys.executable, "-m", "popreg"]
-    builtin = subprocess.run([*cli, "gazetteer", "load", "--builtin"], env=env, capture_output=True, text=True,
-                             timeout=120)
+    builtin = subprocess.run(
+        [*cli, "gazetteer", "load", "--builtin"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert builtin.returncode == 0 and "13356 rows read" in builtin.stdout, builtin.stderr
     run = subprocess.run([*cli, "gazetteer", "load", str(bad)], env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert "bad.csv: line 2, column valid_from: valid_from expected a date YYYY-MM-DD, got '2027-13-01'" in run.stderr
     assert "1 added" in run.stdout and "1 invalid" in run.stdout
-    strict = subprocess.run([*cli, "gazetteer", "load", "--strict", str(bad)], env=env, capture_output=True,
-                            text=True, timeout=120)
+    strict = subprocess.run(
+        [*cli, "gazetteer", "load", "--strict", str(bad)], env=env, capture_output=True, text=True, timeout=120
+    )
     assert strict.returncode == 1 and "nothing was loaded" in strict.stderr
     out = tmp_path / "out.csv"
-    exported = subprocess.run([*cli, "gazetteer", "export", "--out", str(out)], env=env, capture_output=True,
-                              text=True, timeout=120)
+    exported = subprocess.run(
+        [*cli, "gazetteer", "export", "--out", str(out)], env=env, capture_output=True, text=True, timeout=120
+    )
     assert exported.returncode == 0, exported.stderr
     codes = {r.commune_code for r in parse_csv(out.read_text(encoding="utf-8")).rows}
     assert "77002" in codes and "77001" not in codes and "04048" in codes

@@ -22,12 +22,24 @@ pytestmark = pytest.mark.integration
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "a0-example.csv"
 # The A0 form's headers (DOMAIN-MIS.md 2.3) for the example's columns.
 VIETNAMESE = {
-    "commune": "Mã xã", "household_id": "Mã hộ", "address": "Địa chỉ", "registered_on": "Ngày lập sổ",
-    "person_id": "Mã đối tượng (Số thẻ BHYT)", "full_name": "Họ và tên", "sex": "Giới tính", "birth_date": "Ngày sinh",
-    "relation_to_head": "Quan hệ với chủ hộ", "marital_status": "Tình trạng hôn nhân", "mother_id": "Mã mẹ",
-    "children_ever_born": "Số con đã sinh", "national_id": "Số CCCD", "ethnicity": "Dân tộc",
-    "education": "Trình độ học vấn", "contraception_method": "Biện pháp tránh thai",
-    "contraception_since": "Ngày bắt đầu BPTT", "collector_id": "Mã CTV",
+    "commune": "Mã xã",
+    "household_id": "Mã hộ",
+    "address": "Địa chỉ",
+    "registered_on": "Ngày lập sổ",
+    "person_id": "Mã đối tượng (Số thẻ BHYT)",
+    "full_name": "Họ và tên",
+    "sex": "Giới tính",
+    "birth_date": "Ngày sinh",
+    "relation_to_head": "Quan hệ với chủ hộ",
+    "marital_status": "Tình trạng hôn nhân",
+    "mother_id": "Mã mẹ",
+    "children_ever_born": "Số con đã sinh",
+    "national_id": "Số CCCD",
+    "ethnicity": "Dân tộc",
+    "education": "Trình độ học vấn",
+    "contraception_method": "Biện pháp tránh thai",
+    "contraception_since": "Ngày bắt đầu BPTT",
+    "collector_id": "Mã CTV",
 }
 
 
@@ -88,11 +100,34 @@ async def test_an_excel_book_gives_the_same_events_as_its_csv(make_settings, tmp
 
 
 async def test_workbook_problems_name_the_sheet_row_and_column(settings: Settings, tmp_path: Path) -> None:
-    header = ["Mã xã", "Địa bàn số", "Hộ số", "Địa chỉ", "Mã đối tượng", "Họ và tên", "Giới tính", "Ngày sinh",
-              "Quan hệ với chủ hộ", "Tình trạng hôn nhân", "Tình trạng cư trú"]
+    header = [
+        "Mã xã",
+        "Địa bàn số",
+        "Hộ số",
+        "Địa chỉ",
+        "Mã đối tượng",
+        "Họ và tên",
+        "Giới tính",
+        "Ngày sinh",
+        "Quan hệ với chủ hộ",
+        "Tình trạng hôn nhân",
+        "Tình trạng cư trú",
+    ]
     rows: list[list[object]] = [
-        [3658, 105, 7, "Bản Hài", "p-x-1", "Quàng Văn Páo", "Nam", date(1975, 1, 15), "Chủ hộ", "Đang kết hôn", "thường trú"],
-        [3658, 105, 7, "", "p-x-2", "Lường Thị Ên", "X", date(1979, 6, 10), "Vợ", "Đang kết hôn", ""],   # sex
+        [
+            3658,
+            105,
+            7,
+            "Bản Hài",
+            "p-x-1",
+            "Quàng Văn Páo",
+            "Nam",
+            date(1975, 1, 15),
+            "Chủ hộ",
+            "Đang kết hôn",
+            "thường trú",
+        ],
+        [3658, 105, 7, "", "p-x-2", "Lường Thị Ên", "X", date(1979, 6, 10), "Vợ", "Đang kết hôn", ""],  # sex
         [3658, 105, 7, "", "p-x-3", "Quàng Thị Xuân", "Nữ", "31/13/2003", "Con", "Chưa kết hôn", ""],  # date
     ]
     book = tmp_path / "loi.xlsx"
@@ -105,7 +140,9 @@ async def test_workbook_problems_name_the_sheet_row_and_column(settings: Setting
     assert "3 rows, 1 households, 2 bad rows" in done.stdout
     household = event_id("household.registered", "03658-105-7")  # named by the page: commune-area-number
     assert set(await read_submissions(settings, {household, event_id("person.registered", "p-x-1")})) == {
-        household, event_id("person.registered", "p-x-1")}
+        household,
+        event_id("person.registered", "p-x-1"),
+    }
     wrong = popreg(settings, "import-a0", str(book), "--sheet", "Không có", "--registered-on", "2021-01-01")
     assert wrong.returncode == 2 and "no sheet 'Không có' (sheets: Ghi chú, Sổ A0)" in wrong.stdout
 
@@ -122,8 +159,10 @@ def _cp1258(text: str) -> bytes:
 
 
 async def test_a_windows_1258_export_with_its_encoding(settings: Settings, tmp_path: Path) -> None:
-    text = ("Mã xã;Mã hộ;Địa chỉ;Mã đối tượng;Họ và tên;Giới tính;Ngày sinh;Quan hệ với chủ hộ;Tình trạng hôn nhân\n"
-            "03658;h-cp-1;Bản Hài;p-cp-1;Lò Văn Sơn;Nam;02/03/1980;Chủ hộ;Đang kết hôn\n")
+    text = (
+        "Mã xã;Mã hộ;Địa chỉ;Mã đối tượng;Họ và tên;Giới tính;Ngày sinh;Quan hệ với chủ hộ;Tình trạng hôn nhân\n"
+        "03658;h-cp-1;Bản Hài;p-cp-1;Lò Văn Sơn;Nam;02/03/1980;Chủ hộ;Đang kết hôn\n"
+    )
     export = tmp_path / "mis.csv"
     export.write_bytes(_cp1258(text))
     refused = popreg(settings, "import-a0", str(export), "--registered-on", "2021-01-01")

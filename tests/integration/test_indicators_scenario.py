@@ -47,8 +47,11 @@ def test_shape_and_every_catalogue_name(fed: Any) -> None:
     assert set(out) == {"area", "level", "period", "known_on", "values"}
     assert (out["area"], out["level"], out["period"], out["known_on"]) == ("14", "province", "2024", None)
     assert list(out["values"]) == list(NAMES)
-    assert all(isinstance(v, int) for k, v in out["values"].items()
-               if k.startswith(("pop", "births", "deaths", "marriages", "in_", "out_")) and "share" not in k)
+    assert all(
+        isinstance(v, int)
+        for k, v in out["values"].items()
+        if k.startswith(("pop", "births", "deaths", "marriages", "in_", "out_")) and "share" not in k
+    )
     assert figures(fed, "vn", "2024-Q3", "2024-12-31", ["population"])["level"] == "country"
 
 
@@ -58,14 +61,24 @@ def test_commune_a_in_2024(fed: Any) -> None:
     assert (v["population"], v["population_male"], v["population_female"], v["households"]) == (9, 5, 4, 4)
     assert v["sex_ratio_population"] == 125.0
     # ages on 2024-12-31: C1 0, C2 0, P7 22, P1 25, P2 29, P3 34, P10 32, P5 39, P4 84
-    assert (v["pop_age_0_4"], v["pop_age_20_24"], v["pop_age_25_29"], v["pop_age_30_34"],
-            v["pop_age_35_39"], v["pop_age_80_plus"]) == (2, 1, 2, 2, 1, 1)
+    assert (
+        v["pop_age_0_4"],
+        v["pop_age_20_24"],
+        v["pop_age_25_29"],
+        v["pop_age_30_34"],
+        v["pop_age_35_39"],
+        v["pop_age_80_plus"],
+    ) == (2, 1, 2, 2, 1, 1)
     assert (v["children_0_5"], v["working_age_15_64"], v["elderly_60_plus"]) == (2, 6, 1)
     # women 15-49: P1, P3, P10, all married; pill (P1), IUD (P3), traditional (P10)
     assert (v["women_15_49"], v["married_women_15_49"]) == (3, 3)
     assert v["cpr_modern"] == pytest.approx(2 / 3, abs=1e-6)
-    assert (v["contraceptive_users_by_method.pill"], v["contraceptive_users_by_method.iud"],
-            v["contraceptive_users_by_method.traditional"], v["contraceptive_users_by_method.condom"]) == (1, 1, 1, 0)
+    assert (
+        v["contraceptive_users_by_method.pill"],
+        v["contraceptive_users_by_method.iud"],
+        v["contraceptive_users_by_method.traditional"],
+        v["contraceptive_users_by_method.condom"],
+    ) == (1, 1, 1, 0)
     # births: C1 (F, order 1, mother 24) and C2 (M, order 3, mother 33, on 04-02 after correction)
     assert (v["births"], v["births_male"], v["births_female"], v["births_order_3_plus"]) == (2, 1, 1, 1)
     assert (v["share_order_3_plus"], v["srb"]) == (0.5, 100.0)
@@ -96,21 +109,24 @@ def test_exposure_is_split_at_birthdays_and_arrivals(fed: Any) -> None:
     assert q3 == {"pop_age_20_24": 1, "pop_age_25_29": 2}  # P7 22 | P1 25, P2 29
 
 
-@pytest.mark.parametrize(("area", "expected"), [
-    # commune level: every move between communes counts
-    (B, (2, 1, 2)),  # P8, P12 | in P8 | out P5 (to A), P9 (to D)
-    (C, (1, 0, 2)),  # P6 | out P7, P10
-    (D, (1, 1, 1)),  # P9 | in P9 | out P8
-    # district level: P5's move inside district 116 counts nowhere
-    ("116", (11, 3, 1)),  # in P7, P10 (from 118), P8 (from 001) | out P9 (to 001)
-    ("118", (1, 0, 2)),
-    ("001", (1, 1, 1)),
-    # province level: only P8 (01 -> 14) and P9 (14 -> 01) cross
-    ("14", (12, 1, 1)),
-    ("01", (1, 1, 1)),
-    # country: nobody crossed it; never the sum of the provinces
-    ("VN", (13, 0, 0)),
-])
+@pytest.mark.parametrize(
+    ("area", "expected"),
+    [
+        # commune level: every move between communes counts
+        (B, (2, 1, 2)),  # P8, P12 | in P8 | out P5 (to A), P9 (to D)
+        (C, (1, 0, 2)),  # P6 | out P7, P10
+        (D, (1, 1, 1)),  # P9 | in P9 | out P8
+        # district level: P5's move inside district 116 counts nowhere
+        ("116", (11, 3, 1)),  # in P7, P10 (from 118), P8 (from 001) | out P9 (to 001)
+        ("118", (1, 0, 2)),
+        ("001", (1, 1, 1)),
+        # province level: only P8 (01 -> 14) and P9 (14 -> 01) cross
+        ("14", (12, 1, 1)),
+        ("01", (1, 1, 1)),
+        # country: nobody crossed it; never the sum of the provinces
+        ("VN", (13, 0, 0)),
+    ],
+)
 def test_migration_follows_people_at_each_level(fed: Any, area: str, expected: tuple[int, int, int]) -> None:
     v = figures(fed, area, "2024", names=["population", "in_migrants", "out_migrants", "net_migration"])["values"]
     assert (v["population"], v["in_migrants"], v["out_migrants"]) == expected
@@ -156,14 +172,22 @@ def test_merge_as_known_before_and_after(fed: Any) -> None:
     names = ["population", "in_migrants", "out_migrants"]
     # before the merge (20 Nov) P11 looked like a newcomer from nowhere known, P10 still in C
     assert figures(fed, "14", "2024", "2024-11-01", names)["values"] == {
-        "population": 13, "in_migrants": 2, "out_migrants": 1}
+        "population": 13,
+        "in_migrants": 2,
+        "out_migrants": 1,
+    }
     assert figures(fed, "VN", "2024", "2024-11-01", names)["values"] == {
-        "population": 14, "in_migrants": 1, "out_migrants": 0}
+        "population": 14,
+        "in_migrants": 1,
+        "out_migrants": 0,
+    }
     assert figures(fed, C, "2024", "2024-11-01", names)["values"] == {
-        "population": 2, "in_migrants": 0, "out_migrants": 1}
+        "population": 2,
+        "in_migrants": 0,
+        "out_migrants": 1,
+    }
     # after it: one woman, who moved C -> A inside the province
-    assert figures(fed, "14", "2024", None, names)["values"] == {
-        "population": 12, "in_migrants": 1, "out_migrants": 1}
+    assert figures(fed, "14", "2024", None, names)["values"] == {"population": 12, "in_migrants": 1, "out_migrants": 1}
     assert figures(fed, C, "2024", None, names)["values"] == {"population": 1, "in_migrants": 0, "out_migrants": 2}
 
 

@@ -84,4 +84,6 @@ def test_topics_have_infinite_retention_and_partitions(settings: Settings) -> No
 
 def test_end_offsets_of_an_empty_topic_are_zero(settings: Settings) -> None:
     assert kafka_admin.end_offsets(settings, settings.topic(topics.REVIEW)) == {0: 0}
-    assert kafka_admin.committed_offsets(settings, "nobody-" + settings.topic_prefix, settings.topic(topics.REVIEW)) == {}
+    assert (
+        kafka_admin.committed_offsets(settings, "nobody-" + settings.topic_prefix, settings.topic(topics.REVIEW)) == {}
+    )

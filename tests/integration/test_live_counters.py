@@ -43,10 +43,26 @@ PERIODS = (*(f"2024-{m:02d}" for m in range(1, 13)), "2024-Q1", "2024-Q2", "2024
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def reg(f: EventFactory, pid: str, hh: str, commune: str, sex: str, born: str, marital: str = "married",
-        ceb: int | None = None, on: str = "2020-01-01") -> dict[str, Any]:
-    payload = {"person_id": pid, "household_id": hh, "full_name": f"Người {pid}", "sex": sex, "birth_date": born,
-               "relation_to_head": "head", "marital_status": marital}
+def reg(
+    f: EventFactory,
+    pid: str,
+    hh: str,
+    commune: str,
+    sex: str,
+    born: str,
+    marital: str = "married",
+    ceb: int | None = None,
+    on: str = "2020-01-01",
+) -> dict[str, Any]:
+    payload = {
+        "person_id": pid,
+        "household_id": hh,
+        "full_name": f"Người {pid}",
+        "sex": sex,
+        "birth_date": born,
+        "relation_to_head": "head",
+        "marital_status": marital,
+    }
     if ceb is not None:
         payload["children_ever_born"] = ceb
     return f.record("person.registered", on, commune, payload, recorded_at=on, event_id=f"reg-{pid}")
@@ -58,37 +74,96 @@ def mv(person: str, origin: str | None, to: str | None, confirmed: bool) -> list
 
 def batches(f: EventFactory) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Two batches of RegisterEvent records, with the context the register would give them."""
-    base = [f.record("household.registered", "2020-01-01", c, {"household_id": h, "address": h},
-                     recorded_at="2020-01-05", event_id=f"hh-{h}")
-            for h, c in (("H1", A), ("H2", A), ("H3", B), ("H4", C), ("H5", D))]
-    base += [reg(f, "P1", "H1", A, "F", "1999-07-01", ceb=0), reg(f, "P2", "H1", A, "M", "1995-03-10"),
-             reg(f, "P3", "H2", A, "F", "1990-05-20", ceb=2), reg(f, "P4", "H2", A, "M", "1940-01-01", "widowed"),
-             reg(f, "P5", "H3", B, "M", "1985-02-02", "never_married"), reg(f, "P9", "H3", B, "M", "1970-01-01"),
-             reg(f, "P6", "H4", C, "F", "2008-04-04", "never_married"),
-             reg(f, "P7", "H4", C, "M", "2002-09-09", "never_married"), reg(f, "P8", "H5", D, "M", "1980-12-12")]
+    base = [
+        f.record(
+            "household.registered",
+            "2020-01-01",
+            c,
+            {"household_id": h, "address": h},
+            recorded_at="2020-01-05",
+            event_id=f"hh-{h}",
+        )
+        for h, c in (("H1", A), ("H2", A), ("H3", B), ("H4", C), ("H5", D))
+    ]
+    base += [
+        reg(f, "P1", "H1", A, "F", "1999-07-01", ceb=0),
+        reg(f, "P2", "H1", A, "M", "1995-03-10"),
+        reg(f, "P3", "H2", A, "F", "1990-05-20", ceb=2),
+        reg(f, "P4", "H2", A, "M", "1940-01-01", "widowed"),
+        reg(f, "P5", "H3", B, "M", "1985-02-02", "never_married"),
+        reg(f, "P9", "H3", B, "M", "1970-01-01"),
+        reg(f, "P6", "H4", C, "F", "2008-04-04", "never_married"),
+        reg(f, "P7", "H4", C, "M", "2002-09-09", "never_married"),
+        reg(f, "P8", "H5", D, "M", "1980-12-12"),
+    ]
     first = base + [
-        f.record("birth", "2024-03-30", A, {"child_id": "K2", "household_id": "H2", "mother_id": "P3", "sex": "M"},
-                 event_id="b-k2", birth_order=3, mother_age=33),
+        f.record(
+            "birth",
+            "2024-03-30",
+            A,
+            {"child_id": "K2", "household_id": "H2", "mother_id": "P3", "sex": "M"},
+            event_id="b-k2",
+            birth_order=3,
+            mother_age=33,
+        ),
         f.record("death", "2024-02-10", A, {"person_id": "P4"}, recorded_at="2024-02-12", event_id="d-p4"),
         f.record("contraception.started", "2024-03-01", A, {"person_id": "P1", "method": "pill"}),
         f.record("contraception.started", "2024-03-02", B, {"person_id": "P9", "method": "condom"}),  # a man
-        f.record("move_out", "2024-05-01", B, {"person_ids": ["P5"], "to_commune": A}, event_id="o-p5",
-                 moves=mv("P5", B, A, False)),
-        f.record("move_in", "2024-05-03", A, {"person_ids": ["P5"], "household_id": "H1", "from_commune": B},
-                 moves=mv("P5", B, A, True), flags=["completes_move:o-p5"]),
-        f.record("move_out", "2024-06-10", C, {"person_ids": ["P7"], "to_commune": A}, event_id="o-p7",
-                 moves=mv("P7", C, A, False)),
+        f.record(
+            "move_out",
+            "2024-05-01",
+            B,
+            {"person_ids": ["P5"], "to_commune": A},
+            event_id="o-p5",
+            moves=mv("P5", B, A, False),
+        ),
+        f.record(
+            "move_in",
+            "2024-05-03",
+            A,
+            {"person_ids": ["P5"], "household_id": "H1", "from_commune": B},
+            moves=mv("P5", B, A, True),
+            flags=["completes_move:o-p5"],
+        ),
+        f.record(
+            "move_out",
+            "2024-06-10",
+            C,
+            {"person_ids": ["P7"], "to_commune": A},
+            event_id="o-p7",
+            moves=mv("P7", C, A, False),
+        ),
         f.record("marriage", "2024-07-15", C, {"person_ids": ["P6", "P8"]}, child_marriage=True),
     ]
     second = [
         # late: a birth of January recorded in May, after later months were counted
-        f.record("birth", "2024-01-20", A, {"child_id": "K1", "household_id": "H1", "mother_id": "P1", "sex": "F"},
-                 recorded_at=at("2024-05-10"), event_id="b-k1", birth_order=1, mother_age=24),
-        f.record("move_in", "2024-06-12", A, {"person_ids": ["P7"], "household_id": "H2", "from_commune": C},
-                 moves=mv("P7", C, A, True), flags=["completes_move:o-p7"]),
+        f.record(
+            "birth",
+            "2024-01-20",
+            A,
+            {"child_id": "K1", "household_id": "H1", "mother_id": "P1", "sex": "F"},
+            recorded_at=at("2024-05-10"),
+            event_id="b-k1",
+            birth_order=1,
+            mother_age=24,
+        ),
+        f.record(
+            "move_in",
+            "2024-06-12",
+            A,
+            {"person_ids": ["P7"], "household_id": "H2", "from_commune": C},
+            moves=mv("P7", C, A, True),
+            flags=["completes_move:o-p7"],
+        ),
         f.record("move_out", "2024-08-01", D, {"person_ids": ["P8"]}, event_id="o-p8", moves=mv("P8", D, None, False)),
-        f.record("move_in", "2024-08-05", B, {"person_ids": ["P8"], "household_id": "H3", "from_commune": D},
-                 moves=mv("P8", D, B, True), flags=["completes_move:o-p8"]),
+        f.record(
+            "move_in",
+            "2024-08-05",
+            B,
+            {"person_ids": ["P8"], "household_id": "H3", "from_commune": D},
+            moves=mv("P8", D, B, True),
+            flags=["completes_move:o-p8"],
+        ),
         # known in B, arrives in D without a move_out: out of B at every level, into D at every level
         f.record("move_in", "2024-09-15", D, {"person_ids": ["P9"], "household_id": "H5"}, moves=mv("P9", B, D, True)),
         f.record("event.voided", "2024-04-05", A, {"voided_event_id": "d-p4", "reason": "wrong person"}),
@@ -96,8 +171,13 @@ def batches(f: EventFactory) -> tuple[list[dict[str, Any]], list[dict[str, Any]]
         f.record("divorce", "2024-10-10", A, {"person_ids": ["P1", "P2"]}),
         f.record("household.registered", "2024-11-01", A, {"household_id": "H7", "address": "H7"}, event_id="hh-H7"),
         reg(f, "N1", "H7", A, "F", "1996-06-06", on="2024-11-01"),  # a newcomer: registered, then her move_in
-        f.record("move_in", "2024-11-01", A, {"person_ids": ["N1"], "household_id": "H7", "from_commune": "ABROAD"},
-                 moves=mv("N1", "ABROAD", A, True)),
+        f.record(
+            "move_in",
+            "2024-11-01",
+            A,
+            {"person_ids": ["N1"], "household_id": "H7", "from_commune": "ABROAD"},
+            moves=mv("N1", "ABROAD", A, True),
+        ),
         f.record("contraception.started", "2024-11-20", A, {"person_id": "N1", "method": "iud"}),
     ]
     copies = [first[len(base)], second[0], second[5]]  # a birth, the late birth and the void, sent twice
@@ -127,12 +207,21 @@ class Worker:
     def start(self) -> Worker:
         self.home.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("POPREG_")}
-        env.update(POPREG_ENV="test", POPREG_TOPIC_PREFIX=self.settings.topic_prefix,
-                   POPREG_KAFKA_BOOTSTRAP=self.settings.bootstrap, POPREG_DATABASE_URL=self.settings.dsn,
-                   POPREG_HOME=str(self.home), POPREG_FAUST_STORE="rocksdb://")
-        self.proc = subprocess.Popen([sys.executable, "-m", "popreg", "worker", "indicators", "-l", "warn",
-                                      "--live-from", "2024-01-01"], env=env, cwd=str(ROOT),
-                                     stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
+        env.update(
+            POPREG_ENV="test",
+            POPREG_TOPIC_PREFIX=self.settings.topic_prefix,
+            POPREG_KAFKA_BOOTSTRAP=self.settings.bootstrap,
+            POPREG_DATABASE_URL=self.settings.dsn,
+            POPREG_HOME=str(self.home),
+            POPREG_FAUST_STORE="rocksdb://",
+        )
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "popreg", "worker", "indicators", "-l", "warn", "--live-from", "2024-01-01"],
+            env=env,
+            cwd=str(ROOT),
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
         return self
 
     def kill(self) -> None:
@@ -214,6 +303,7 @@ async def test_live_counters_agree_with_the_sql_path(make_settings: Callable[...
         app = build_read_app(settings)
         app.include_router(reports_api.router)
         with TestClient(app) as client:
+
             def get(token: str, **params: Any) -> Any:
                 return client.get("/v1/live", params=params, headers={"Authorization": f"Bearer {tokens[token]}"})
 
@@ -234,8 +324,9 @@ async def test_live_counters_agree_with_the_sql_path(make_settings: Callable[...
 
 async def commit_forward_offset(settings: Settings, partition: int, offset: int) -> None:
     """Move the worker group's committed offset of one events partition (the group must be empty)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, group_id=app_id(settings),
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap, group_id=app_id(settings), enable_auto_commit=False
+    )
     await consumer.start()
     try:
         tp = TopicPartition(settings.topic(EVENTS), partition)
@@ -246,7 +337,8 @@ async def commit_forward_offset(settings: Settings, partition: int, offset: int)
 
 
 async def test_records_that_never_reached_the_counters_are_read_again_in_order(
-        make_settings: Callable[..., Settings], tmp_path: Path) -> None:
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
     """faust can lose a record between the events topic and the counters (when partitions are
     assigned it resumes fetching before it seeks to the committed offsets; the group then reads on
     after the record). Made exact here: the group's committed offsets are moved past records never

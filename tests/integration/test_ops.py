@@ -24,9 +24,16 @@ pytestmark = pytest.mark.integration
 
 
 def death() -> dict[str, Any]:
-    return {"event_id": str(uuid.uuid4()), "type": "death", "schema_version": 1, "occurred_on": "2024-03-05",
-            "recorded_at": "2024-03-05T09:12:00+07:00", "commune": "03646", "source": {"channel": "web"},
-            "payload": {"person_id": f"p-{uuid.uuid4()}"}}
+    return {
+        "event_id": str(uuid.uuid4()),
+        "type": "death",
+        "schema_version": 1,
+        "occurred_on": "2024-03-05",
+        "recorded_at": "2024-03-05T09:12:00+07:00",
+        "commune": "03646",
+        "source": {"channel": "web"},
+        "payload": {"person_id": f"p-{uuid.uuid4()}"},
+    }
 
 
 def metric(text: str, name: str, **labels: str) -> float:
@@ -65,14 +72,29 @@ def test_metrics_readiness_and_request_ids(make_settings: Callable[..., Settings
         assert [x["status"] for x in r.json()["results"]] == ["accepted", "accepted", "invalid"]
         assert len(http.get("/v1/health").headers["x-request-id"]) == 16  # made when not given
 
-        after = wait_for(lambda: http.get("/metrics").text,
-                         lambda t: metric(t, "popreg_pipeline_records", stage="submitted") >= 2)
-        assert metric(after, "popreg_submissions_total", status="accepted") - \
-            metric(before, "popreg_submissions_total", status="accepted") == 2
-        assert metric(after, "popreg_submissions_total", status="invalid") - \
-            metric(before, "popreg_submissions_total", status="invalid") == 1
-        assert metric(after, "popreg_http_request_duration_seconds_count",
-                      method="POST", route="/v1/submissions", status="200") >= 1
+        after = wait_for(
+            lambda: http.get("/metrics").text, lambda t: metric(t, "popreg_pipeline_records", stage="submitted") >= 2
+        )
+        assert (
+            metric(after, "popreg_submissions_total", status="accepted")
+            - metric(before, "popreg_submissions_total", status="accepted")
+            == 2
+        )
+        assert (
+            metric(after, "popreg_submissions_total", status="invalid")
+            - metric(before, "popreg_submissions_total", status="invalid")
+            == 1
+        )
+        assert (
+            metric(
+                after,
+                "popreg_http_request_duration_seconds_count",
+                method="POST",
+                route="/v1/submissions",
+                status="200",
+            )
+            >= 1
+        )
         assert metric(after, "popreg_dependency_up", dependency="kafka") == 1
         assert metric(after, "popreg_pipeline_lag_records", stage="register") >= 2
 
@@ -91,4 +113,9 @@ def test_json_log_lines_carry_the_request_id() -> None:
         line = orjson.loads(JsonFormatter().format(record))
     finally:
         REQUEST_ID.reset(token)
-    assert (line["level"], line["logger"], line["msg"], line["request_id"]) == ("warning", "popreg.test", "held x", "req-7")
+    assert (line["level"], line["logger"], line["msg"], line["request_id"]) == (
+        "warning",
+        "popreg.test",
+        "held x",
+        "req-7",
+    )

@@ -29,8 +29,11 @@ def api(make_settings: Callable[..., Settings]) -> Iterator[tuple[str, dict[str,
     with connect(settings) as conn:
         load_builtin(conn)
         conn.commit()
-    tokens = {"VN": token(settings, "operator", "VN"), "analyst": token(settings, "analyst", "14"),
-              "collector01": token(settings, "collector", "01")}
+    tokens = {
+        "VN": token(settings, "operator", "VN"),
+        "analyst": token(settings, "analyst", "14"),
+        "collector01": token(settings, "collector", "01"),
+    }
     with serve(compose_app(settings)) as url:
         yield url, tokens
 
@@ -52,8 +55,12 @@ def test_every_error_class_is_a_problem(api: tuple[str, dict[str, str]]) -> None
         assert _problem(c.delete("/v1/indicators", headers=auth), 405)["instance"] == "/v1/indicators"
         unauth = c.get("/v1/indicators", params={"area": "14", "period": "2024"})
         assert "bearer token" in _problem(unauth, 401)["detail"] and unauth.headers["www-authenticate"] == "Bearer"
-        _problem(c.get("/v1/indicators", params={"area": "14", "period": "2024"},
-                       headers={"Authorization": "Bearer prt_wrong"}), 401)
+        _problem(
+            c.get(
+                "/v1/indicators", params={"area": "14", "period": "2024"}, headers={"Authorization": "Bearer prt_wrong"}
+            ),
+            401,
+        )
         missing = _problem(c.get("/v1/indicators", params={"area": "14"}, headers=auth), 422)
         assert {"loc": ["query", "period"], "msg": "Field required", "type": "missing"} in missing["errors"]
         assert "period" in missing["detail"]
@@ -70,15 +77,27 @@ def test_the_gateway_keeps_its_fields_inside_the_problem(api: tuple[str, dict[st
     with httpx.Client(base_url=url, timeout=30) as c:
         empty = _problem(c.post("/v1/submissions", content=b"", headers=auth), 422)
         assert empty["results"] == [] and empty["errors"][0]["loc"] == ["body"]
-        assert "not a valid JSON array" in _problem(c.post("/v1/submissions", content=b"[{", headers=auth), 400)["detail"]
+        assert (
+            "not a valid JSON array" in _problem(c.post("/v1/submissions", content=b"[{", headers=auth), 400)["detail"]
+        )
         big = _problem(c.post("/v1/submissions", content=b"[" + b" " * 5000 + b"]", headers=auth), 413)
         assert "limit of 4096 bytes" in big["detail"]
         reader = {"Authorization": f"Bearer {tokens['analyst']}", "Content-Type": "application/json"}
-        assert "may read but not submit" in _problem(c.post("/v1/submissions", content=b"[]", headers=reader), 403)["detail"]
+        assert (
+            "may read but not submit"
+            in _problem(c.post("/v1/submissions", content=b"[]", headers=reader), 403)["detail"]
+        )
         outside = {"Authorization": f"Bearer {tokens['collector01']}", "Content-Type": "application/json"}
-        item = {"event_id": "p-outside-1", "type": "death", "schema_version": 1, "occurred_on": "2024-01-02",
-                "recorded_at": "2024-01-03T08:00:00+07:00", "commune": "03646", "source": {"channel": "web"},
-                "payload": {"person_id": "x"}}
+        item = {
+            "event_id": "p-outside-1",
+            "type": "death",
+            "schema_version": 1,
+            "occurred_on": "2024-01-02",
+            "recorded_at": "2024-01-03T08:00:00+07:00",
+            "commune": "03646",
+            "source": {"channel": "web"},
+            "payload": {"person_id": "x"},
+        }
         forbidden = _problem(c.post("/v1/submissions", json=[item], headers=outside), 403)
         assert forbidden["results"][0]["event_id"] == "p-outside-1" and forbidden["results"][0]["errors"]
 
@@ -87,8 +106,11 @@ def test_the_openapi_document_is_exact(api: tuple[str, dict[str, str]]) -> None:
     url, _ = api
     spec = httpx.get(url + "/openapi.json", timeout=30).json()
     assert spec["components"]["securitySchemes"]["bearer"] == {
-        "type": "http", "scheme": "bearer", "bearerFormat": "prt_…",
-        "description": spec["components"]["securitySchemes"]["bearer"]["description"]}
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "prt_…",
+        "description": spec["components"]["securitySchemes"]["bearer"]["description"],
+    }
     assert "HTTPValidationError" not in spec["components"]["schemas"]
     operations = [(p, m, op) for p, item in spec["paths"].items() for m, op in item.items() if isinstance(op, dict)]
     assert len(operations) > 20
@@ -149,11 +171,24 @@ def test_schemathesis_finds_nothing_on_the_contract_surface(stack: Settings, tmp
     root = Path(__file__).resolve().parents[2]
     bin_dir = str(Path(sys.executable).parent)
     env = {k: v for k, v in os.environ.items() if not k.startswith("POPREG_")}
-    env.update({"PATH": bin_dir + os.pathsep + env.get("PATH", ""), "POPREG_HOME": str(stack.home_dir),
-                "POPREG_KAFKA_PORT": str(stack.kafka_port), "POPREG_PG_PORT": str(stack.pg_port),
-                "POPREG_PG_USER": stack.pg_user, "POPREG_SCHEMATHESIS_EXAMPLES": "10"})
-    done = subprocess.run(["bash", str(root / "infra" / "ci_schemathesis.sh")], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=600)
+    env.update(
+        {
+            "PATH": bin_dir + os.pathsep + env.get("PATH", ""),
+            "POPREG_HOME": str(stack.home_dir),
+            "POPREG_KAFKA_PORT": str(stack.kafka_port),
+            "POPREG_PG_PORT": str(stack.pg_port),
+            "POPREG_PG_USER": stack.pg_user,
+            "POPREG_SCHEMATHESIS_EXAMPLES": "10",
+        }
+    )
+    done = subprocess.run(
+        ["bash", str(root / "infra" / "ci_schemathesis.sh")],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     report = done.stdout[-6000:] + done.stderr[-3000:]
     assert done.returncode == 0, report
     assert "passed" in done.stdout and "failures" not in done.stdout.split("Seed:")[-1], report

@@ -25,10 +25,19 @@ from tests.support.synthetic import EventFactory, at
 
 pytestmark = pytest.mark.integration
 
-HELD = {"event_id": "held-9", "type": "birth", "commune": C, "occurred_on": "2024-05-05",
-        "recorded_at": at("2024-05-06").isoformat(), "collector_id": "ctv-1", "reason": "mother_too_young",
-        "rule": "the mother is a woman aged 10-60 on the date", "detail": "aged 9",
-        "held_at": at("2024-05-06").isoformat(), "submission": {"event_id": "held-9"}}
+HELD = {
+    "event_id": "held-9",
+    "type": "birth",
+    "commune": C,
+    "occurred_on": "2024-05-05",
+    "recorded_at": at("2024-05-06").isoformat(),
+    "collector_id": "ctv-1",
+    "reason": "mother_too_young",
+    "rule": "the mother is a woman aged 10-60 on the date",
+    "detail": "aged 9",
+    "held_at": at("2024-05-06").isoformat(),
+    "submission": {"event_id": "held-9"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +60,11 @@ async def fed(env: Any) -> Any:
 @pytest.fixture(scope="module")
 def client(fed: Any) -> Iterator[tuple[TestClient, dict[str, str]]]:
     settings, pool, _ = fed
-    tokens = {"VN": create_token(pool, "operator", "VN").token, "118": create_token(pool, "clerk", "118").token,
-              "analyst": create_token(pool, "analyst", "VN").token}
+    tokens = {
+        "VN": create_token(pool, "operator", "VN").token,
+        "118": create_token(pool, "clerk", "118").token,
+        "analyst": create_token(pool, "analyst", "VN").token,
+    }
     with TestClient(build_read_app(settings)) as c:
         yield c, tokens
 
@@ -66,8 +78,13 @@ def _get(client: Any, path: str, token: str | None, **params: Any) -> Any:
 def test_indicators_endpoint_shape_and_errors(client: Any) -> None:
     r = _get(client, "/v1/indicators", "VN", area="14", period="2024", names="population,births,cpr_modern")
     assert r.status_code == 200
-    assert r.json() == {"area": "14", "level": "province", "period": "2024", "known_on": None,
-                        "values": {"population": 12, "births": 2, "cpr_modern": 0.75}}
+    assert r.json() == {
+        "area": "14",
+        "level": "province",
+        "period": "2024",
+        "known_on": None,
+        "values": {"population": 12, "births": 2, "cpr_modern": 0.75},
+    }
     r = _get(client, "/v1/indicators", "VN", area=A, period="2024-01", known_on="2024-02-15", names="births")
     assert r.json()["values"] == {"births": 0} and r.json()["known_on"] == "2024-02-15"
     bad = _get(client, "/v1/indicators", "VN", area="14", period="2024-Q5")
@@ -102,7 +119,9 @@ def test_persons_histories_and_households(client: Any) -> None:
     assert then["moves"] == []  # before the merge nobody knew she had moved
     c2 = _get(client, "/v1/persons/P3/history", "VN").json()
     assert [(b["child_id"], b["occurred_on"], b["birth_order"]) for b in c2["births"]] == [("C2", "2024-04-02", 3)]
-    assert any(a["attribute"] == "birth_date" for a in _get(client, "/v1/persons/C2/history", "VN").json()["attributes"])
+    assert any(
+        a["attribute"] == "birth_date" for a in _get(client, "/v1/persons/C2/history", "VN").json()["attributes"]
+    )
     hh = _get(client, "/v1/households/H2", "VN").json()
     assert sorted(m["person_id"] for m in hh["members"]) == ["C2", "P3", "P4", "P7"]
     assert hh["registration"]["commune"] == A
@@ -119,23 +138,50 @@ def test_review_progress_health_and_openapi(client: Any) -> None:
     health = _get(client, "/v1/health", None).json()
     assert (health["status"], health["postgres"], health["kafka"]) == ("ok", "ok", "ok")
     paths = client[0].get("/openapi.json").json()["paths"]
-    assert {"/v1/indicators", "/v1/persons/{person_id}", "/v1/persons/{person_id}/history",
-            "/v1/households/{household_id}", "/v1/review", "/v1/progress", "/v1/health"} <= set(paths)
+    assert {
+        "/v1/indicators",
+        "/v1/persons/{person_id}",
+        "/v1/persons/{person_id}/history",
+        "/v1/households/{household_id}",
+        "/v1/review",
+        "/v1/progress",
+        "/v1/health",
+    } <= set(paths)
 
 
 def test_cli_indicators_in_three_formats(fed: Any) -> None:
     settings = fed[0]
     out = popreg(settings, "indicators", "--area", "14", "--period", "2024", "--names", "population,srb")
     assert out.returncode == 0, out.stderr
-    assert orjson.loads(out.stdout) == {"area": "14", "level": "province", "period": "2024", "known_on": None,
-                                        "values": {"population": 12, "srb": 100.0}}
-    out = popreg(settings, "indicators", "--area", A, "--period", "2024-01", "--known-on", "2024-02-15",
-                  "--names", "births,asfr_15_19", "--format", "csv")
+    assert orjson.loads(out.stdout) == {
+        "area": "14",
+        "level": "province",
+        "period": "2024",
+        "known_on": None,
+        "values": {"population": 12, "srb": 100.0},
+    }
+    out = popreg(
+        settings,
+        "indicators",
+        "--area",
+        A,
+        "--period",
+        "2024-01",
+        "--known-on",
+        "2024-02-15",
+        "--names",
+        "births,asfr_15_19",
+        "--format",
+        "csv",
+    )
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
     assert [(r["indicator"], r["value"], r["known_on"]) for r in rows] == [
-        ("births", "0", "2024-02-15"), ("asfr_15_19", "", "2024-02-15")]
-    table = popreg(settings, "indicators", "--area", "VN", "--period", "2024", "--names", "population",
-                    "--format", "table")
+        ("births", "0", "2024-02-15"),
+        ("asfr_15_19", "", "2024-02-15"),
+    ]
+    table = popreg(
+        settings, "indicators", "--area", "VN", "--period", "2024", "--names", "population", "--format", "table"
+    )
     assert table.returncode == 0 and "population" in table.stdout and "13" in table.stdout
     bad = popreg(settings, "indicators", "--area", "14", "--period", "24")
     assert bad.returncode == 2 and "period" in bad.stderr

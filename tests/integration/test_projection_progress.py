@@ -20,8 +20,9 @@ pytestmark = pytest.mark.integration
 async def _commit(settings: Settings, offset: int) -> None:
     """Commit `offset` for the register's group, as its faust app would."""
     tp = TopicPartition(settings.topic(SUBMISSIONS), 0)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, group_id=settings.topic(REGISTER_GROUP),
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap, group_id=settings.topic(REGISTER_GROUP), enable_auto_commit=False
+    )
     await consumer.start()
     try:
         consumer.assign([tp])
@@ -32,8 +33,9 @@ async def _commit(settings: Settings, offset: int) -> None:
 
 async def test_register_caught_up_across_transaction_markers(make_settings: Callable[..., Settings]) -> None:
     settings = make_settings()
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, enable_idempotence=True,
-                                transactional_id=settings.topic("progress-test"))
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap, enable_idempotence=True, transactional_id=settings.topic("progress-test")
+    )
     await producer.start()
     try:
         async with producer.transaction():  # offsets 0, 1, 2, then the commit marker at 3

@@ -124,8 +124,9 @@ def test_old_versions_stay_until_dropped(env: Any) -> None:
     assert dropped and live.version not in dropped
     with pool.connection() as conn:
         assert [v.version for v in versions.active_versions(conn)] == [live.version]
-        gone = conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = ANY(%s)",
-                            ([versions.schema_name(v) for v in dropped],)).fetchone()[0]
+        gone = conn.execute(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = ANY(%s)", ([versions.schema_name(v) for v in dropped],)
+        ).fetchone()[0]
     assert gone == 0
     assert _cpr(pool) == 0.8
 
@@ -138,13 +139,33 @@ async def test_boundary_reform_rebuild_reaggregates_old_communes(make_settings: 
         assert g.resolve(old_ha_giang, date(2024, 6, 1)).province == "02"
         assert g.successor(old_ha_giang) == "00691" and g.resolve("00691", g.remap_2025()[0].on).province == "08"
         f = EventFactory(g)
-        records = [f.record("household.registered", "2020-01-01", old_ha_giang, {"household_id": "HG", "address": "x"}),
-                   f.record("household.registered", "2020-01-01", old_tuyen_quang, {"household_id": "TQ", "address": "y"})]
-        for pid, hh, commune in (("g1", "HG", old_ha_giang), ("g2", "HG", old_ha_giang), ("g3", "HG", old_ha_giang),
-                                 ("t1", "TQ", old_tuyen_quang), ("t2", "TQ", old_tuyen_quang)):
-            records.append(f.record("person.registered", "2020-01-01", commune, {
-                "person_id": pid, "household_id": hh, "full_name": pid, "sex": "F", "birth_date": "1990-01-01",
-                "relation_to_head": "head", "marital_status": "married"}))
+        records = [
+            f.record("household.registered", "2020-01-01", old_ha_giang, {"household_id": "HG", "address": "x"}),
+            f.record("household.registered", "2020-01-01", old_tuyen_quang, {"household_id": "TQ", "address": "y"}),
+        ]
+        for pid, hh, commune in (
+            ("g1", "HG", old_ha_giang),
+            ("g2", "HG", old_ha_giang),
+            ("g3", "HG", old_ha_giang),
+            ("t1", "TQ", old_tuyen_quang),
+            ("t2", "TQ", old_tuyen_quang),
+        ):
+            records.append(
+                f.record(
+                    "person.registered",
+                    "2020-01-01",
+                    commune,
+                    {
+                        "person_id": pid,
+                        "household_id": hh,
+                        "full_name": pid,
+                        "sex": "F",
+                        "birth_date": "1990-01-01",
+                        "relation_to_head": "head",
+                        "marital_status": "married",
+                    },
+                )
+            )
         await produce(settings, f, records)
         with pool.connection() as conn:
             live = versions.ensure_live(conn)

@@ -43,8 +43,12 @@ async def test_sink_process_follows_versions(make_settings: Callable[..., Settin
 
 
 async def _follow_versions(settings: Settings, pool: Any, f: EventFactory) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "popreg", "sink"], env=cli_env(settings),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "popreg", "sink"],
+        env=cli_env(settings),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         records = scenario(f)
         await produce(settings, f, records[:30])

@@ -75,7 +75,13 @@ def check_scenario_rows(tables: dict[str, list[tuple]]) -> None:
     persons = {r[0]: r for r in tables["persons"]}
     assert persons["P11"][1:3] == ("merged", "P10")
     assert {p: persons[p][7] for p in ("P1", "P5", "P7", "P8", "P9", "P10")} == {
-        "P1": A, "P5": A, "P7": A, "P8": B, "P9": D, "P10": A}
+        "P1": A,
+        "P5": A,
+        "P7": A,
+        "P8": B,
+        "P9": D,
+        "P10": A,
+    }
     assert persons["P4"][1] == "alive"
     assert len({r[0] for r in _current(tables["households"])}) == 7
 
@@ -130,10 +136,18 @@ async def test_redelivery_and_copies_change_nothing(env: Any, both: dict[str, An
 async def test_unreadable_records_and_review_items_are_kept(env: Any, both: dict[str, Any]) -> None:
     settings, pool, f = env
     version = _live(pool)
-    held = {"event_id": "held-1", "type": "birth", "commune": A, "occurred_on": "2024-05-05",
-            "recorded_at": at("2024-05-06").isoformat(), "reason": "mother_too_young",
-            "rule": "the mother is a woman aged 10-60 on the date", "detail": "aged 9", "held_at": at("2024-05-06").isoformat(),
-            "submission": {"event_id": "held-1"}}
+    held = {
+        "event_id": "held-1",
+        "type": "birth",
+        "commune": A,
+        "occurred_on": "2024-05-05",
+        "recorded_at": at("2024-05-06").isoformat(),
+        "reason": "mother_too_young",
+        "rule": "the mother is a woman aged 10-60 on the date",
+        "detail": "aged 9",
+        "held_at": at("2024-05-06").isoformat(),
+        "submission": {"event_id": "held-1"},
+    }
     await produce(settings, f, [held, held], topic=REVIEW)
     from aiokafka import AIOKafkaProducer
 
@@ -149,14 +163,17 @@ async def test_unreadable_records_and_review_items_are_kept(env: Any, both: dict
 
 
 def _sink_process(settings: Settings) -> subprocess.Popen[bytes]:
-    code = ("import asyncio, logging, sys\n"
-            "from infra.db import open_pool\nfrom infra.settings import Settings\n"
-            "from projections.versions import ensure_live\nfrom projections.sink.sink import Sink\n"
-            "s = Settings(); pool = open_pool(s)\n"
-            "with pool.connection() as c: v = ensure_live(c)\n"
-            "asyncio.run(Sink(s, v, pool, max_records=int(sys.argv[1])).run())\n")
-    return subprocess.Popen([sys.executable, "-c", code, "40"], env=cli_env(settings), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    code = (
+        "import asyncio, logging, sys\n"
+        "from infra.db import open_pool\nfrom infra.settings import Settings\n"
+        "from projections.versions import ensure_live\nfrom projections.sink.sink import Sink\n"
+        "s = Settings(); pool = open_pool(s)\n"
+        "with pool.connection() as c: v = ensure_live(c)\n"
+        "asyncio.run(Sink(s, v, pool, max_records=int(sys.argv[1])).run())\n"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", code, "40"], env=cli_env(settings), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
 
 
 def _bulk(f: EventFactory, households: int) -> list[dict[str, Any]]:
@@ -165,11 +182,30 @@ def _bulk(f: EventFactory, households: int) -> list[dict[str, Any]]:
         hid, commune = f"K{h}", (A, B, C)[h % 3]
         out.append(f.record("household.registered", "2021-01-01", commune, {"household_id": hid, "address": "x"}))
         for k, (sex, born) in enumerate((("F", "1991-02-03"), ("M", "1989-04-05"))):
-            out.append(f.record("person.registered", "2021-01-01", commune, {
-                "person_id": f"{hid}-{k}", "household_id": hid, "full_name": "x", "sex": sex, "birth_date": born,
-                "relation_to_head": "head", "marital_status": "married"}))
-        out.append(f.record("birth", "2023-03-03", commune, {"child_id": f"{hid}-c", "household_id": hid,
-                                                           "mother_id": f"{hid}-0", "sex": "F"}))
+            out.append(
+                f.record(
+                    "person.registered",
+                    "2021-01-01",
+                    commune,
+                    {
+                        "person_id": f"{hid}-{k}",
+                        "household_id": hid,
+                        "full_name": "x",
+                        "sex": sex,
+                        "birth_date": born,
+                        "relation_to_head": "head",
+                        "marital_status": "married",
+                    },
+                )
+            )
+        out.append(
+            f.record(
+                "birth",
+                "2023-03-03",
+                commune,
+                {"child_id": f"{hid}-c", "household_id": hid, "mother_id": f"{hid}-0", "sex": "F"},
+            )
+        )
         if h % 4 == 0:
             out.append(f.record("move_out", "2024-02-02", commune, {"person_ids": [f"{hid}-1"]}))
     return out

@@ -47,10 +47,23 @@ def synthetic_history(households: int = 350, seed: int = 11) -> list[dict[str, A
         subs.append(household(hid, on, commune))
         head_born = date(1960 + rnd.randrange(35), 1 + rnd.randrange(12), 1 + rnd.randrange(28))
         wife_born = head_born + timedelta(days=rnd.randrange(-1500, 2500))
-        for pid, sex, born, rel, ms in ((f"{hid}-a", "M", head_born, "head", "married"),
-                                        (f"{hid}-b", "F", wife_born, "spouse", "married")):
-            subs.append(person(pid, hid, sex, born.isoformat(), on, commune, marital=ms, relation=rel,
-                               ceb=rnd.randrange(3) if sex == "F" else None))
+        for pid, sex, born, rel, ms in (
+            (f"{hid}-a", "M", head_born, "head", "married"),
+            (f"{hid}-b", "F", wife_born, "spouse", "married"),
+        ):
+            subs.append(
+                person(
+                    pid,
+                    hid,
+                    sex,
+                    born.isoformat(),
+                    on,
+                    commune,
+                    marital=ms,
+                    relation=rel,
+                    ceb=rnd.randrange(3) if sex == "F" else None,
+                )
+            )
             people[pid] = {"sex": sex, "home": hid, "commune": commune, "alive": True, "born": born}
         for k in range(rnd.randrange(3)):
             pid = f"{hid}-k{k}"
@@ -75,7 +88,13 @@ def synthetic_history(households: int = 350, seed: int = 11) -> list[dict[str, A
             child += 1
             cid = f"cr-c{child}"
             changes.append(birth(cid, pid, p["home"], rnd.choice("MF"), day, p["commune"], **kw))
-            people[cid] = {"sex": rnd.choice("MF"), "home": p["home"], "commune": p["commune"], "alive": True, "born": day}
+            people[cid] = {
+                "sex": rnd.choice("MF"),
+                "home": p["home"],
+                "commune": p["commune"],
+                "alive": True,
+                "born": day,
+            }
         elif roll < 0.45:
             changes.append(death(pid, day, p["commune"], **kw))
             p["alive"] = False
@@ -130,8 +149,9 @@ async def test_kill_9_mid_stream_then_restart_loses_and_changes_nothing(make_set
                 worker.kill()
                 kills += 1
                 worker = RegisterWorker(settings, next_home, log_file).start()
-            await log.until(lambda r: want <= outcome_ids(r) and len(set(r)) >= len(set(expected)),
-                            timeout=600, worker=worker)
+            await log.until(
+                lambda r: want <= outcome_ids(r) and len(set(r)) >= len(set(expected)), timeout=600, worker=worker
+            )
             await log.poll(3.0)
             records = log.records
     finally:

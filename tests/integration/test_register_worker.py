@@ -39,9 +39,15 @@ OK = "accepted"
 def script() -> list[tuple[dict | bytes, str | None]]:
     """(submission, expected outcome): OK, a reason code, or None (a duplicate: no new record)."""
     s: list[tuple[dict | bytes, str | None]] = [(x, OK) for x in [*family("h1"), *family("h2", B)]]
-    s += [(x, OK) for x in [household("h3", "2020-01-01", C), household("h4", "2020-01-01", D),
-                            person("y1", "h1", "M", "2001-06-01", "2020-01-01"),
-                            person("y2", "h1", "F", "2003-06-01", "2020-01-01")]]
+    s += [
+        (x, OK)
+        for x in [
+            household("h3", "2020-01-01", C),
+            household("h4", "2020-01-01", D),
+            person("y1", "h1", "M", "2001-06-01", "2020-01-01"),
+            person("y2", "h1", "F", "2003-06-01", "2020-01-01"),
+        ]
+    ]
     first_birth = birth("k1", "h1-m", "h1", "F", "2021-04-10")
     held_birth = birth("k2", "h1-m", "h1", "M", "2021-06-01")
     moved_in = move_in(["h2-c"], "h3", "2021-03-01", C)
@@ -120,18 +126,32 @@ async def test_every_rule_lands_where_it_should(make_settings, tmp_path):
         if expected == OK:
             assert eid in events, (item["type"], eid, [r["reason"] for r in reviews.get(eid, [])])
         else:
-            assert [r["reason"] for r in reviews[eid] if r["reason"] != "conflict_after_late_event"][:1] == [expected], item
+            assert [r["reason"] for r in reviews[eid] if r["reason"] != "conflict_after_late_event"][:1] == [
+                expected
+            ], item
     assert reviews["offset:" + str(len(items) - 1)][0]["reason"] == "invalid_submission"
 
-    by_type = {doc["event"]["payload"].get("child_id"): doc for docs in events.values() for doc in docs
-               if doc["event"]["type"] == "birth"}
+    by_type = {
+        doc["event"]["payload"].get("child_id"): doc
+        for docs in events.values()
+        for doc in docs
+        if doc["event"]["type"] == "birth"
+    }
     k1, k2 = by_type["k1"]["context"], by_type["k2"]["context"]
-    assert (k1["birth_order"], k1["mother_age"], k1["area"]) == (2, 30, {"commune": A, "district": "001", "province": "01", "country": "VN"})
+    assert (k1["birth_order"], k1["mother_age"], k1["area"]) == (
+        2,
+        30,
+        {"commune": A, "district": "001", "province": "01", "country": "VN"},
+    )
     assert k2["birth_order"] == 3 and "overridden" in k2["flags"]
     child_marriage = next(d for docs in events.values() for d in docs if d["event"]["type"] == "marriage")
     assert child_marriage["context"]["child_marriage"] is True
-    moves = {d["event"]["event_id"]: d["context"] for docs in events.values() for d in docs
-             if d["event"]["type"] in ("move_in", "move_out")}
+    moves = {
+        d["event"]["event_id"]: d["context"]
+        for docs in events.values()
+        for d in docs
+        if d["event"]["type"] in ("move_in", "move_out")
+    }
     script_moves = [i for i in items if isinstance(i, dict) and i["type"] in ("move_in", "move_out")]
     arrival, late_out, departure = (moves[i["event_id"]] for i in script_moves)
     assert arrival["moves"] == [{"person_id": "h2-c", "from_commune": B, "to_commune": C, "confirmed": True}]
@@ -169,7 +189,12 @@ async def test_a_gazetteer_load_while_the_worker_runs_is_followed(make_settings,
             await log.until(lambda r: len(r) >= 2, timeout=120, worker=worker)
             record = orjson.loads(log.records[1][2])
             assert log.records[1][0] == "events", record
-            assert record["context"]["area"] == {"commune": "99001", "district": "999", "province": "99", "country": "VN"}
+            assert record["context"]["area"] == {
+                "commune": "99001",
+                "district": "999",
+                "province": "99",
+                "country": "VN",
+            }
     finally:
         assert worker.stop() == 0, worker.tail()
 

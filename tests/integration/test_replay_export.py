@@ -50,8 +50,16 @@ def family_log() -> HandLog:
     log.household("h1", "10101", "2016-01-01")
     log.household("h2", "10201", "2016-01-01")
     for i in range(6):
-        log.person(f"w{i}", "h1" if i % 2 else "h2", "F", f"{1985 + i}-03-0{i + 1}", "2016-01-01",
-                   marital="married", ceb=i % 3, relation="head")
+        log.person(
+            f"w{i}",
+            "h1" if i % 2 else "h2",
+            "F",
+            f"{1985 + i}-03-0{i + 1}",
+            "2016-01-01",
+            marital="married",
+            ceb=i % 3,
+            relation="head",
+        )
     for i in range(6):
         log.birth(f"c{i}", f"w{i}", "MF"[i % 2], f"{2017 + i % 3}-0{i + 1}-15")
     log.move_in(["w1"], "h2", "2019-05-05")

@@ -28,8 +28,13 @@ def test_cube_births_and_asfr_equal_popreg_indicators(logged: tuple, runner: Cli
     finally:
         pool.close()
     with open(tmp / "sink.log", "ab") as log:
-        sink = subprocess.Popen([sys.executable, "-m", "popreg", "sink"], env=env, stdout=log,
-                                stderr=subprocess.STDOUT, cwd=str(Path(__file__).resolve().parents[2]))
+        sink = subprocess.Popen(
+            [sys.executable, "-m", "popreg", "sink"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=str(Path(__file__).resolve().parents[2]),
+        )
         try:
             r = runner.invoke(app, ["wait", "--timeout", "240"])
             assert r.exit_code == 0, r.output + (tmp / "sink.log").read_text(errors="replace")[-3000:]

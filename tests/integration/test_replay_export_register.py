@@ -49,8 +49,12 @@ def logged(make_settings: Callable[..., Settings], tmp_path_factory: pytest.Temp
     worker = RegisterWorker(settings, tmp / "worker", tmp / "worker.log").start()
     try:
         topic = settings.topic(SUBMISSIONS)
-        wait_for(lambda: kafka_admin.committed_offsets(settings, app_id(settings), topic).get(0, 0) >= len(items),
-                 300, "the register worker", worker)
+        wait_for(
+            lambda: kafka_admin.committed_offsets(settings, app_id(settings), topic).get(0, 0) >= len(items),
+            300,
+            "the register worker",
+            worker,
+        )
     finally:
         worker.stop()
     yield settings, tmp, worker.env()
@@ -68,12 +72,16 @@ def runner(logged: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
 
 def test_analyses_from_kafka_count_every_birth_of_the_log(logged: tuple, runner: CliRunner, tmp_path: Path) -> None:
     out = tmp_path / "fert"
-    r = runner.invoke(app, ["analyses", "fertility", "--area", PROVINCE, "--to", f"{YEARS[-1]}-12-31", "--out", str(out)])
+    r = runner.invoke(
+        app, ["analyses", "fertility", "--area", PROVINCE, "--to", f"{YEARS[-1]}-12-31", "--out", str(out)]
+    )
     assert r.exit_code == 0, r.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["source"]["kind"] == "kafka" and manifest["gazetteer"]["version"]
-    r = runner.invoke(app, ["analyses", "migration", "--area", PROVINCE, "--input", str(out / "export"),
-                            "--out", str(tmp_path / "mig")])
+    r = runner.invoke(
+        app,
+        ["analyses", "migration", "--area", PROVINCE, "--input", str(out / "export"), "--out", str(tmp_path / "mig")],
+    )
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["replay", "--out", str(tmp_path / "log.jsonl")])
     assert r.exit_code == 0, r.output

@@ -31,10 +31,19 @@ from tests.support.synthetic import EventFactory, at
 
 pytestmark = pytest.mark.integration
 
-HELD = {"event_id": "held-9", "type": "birth", "commune": C, "occurred_on": "2024-05-05",
-        "recorded_at": at("2024-05-06").isoformat(), "collector_id": "ctv-1", "reason": "mother_too_young",
-        "rule": "the mother is a woman aged 10-60 on the date", "detail": "aged 9",
-        "held_at": at("2024-05-06").isoformat(), "submission": {"event_id": "held-9"}}
+HELD = {
+    "event_id": "held-9",
+    "type": "birth",
+    "commune": C,
+    "occurred_on": "2024-05-05",
+    "recorded_at": at("2024-05-06").isoformat(),
+    "collector_id": "ctv-1",
+    "reason": "mother_too_young",
+    "rule": "the mother is a woman aged 10-60 on the date",
+    "detail": "aged 9",
+    "held_at": at("2024-05-06").isoformat(),
+    "submission": {"event_id": "held-9"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -93,10 +102,18 @@ def test_district_quarterly_and_province_yearly_forms_and_a_period_of_another_ki
     assert (r["births"]["value"], r["births_order_3_plus"]["value"], r["births_order_2"]["value"]) == (1, 1, 0)
     assert (r["in_migrants"]["value"], r["out_migrants"]["value"], r["deaths"]["value"]) == (1, 0, 0)
     year = report(fed, "14", "2024")
-    assert (year["form"]["level"], year["form"]["usual_period"], year["period_matches_form"]) == ("province", "year", True)
+    assert (year["form"]["level"], year["form"]["usual_period"], year["period_matches_form"]) == (
+        "province",
+        "year",
+        True,
+    )
     assert (rows(year)["marriages"]["value"], rows(year)["child_marriages"]["value"]) == (1, 1)
     country = report(fed, "VN", "2024")
-    assert (country["form"]["level"], country["area"]["name"], country["period_matches_form"]) == ("country", "Việt Nam", True)
+    assert (country["form"]["level"], country["area"]["name"], country["period_matches_form"]) == (
+        "country",
+        "Việt Nam",
+        True,
+    )
     assert rows(country)["births"]["value"] == 2 and rows(country)["in_migrants"]["value"] == 0  # P8 D -> B stays in VN
     month = report(fed, "116", "2024-03")
     assert month["period_matches_form"] is False
@@ -157,11 +174,18 @@ def test_reports_endpoint_in_three_formats_with_scopes(client: Any) -> None:
 
 
 def _popreg(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "POPREG_TOPIC_PREFIX": settings.topic_prefix, "POPREG_PG_DATABASE": settings.pg_database,
-           "POPREG_PG_PORT": str(settings.pg_port), "POPREG_KAFKA_BOOTSTRAP": settings.bootstrap,
-           "POPREG_ENV": "test", "POPREG_HOME": str(settings.home_dir)}
-    return subprocess.run([sys.executable, "-m", "popreg", "report", *args], env=env, capture_output=True,
-                          text=True, timeout=120)
+    env = {
+        **os.environ,
+        "POPREG_TOPIC_PREFIX": settings.topic_prefix,
+        "POPREG_PG_DATABASE": settings.pg_database,
+        "POPREG_PG_PORT": str(settings.pg_port),
+        "POPREG_KAFKA_BOOTSTRAP": settings.bootstrap,
+        "POPREG_ENV": "test",
+        "POPREG_HOME": str(settings.home_dir),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "popreg", "report", *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_cli_report_writes_each_format_and_refuses_bad_input(fed: Any, tmp_path: Any) -> None:

@@ -42,8 +42,13 @@ def _free_ports(n: int) -> list[int]:
 def own_stack(tmp_path: Path, stack: Settings):
     kport, cport, pport = _free_ports(3)
     settings = Settings(
-        env="test", home=tmp_path / "home", cache_dir=stack.jar_cache,
-        kafka_port=kport, kafka_controller_port=cport, pg_port=pport, kafka_heap="-Xms128m -Xmx384m",
+        env="test",
+        home=tmp_path / "home",
+        cache_dir=stack.jar_cache,
+        kafka_port=kport,
+        kafka_controller_port=cport,
+        pg_port=pport,
+        kafka_heap="-Xms128m -Xmx384m",
     )
     yield settings
     local_stack.down(settings)
@@ -60,8 +65,11 @@ async def _produce(settings: Settings, value: bytes) -> None:
 
 async def _read_all(settings: Settings) -> list[bytes]:
     consumer = AIOKafkaConsumer(
-        settings.topic(topics.SUBMISSIONS), bootstrap_servers=settings.bootstrap,
-        auto_offset_reset="earliest", enable_auto_commit=False, group_id=None,
+        settings.topic(topics.SUBMISSIONS),
+        bootstrap_servers=settings.bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
     )
     await consumer.start()
     try:

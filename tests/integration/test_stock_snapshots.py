@@ -31,21 +31,42 @@ pytestmark = pytest.mark.integration
 AREAS = ("03646", "03649", "03682", "00001", "116", "118", "14", "01", "VN")
 PERIODS = ("2023", "2024-01", "2024-Q1", "2024-05", "2024-08", "2024-Q4", "2024")
 PROVINCE_14 = "SELECT DISTINCT commune FROM area_map WHERE province = '14' AND valid_until IS NULL"
-STOCK_NAMES = ["population", "population_female", "households", "pop_age_25_29", "women_15_49",
-               "married_women_15_49", "cpr_modern", "cbr"]
+STOCK_NAMES = [
+    "population",
+    "population_female",
+    "households",
+    "pop_age_25_29",
+    "women_15_49",
+    "married_women_15_49",
+    "cpr_modern",
+    "cbr",
+]
 
 
 def later_events(f: EventFactory) -> list[dict[str, Any]]:
     """After the scenario: a birth filed at commune B into household H1 of commune A (H1 now
     lives in two communes), a late death back in 2023, a woman's marriage and a method."""
     return [
-        f.record("birth", "2024-06-01", B, {"child_id": "C3", "household_id": "H1", "mother_id": "P1", "sex": "M"},
-                 recorded_at=at("2024-06-03"), event_id="x-01"),
+        f.record(
+            "birth",
+            "2024-06-01",
+            B,
+            {"child_id": "C3", "household_id": "H1", "mother_id": "P1", "sex": "M"},
+            recorded_at=at("2024-06-03"),
+            event_id="x-01",
+        ),
         f.record("death", "2023-11-05", A, {"person_id": "P2"}, recorded_at=at("2024-12-01"), event_id="x-02"),
-        f.record("marriage", "2024-02-14", B, {"person_ids": ["P12", "P5"]}, recorded_at=at("2024-02-20"),
-                 event_id="x-03"),
-        f.record("contraception.started", "2024-03-01", B, {"person_id": "P12", "method": "implant"},
-                 recorded_at=at("2024-03-02"), event_id="x-04"),
+        f.record(
+            "marriage", "2024-02-14", B, {"person_ids": ["P12", "P5"]}, recorded_at=at("2024-02-20"), event_id="x-03"
+        ),
+        f.record(
+            "contraception.started",
+            "2024-03-01",
+            B,
+            {"person_id": "P12", "method": "implant"},
+            recorded_at=at("2024-03-02"),
+            event_id="x-04",
+        ),
     ]
 
 
@@ -59,8 +80,11 @@ def setup(make_settings: Callable[..., Settings]) -> Iterator[Any]:
 
 def grid(pool: Any, *, snapshots: bool, names: list[str] | None = None) -> dict[tuple[str, str], dict]:
     with pool.connection() as conn:
-        return {(a, p): compute_indicators(conn, a, p, None, names, snapshots=snapshots)["values"]
-                for a in AREAS for p in PERIODS}
+        return {
+            (a, p): compute_indicators(conn, a, p, None, names, snapshots=snapshots)["values"]
+            for a in AREAS
+            for p in PERIODS
+        }
 
 
 def cache_rows(pool: Any, schema: str, table: str = "stock_cache") -> int:
@@ -73,7 +97,7 @@ async def test_snapshots_equal_the_full_count_while_the_past_changes(setup: Any)
     story = scenario(f)
     third = len(story) // 3
     seen: list[dict] = []
-    for part in (story[:third], story[third:2 * third], story[2 * third:], later_events(f)):
+    for part in (story[:third], story[third : 2 * third], story[2 * third :], later_events(f)):
         await produce(settings, f, part)
         await sink_until_caught_up(settings, live, pool, max_records=7)
         cached, counted = grid(pool, snapshots=True), grid(pool, snapshots=False)
@@ -82,12 +106,15 @@ async def test_snapshots_equal_the_full_count_while_the_past_changes(setup: Any)
         seen.append(cached)
     assert cache_rows(pool, live.schema) > 0 and cache_rows(pool, live.schema, "exposure_cache") > 0
     # the stages did change the stocks the stored rows held (so staleness was really detected)
-    assert len({repr(s[("116", "2024")]["population"]) + repr(s[("03646", "2023")]["population"])
-                for s in seen}) == len(seen)
+    assert len(
+        {repr(s[("116", "2024")]["population"]) + repr(s[("03646", "2023")]["population"]) for s in seen}
+    ) == len(seen)
     # H1 lives in A (P1, C1) and B (C3) since June 2024: once in district 116, once in each commune
     last = seen[-1]
-    assert last[("116", "2024-08")]["households"] == last[("03646", "2024-08")]["households"] + \
-        last[("03649", "2024-08")]["households"] - 1
+    assert (
+        last[("116", "2024-08")]["households"]
+        == last[("03646", "2024-08")]["households"] + last[("03649", "2024-08")]["households"] - 1
+    )
     # P2's late death in 2023 reaches back into the 2023 stock of commune A
     assert seen[-1][("03646", "2023")]["population"] == seen[-2][("03646", "2023")]["population"] - 1
 
@@ -135,11 +162,17 @@ def test_warming_counts_what_is_stale_and_only_that(setup: Any) -> None:
             versions.use_schema(conn, live.schema)
             communes = [r[0] for r in conn.execute(PROVINCE_14)]
             assert stock_on(conn, communes, date(2024, 12, 31), pending) is not None  # ...not counted again
-            assert exposure_rows(conn, [(c, date(2024, 10, 1), date(2025, 1, 1)) for c in communes],
-                                 parse_period("2024-Q4"), pending) is not None
+            assert (
+                exposure_rows(
+                    conn, [(c, date(2024, 10, 1), date(2025, 1, 1)) for c in communes], parse_period("2024-Q4"), pending
+                )
+                is not None
+            )
         assert pending == []
-        assert compute_indicators(conn, "VN", "2024-12", None, list(NAMES))["values"] == \
-            compute_indicators(conn, "VN", "2024-12", None, list(NAMES), snapshots=False)["values"]
+        assert (
+            compute_indicators(conn, "VN", "2024-12", None, list(NAMES))["values"]
+            == compute_indicators(conn, "VN", "2024-12", None, list(NAMES), snapshots=False)["values"]
+        )
     # the operator's command: one round, nothing stale left
     done = popreg(settings, "warm", "--through", "2024-12", "--months", "3")
     assert done.returncode == 0, done.stderr
@@ -177,8 +210,10 @@ def test_the_read_api_thread_counts_the_recent_periods(setup: Any) -> None:
         pending: list = []
         with conn.transaction():
             versions.use_schema(conn, live.schema)
-            assert facts(conn, "14", parse_period("2021"), None, {"stock", "mid"}, pending)["population"] == \
-                old["population"]
+            assert (
+                facts(conn, "14", parse_period("2021"), None, {"stock", "mid"}, pending)["population"]
+                == old["population"]
+            )
             communes = [r[0] for r in conn.execute(PROVINCE_14)]
             assert stock_on(conn, communes, date(2021, 12, 31), pending) is not None  # from the stored rows
         assert pending == []
@@ -189,8 +224,10 @@ def test_the_migration_adds_the_tables_to_versions_made_before_it(setup: Any) ->
     them back, with the households that already live in two communes."""
     settings, pool, _, live = setup
     with pool.connection() as conn:
-        conn.execute(f"DROP TABLE {live.schema}.stock_cache, {live.schema}.exposure_cache, "  # noqa: S608
-                     f"{live.schema}.stock_changes, {live.schema}.split_households")
+        conn.execute(
+            f"DROP TABLE {live.schema}.stock_cache, {live.schema}.exposure_cache, "  # noqa: S608
+            f"{live.schema}.stock_changes, {live.schema}.split_households"
+        )
         conn.execute("DELETE FROM schema_migrations WHERE version = 6")
         conn.commit()
     assert "0006_stock_snapshots.sql" in migrate.apply_migrations(settings.dsn)
@@ -198,5 +235,7 @@ def test_the_migration_adds_the_tables_to_versions_made_before_it(setup: Any) ->
         with conn.transaction():
             split = {r[0] for r in conn.execute(f"SELECT household_id FROM {live.schema}.split_households")}  # noqa: S608
         assert split == {"H1"}  # C3, born into H1 but filed at commune B
-        assert compute_indicators(conn, "116", "2024", None, STOCK_NAMES)["values"] == \
-            compute_indicators(conn, "116", "2024", None, STOCK_NAMES, snapshots=False)["values"]
+        assert (
+            compute_indicators(conn, "116", "2024", None, STOCK_NAMES)["values"]
+            == compute_indicators(conn, "116", "2024", None, STOCK_NAMES, snapshots=False)["values"]
+        )

@@ -24,10 +24,18 @@ async def test_submit_counts_and_lists_invalid_lines(make_settings, tmp_path: Pa
     good = [death(), birth(), death()]
     bad = death()
     bad["payload"]["sex"] = "M"  # unknown field on a death
-    path = write_jsonl(tmp_path / "batch.jsonl", [
-        orjson.dumps(good[0]), b"", orjson.dumps(good[1]), b"{not json", orjson.dumps(bad),
-        orjson.dumps(good[2]), orjson.dumps(good[0]),
-    ])
+    path = write_jsonl(
+        tmp_path / "batch.jsonl",
+        [
+            orjson.dumps(good[0]),
+            b"",
+            orjson.dumps(good[1]),
+            b"{not json",
+            orjson.dumps(bad),
+            orjson.dumps(good[2]),
+            orjson.dumps(good[0]),
+        ],
+    )
     done = popreg(settings, "submit", str(path))
     assert done.returncode == 0, done.stderr
     out = done.stdout

@@ -43,9 +43,15 @@ def own_stack(tmp_path_factory: pytest.TempPathFactory, settings: Settings):
     """Its own Kafka (stopped and started by the tests), the session's database on the shared
     PostgreSQL; a batch Kafka has not taken in 5 s is answered "not taken"."""
     kport, cport = _ports(2)
-    own = settings.model_copy(update={
-        "home": tmp_path_factory.mktemp("faults") / "home", "kafka_port": kport, "kafka_controller_port": cport,
-        "kafka_heap": "-Xms128m -Xmx384m", "kafka_publish_timeout_s": 5.0})
+    own = settings.model_copy(
+        update={
+            "home": tmp_path_factory.mktemp("faults") / "home",
+            "kafka_port": kport,
+            "kafka_controller_port": cport,
+            "kafka_heap": "-Xms128m -Xmx384m",
+            "kafka_publish_timeout_s": 5.0,
+        }
+    )
     kafka.start(own, lambda _m: None)
     kafka_admin.ensure_topics(own)
     yield own
@@ -53,9 +59,16 @@ def own_stack(tmp_path_factory: pytest.TempPathFactory, settings: Settings):
 
 
 def death(on: str = "2024-03-05") -> dict[str, Any]:
-    return {"event_id": str(uuid.uuid4()), "type": "death", "schema_version": 1, "occurred_on": on,
-            "recorded_at": f"{on}T09:12:00+07:00", "commune": "03646", "source": {"channel": "import"},
-            "payload": {"person_id": f"p-{uuid.uuid4()}"}}
+    return {
+        "event_id": str(uuid.uuid4()),
+        "type": "death",
+        "schema_version": 1,
+        "occurred_on": on,
+        "recorded_at": f"{on}T09:12:00+07:00",
+        "commune": "03646",
+        "source": {"channel": "import"},
+        "payload": {"person_id": f"p-{uuid.uuid4()}"},
+    }
 
 
 def write(path: Path, items: list[dict[str, Any]]) -> Path:
@@ -64,9 +77,14 @@ def write(path: Path, items: list[dict[str, Any]]) -> Path:
 
 
 async def event_ids_on_log(settings: Settings) -> list[str]:
-    consumer = AIOKafkaConsumer(settings.topic(topics.SUBMISSIONS), **client_kwargs(settings),
-                                auto_offset_reset="earliest", enable_auto_commit=False, group_id=None,
-                                isolation_level="read_committed")
+    consumer = AIOKafkaConsumer(
+        settings.topic(topics.SUBMISSIONS),
+        **client_kwargs(settings),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        isolation_level="read_committed",
+    )
     await consumer.start()
     try:
         got: list[str] = []
@@ -80,7 +98,9 @@ async def event_ids_on_log(settings: Settings) -> list[str]:
         await consumer.stop()
 
 
-async def test_a_chunk_refused_while_kafka_is_away_is_resent_and_lands_once(own_stack: Settings, tmp_path: Path) -> None:
+async def test_a_chunk_refused_while_kafka_is_away_is_resent_and_lands_once(
+    own_stack: Settings, tmp_path: Path
+) -> None:
     items = [death() for _ in range(30)]
     path = write(tmp_path / "deaths.jsonl", items)
     retries: list[tuple[int, float]] = []
@@ -93,8 +113,7 @@ async def test_a_chunk_refused_while_kafka_is_away_is_resent_and_lands_once(own_
 
     async with open_ingest(own_stack) as service:
         await asyncio.to_thread(kafka.stop, own_stack)  # Kafka goes away after the submitter started
-        report = await submit_file(service, path, retry=Retry(give_up_after=240, first_wait=1.0,
-                                                               on_retry=kafka_back))
+        report = await submit_file(service, path, retry=Retry(give_up_after=240, first_wait=1.0, on_retry=kafka_back))
     assert restarted.wait(120)
     assert len(retries) >= 2
     assert (report.counts.accepted, report.counts.duplicate, report.counts.invalid) == (30, 0, 0)
@@ -118,8 +137,9 @@ async def test_kafka_away_too_long_names_the_first_line_not_taken(own_stack: Set
     try:
         async with open_ingest(own_stack) as service:
             with pytest.raises(NotTaken) as caught:
-                await submit_file(service, path, on_counts=stop_after_first,
-                                  retry=Retry(give_up_after=4, first_wait=0.5))
+                await submit_file(
+                    service, path, on_counts=stop_after_first, retry=Retry(give_up_after=4, first_wait=0.5)
+                )
     finally:
         submit_mod.CHUNK_ITEMS = chunk
         kafka.start(own_stack, lambda _m: None)

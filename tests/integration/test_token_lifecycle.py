@@ -24,10 +24,15 @@ pytestmark = pytest.mark.integration
 
 def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("POPREG_")}
-    env.update(POPREG_ENV="test", POPREG_DATABASE_URL=settings.dsn, POPREG_TOPIC_PREFIX=settings.topic_prefix,
-               POPREG_KAFKA_BOOTSTRAP=settings.bootstrap)
-    return subprocess.run([sys.executable, "-m", "popreg", "token", *args], env=env, capture_output=True, text=True,
-                          timeout=120)
+    env.update(
+        POPREG_ENV="test",
+        POPREG_DATABASE_URL=settings.dsn,
+        POPREG_TOPIC_PREFIX=settings.topic_prefix,
+        POPREG_KAFKA_BOOTSTRAP=settings.bootstrap,
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "popreg", "token", *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_tokens_expire_are_listed_revoked_and_rotated(make_settings: Callable[..., Settings]) -> None:
@@ -41,18 +46,26 @@ def test_tokens_expire_are_listed_revoked_and_rotated(make_settings: Callable[..
     short = made.stdout.strip()
     listed = cli(settings, "list", "--json")
     rows = [json.loads(line) for line in listed.stdout.splitlines()]
-    assert {r["label"]: r["state"] for r in rows} == {"admin": "valid", "provincial operator": "valid", "short": "valid"}
+    assert {r["label"]: r["state"] for r in rows} == {
+        "admin": "valid",
+        "provincial operator": "valid",
+        "short": "valid",
+    }
     assert all("sha" not in json.dumps(r) and not json.dumps(r).count("prt_") for r in rows)  # never a secret
 
     def auth(token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
 
     with TestClient(build_app(settings)) as http:
-        assert http.get("/v1/indicators", params={"area": "14", "period": "2024"}, headers=auth(short)).status_code == 200
+        assert (
+            http.get("/v1/indicators", params={"area": "14", "period": "2024"}, headers=auth(short)).status_code == 200
+        )
         # 0.00015 days = 13 s after its creation: then expired, and never served from a cache past it
         ends = datetime.fromisoformat(next(r for r in rows if r["label"] == "short")["expires_at"])
         time.sleep(max(0.0, (ends - datetime.now(UTC)).total_seconds() + 0.5))
-        assert http.get("/v1/indicators", params={"area": "14", "period": "2024"}, headers=auth(short)).status_code == 401
+        assert (
+            http.get("/v1/indicators", params={"area": "14", "period": "2024"}, headers=auth(short)).status_code == 401
+        )
         assert http.get("/v1/tokens", headers=auth(province)).status_code == 403  # national operators only
 
         created = http.post("/v1/tokens", json={"role": "clerk", "area": "03646", "label": "desk"}, headers=auth(admin))
@@ -67,8 +80,10 @@ def test_tokens_expire_are_listed_revoked_and_rotated(make_settings: Callable[..
         assert http.post(f"/v1/tokens/{rotated['token_id']}/revoke", headers=auth(admin)).status_code == 204
         assert http.post(f"/v1/tokens/{rotated['token_id']}/revoke", headers=auth(admin)).status_code == 404
 
-        everything = {t["label"] or t["token_id"]: t for t in
-                      http.get("/v1/tokens", params={"all": "true"}, headers=auth(admin)).json()}
+        everything = {
+            t["label"] or t["token_id"]: t
+            for t in http.get("/v1/tokens", params={"all": "true"}, headers=auth(admin)).json()
+        }
         assert everything["short"]["state"] == "expired"
         assert [t["state"] for t in everything.values() if t["replaces"] == clerk_id] == ["revoked"]
 

@@ -48,10 +48,8 @@ def client(fed: Any) -> Iterator[tuple[TestClient, dict[str, str]]]:
 
 
 def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "POPREG_TOPIC_PREFIX": settings.topic_prefix,
-           "POPREG_DATABASE_URL": settings.dsn}
-    return subprocess.run([sys.executable, "-m", "popreg", *args], env=env, capture_output=True,
-                          text=True, timeout=120)
+    env = {**os.environ, "POPREG_TOPIC_PREFIX": settings.topic_prefix, "POPREG_DATABASE_URL": settings.dsn}
+    return subprocess.run([sys.executable, "-m", "popreg", *args], env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_a_mover_has_two_residence_episodes_over_http(client: Any) -> None:
@@ -98,7 +96,11 @@ def test_every_read_of_a_person_is_in_the_append_only_audit(fed: Any) -> None:
     rows = [orjson.loads(line) for line in out.stdout.splitlines()]
     rows = [r for r in rows if r["role"] != "analyst"]  # the trajectory tests above read P5 too
     assert [(r["channel"], r["action"]) for r in rows] == [
-        ("api", "person"), ("api", "person_history"), ("api", "person_trajectory"), ("cli", "person_history")]
+        ("api", "person"),
+        ("api", "person_history"),
+        ("api", "person_trajectory"),
+        ("cli", "person_history"),
+    ]
     assert {r["who"] for r in rows[:3]} == {"Chị Lan, cán bộ xã"} and rows[0]["role"] == "clerk"
     assert rows[0]["request_id"] == "audit14" and rows[0]["client"]
     by_user = _cli(settings, "audit", "--user", "Chị Lan, cán bộ xã", "--json")

@@ -49,8 +49,16 @@ START = date(2024, 7, 1)  # two years across the 2025 reform
 # Debian's Chromium (infra/install_browser.sh), driven by Playwright through executable_path: its
 # own browser download cannot work here. The flags keep it off the (closed) network.
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 def free_port() -> int:
@@ -99,8 +107,13 @@ async def _wait_register(settings: Settings, worker: subprocess.Popen[bytes], ti
 def run_register(settings: Settings, log: Path, timeout: float = 240.0) -> None:
     """`popreg worker register` (the faust app) until it has processed every submission."""
     with log.open("wb") as out:
-        worker = subprocess.Popen([sys.executable, "-m", "popreg", "worker", "register", "-l", "warn"],
-                                  env=_env(settings), stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "popreg", "worker", "register", "-l", "warn"],
+            env=_env(settings),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
         try:
             asyncio.run(_wait_register(settings, worker, timeout))
         finally:
@@ -193,8 +206,12 @@ def shared_province(make_settings: Callable[..., Settings], workdir: Path) -> Pr
         feed_province(settings, source, workdir)
         stack = contextlib.ExitStack()
         url = stack.enter_context(serve(compose_app(settings)))
-        tokens = {"operator": token(settings, "operator", "VN"), "analyst14": token(settings, "analyst", PROVINCE),
-                  "clerk14": token(settings, "clerk", PROVINCE), "analyst01": token(settings, "analyst", "01")}
+        tokens = {
+            "operator": token(settings, "operator", "VN"),
+            "analyst14": token(settings, "analyst", PROVINCE),
+            "clerk14": token(settings, "clerk", PROVINCE),
+            "analyst01": token(settings, "analyst", "01"),
+        }
         _SHARED.update(province=Province(settings, url, tokens, source), stack=stack)
     return _SHARED["province"]
 

@@ -27,18 +27,35 @@ def new_id(tag: str = "e") -> str:
 
 
 def death(event_id: str | None = None, commune: str = SON_LA_COMMUNE, on: str = "2024-03-05") -> dict[str, Any]:
-    return {"event_id": event_id or new_id(), "type": "death", "schema_version": 1, "occurred_on": on,
-            "recorded_at": f"{on}T09:12:00+07:00", "commune": commune,
-            "source": {"channel": "mobile", "collector_id": "ctv-03646-05"},
-            "payload": {"person_id": new_id("p")}}
+    return {
+        "event_id": event_id or new_id(),
+        "type": "death",
+        "schema_version": 1,
+        "occurred_on": on,
+        "recorded_at": f"{on}T09:12:00+07:00",
+        "commune": commune,
+        "source": {"channel": "mobile", "collector_id": "ctv-03646-05"},
+        "payload": {"person_id": new_id("p")},
+    }
 
 
 def birth(event_id: str | None = None, commune: str = SON_LA_COMMUNE) -> dict[str, Any]:
-    return {"event_id": event_id or new_id(), "type": "birth", "schema_version": 1,
-            "occurred_on": "2024-03-05", "recorded_at": "2024-03-20T09:12:00+07:00", "commune": commune,
-            "source": {"channel": "mobile"},
-            "payload": {"child_id": new_id("c"), "household_id": "h-1201", "mother_id": "p-1202",
-                        "sex": "F", "full_name": "Lò Thị Mai"}}
+    return {
+        "event_id": event_id or new_id(),
+        "type": "birth",
+        "schema_version": 1,
+        "occurred_on": "2024-03-05",
+        "recorded_at": "2024-03-20T09:12:00+07:00",
+        "commune": commune,
+        "source": {"channel": "mobile"},
+        "payload": {
+            "child_id": new_id("c"),
+            "household_id": "h-1201",
+            "mother_id": "p-1202",
+            "sex": "F",
+            "full_name": "Lò Thị Mai",
+        },
+    }
 
 
 @contextlib.asynccontextmanager
@@ -62,7 +79,9 @@ async def read_submissions(settings: Settings, want: set[str], timeout: float = 
 
     tp = TopicPartition(settings.topic(SUBMISSIONS), 0)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap, group_id=None, isolation_level="read_committed",
+        bootstrap_servers=settings.bootstrap,
+        group_id=None,
+        isolation_level="read_committed",
         enable_auto_commit=False,
     )
     await consumer.start()
@@ -94,9 +113,16 @@ async def read_submissions(settings: Settings, want: set[str], timeout: float = 
 def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
     """Environment that makes a `popreg` process use exactly these settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("POPREG_")}
-    env.update({"POPREG_ENV": "test", "POPREG_HOME": str(settings.home_dir),
-                "POPREG_TOPIC_PREFIX": settings.topic_prefix, "POPREG_PG_DATABASE": settings.pg_database,
-                "POPREG_PG_PORT": str(settings.pg_port), "POPREG_KAFKA_PORT": str(settings.kafka_port)})
+    env.update(
+        {
+            "POPREG_ENV": "test",
+            "POPREG_HOME": str(settings.home_dir),
+            "POPREG_TOPIC_PREFIX": settings.topic_prefix,
+            "POPREG_PG_DATABASE": settings.pg_database,
+            "POPREG_PG_PORT": str(settings.pg_port),
+            "POPREG_KAFKA_PORT": str(settings.kafka_port),
+        }
+    )
     if settings.database_url is not None:
         env["POPREG_DATABASE_URL"] = settings.database_url.get_secret_value()
     if settings.kafka_bootstrap is not None:
@@ -106,5 +132,10 @@ def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
 
 
 def popreg(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "popreg", *args], env=cli_env(settings, **env),
-                          capture_output=True, text=True, timeout=180)
+    return subprocess.run(
+        [sys.executable, "-m", "popreg", *args],
+        env=cli_env(settings, **env),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )

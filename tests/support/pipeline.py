@@ -82,15 +82,22 @@ class Env:
         return self._loaded["clean"]
 
     def cli(self, *args: str, timeout: float = CLI_TIMEOUT, check: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([str(POPREG), *args], env=self.vars, cwd=self.workdir, capture_output=True,
-                              text=True, timeout=timeout)
+        done = subprocess.run(
+            [str(POPREG), *args], env=self.vars, cwd=self.workdir, capture_output=True, text=True, timeout=timeout
+        )
         if check:
             assert done.returncode == 0, f"popreg {' '.join(args)} -> {done.returncode}\n{done.stdout}\n{done.stderr}"
         return done
 
     def start(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen([str(POPREG), *args], env=self.vars, cwd=self.workdir, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            [str(POPREG), *args],
+            env=self.vars,
+            cwd=self.workdir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     @staticmethod
     def finish(proc: subprocess.Popen[str]) -> subprocess.CompletedProcess[str]:
@@ -118,19 +125,26 @@ class Api:
         return {"Authorization": f"Bearer {self.token}"}
 
     def get(self, path: str, **params: Any) -> Any:
-        reply = httpx.get(self.url + path, params={k: v for k, v in params.items() if v is not None},
-                          headers=self.headers, timeout=60)
+        reply = httpx.get(
+            self.url + path, params={k: v for k, v in params.items() if v is not None}, headers=self.headers, timeout=60
+        )
         assert reply.status_code == 200, (path, params, reply.status_code, reply.text)
         return reply.json()
 
-    def indicators(self, area: str, period: str, names: Sequence[str] | None = None,
-                   known_on: str | None = None) -> dict[str, Any]:
-        return self.get("/v1/indicators", area=area, period=period, known_on=known_on,
-                        names=",".join(names) if names else None)
+    def indicators(
+        self, area: str, period: str, names: Sequence[str] | None = None, known_on: str | None = None
+    ) -> dict[str, Any]:
+        return self.get(
+            "/v1/indicators", area=area, period=period, known_on=known_on, names=",".join(names) if names else None
+        )
 
     def submit(self, body: bytes, content_type: str = "application/x-ndjson") -> list[dict[str, Any]]:
-        reply = httpx.post(self.url + "/v1/submissions", content=body, timeout=120,
-                           headers={**self.headers, "Content-Type": content_type})
+        reply = httpx.post(
+            self.url + "/v1/submissions",
+            content=body,
+            timeout=120,
+            headers={**self.headers, "Content-Type": content_type},
+        )
         assert reply.status_code == 200, (reply.status_code, reply.text)
         return reply.json()["results"]
 
@@ -215,25 +229,52 @@ def pipeline_env(stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> I
     if stack.uses_local_postgres and stack.uses_local_kafka:
         # `popreg stack up` on the shared home: the stack is running, so it only makes the
         # topics, the database and its migrations for this prefix and database name.
-        up_env = {**base, **common, "POPREG_HOME": str(stack.home_dir), "POPREG_KAFKA_PORT": str(stack.kafka_port),
-                  "POPREG_PG_PORT": str(stack.pg_port), "POPREG_PG_USER": stack.pg_user, "POPREG_PG_DATABASE": tag}
+        up_env = {
+            **base,
+            **common,
+            "POPREG_HOME": str(stack.home_dir),
+            "POPREG_KAFKA_PORT": str(stack.kafka_port),
+            "POPREG_PG_PORT": str(stack.pg_port),
+            "POPREG_PG_USER": stack.pg_user,
+            "POPREG_PG_DATABASE": tag,
+        }
     else:  # containers (POPREG_TEST_STACK): `stack up` checks them, makes topics and migrations
         db.create_database(stack.dsn, tag)
         up_env = {**base, **common, **external, "POPREG_HOME": str(home)}
     api_port = _free_port()
-    run_env = {**base, **common, **external, "POPREG_HOME": str(home), "POPREG_API_PORT": str(api_port),
-               "POPREG_FAUST_WEB_PORT": str(_free_port())}
+    run_env = {
+        **base,
+        **common,
+        **external,
+        "POPREG_HOME": str(home),
+        "POPREG_API_PORT": str(api_port),
+        "POPREG_FAUST_WEB_PORT": str(_free_port()),
+    }
     env = Env(run_env, f"http://127.0.0.1:{api_port}", workdir, f"{tag}.", tag, workdir / "clean.jsonl")
     # The province and the gazetteer CSV are made while the stack is readied and `popreg run` starts.
     env._pending = {
-        "generate": env.start("generate", "--out", str(env.clean_file), "--seed", str(SEED), "--households",
-                              str(HOUSEHOLDS), "--years", str(YEARS), "--start", START, "--no-noise"),
-        "export": env.start("gazetteer", "export", "--builtin", "--contract-only", "--out",
-                            str(workdir / "gazetteer.csv")),
+        "generate": env.start(
+            "generate",
+            "--out",
+            str(env.clean_file),
+            "--seed",
+            str(SEED),
+            "--households",
+            str(HOUSEHOLDS),
+            "--years",
+            str(YEARS),
+            "--start",
+            START,
+            "--no-noise",
+        ),
+        "export": env.start(
+            "gazetteer", "export", "--builtin", "--contract-only", "--out", str(workdir / "gazetteer.csv")
+        ),
     }
     try:
-        up = subprocess.run([str(POPREG), "stack", "up"], env=up_env, cwd=workdir, capture_output=True, text=True,
-                            timeout=CLI_TIMEOUT)
+        up = subprocess.run(
+            [str(POPREG), "stack", "up"], env=up_env, cwd=workdir, capture_output=True, text=True, timeout=CLI_TIMEOUT
+        )
         out = up.stdout + up.stderr
         assert up.returncode == 0, out
         assert f"{tag}.register.submissions.v1" in out and "applied migration" in out, out
@@ -256,8 +297,14 @@ def _drop(stack: Settings, tag: str) -> None:
 def pipeline_run(pipeline_env: Env) -> Iterator[Running]:
     log = pipeline_env.workdir / "popreg-run.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([str(POPREG), "run"], env=pipeline_env.vars, cwd=pipeline_env.workdir,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [str(POPREG), "run"],
+            env=pipeline_env.vars,
+            cwd=pipeline_env.workdir,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     run = Running(proc, log, Api(pipeline_env.url, ""))
     try:
         wait_healthy(pipeline_env.url, proc)
@@ -304,8 +351,19 @@ def clean_stage(pipeline_env: Env, pipeline_run: Running) -> CleanStage:
     return CleanStage(http_results, cli_out, worker, restarted, expected)
 
 
-NAMES = ("population", "population_male", "population_female", "households", "births", "births_male",
-         "births_female", "births_order_3_plus", "deaths", "in_migrants", "out_migrants")
+NAMES = (
+    "population",
+    "population_male",
+    "population_female",
+    "households",
+    "births",
+    "births_male",
+    "births_female",
+    "births_order_3_plus",
+    "deaths",
+    "in_migrants",
+    "out_migrants",
+)
 
 
 def areas_of(history: History) -> list[str]:
@@ -317,8 +375,13 @@ def areas_of(history: History) -> list[str]:
     return provinces + districts + communes
 
 
-def mismatches(api: Api, expected: History, periods: Sequence[str] = YEARS_CHECKED,
-               areas: Sequence[str] | None = None, known_on: str | None = None) -> list[str]:
+def mismatches(
+    api: Api,
+    expected: History,
+    periods: Sequence[str] = YEARS_CHECKED,
+    areas: Sequence[str] | None = None,
+    known_on: str | None = None,
+) -> list[str]:
     """Every (area, period, indicator) where GET /v1/indicators differs from the independent figure."""
     out = []
     for period in periods:
@@ -326,8 +389,11 @@ def mismatches(api: Api, expected: History, periods: Sequence[str] = YEARS_CHECK
             got = api.indicators(area, period, NAMES, known_on)
             assert got["area"] == area and got["period"] == period and got["known_on"] == known_on, got
             want = expected.figures(area, period)
-            out += [f"{area} {period} {name}: register {got['values'].get(name)!r}, expected {want[name]}"
-                    for name in NAMES if got["values"].get(name) != want[name]]
+            out += [
+                f"{area} {period} {name}: register {got['values'].get(name)!r}, expected {want[name]}"
+                for name in NAMES
+                if got["values"].get(name) != want[name]
+            ]
     return out
 
 

@@ -54,8 +54,16 @@ BASELINE, BASELINE_RECORDED = "2020-01-01", at("2020-01-05")
 
 
 def _person(pid: str, hh: str, sex: str, born: str, marital: str, relation: str = "other", **extra: Any) -> dict:
-    return {"person_id": pid, "household_id": hh, "full_name": f"Người {pid}", "sex": sex, "birth_date": born,
-            "relation_to_head": relation, "marital_status": marital, **extra}
+    return {
+        "person_id": pid,
+        "household_id": hh,
+        "full_name": f"Người {pid}",
+        "sex": sex,
+        "birth_date": born,
+        "relation_to_head": relation,
+        "marital_status": marital,
+        **extra,
+    }
 
 
 def scenario(f: EventFactory) -> list[dict[str, Any]]:
@@ -88,12 +96,26 @@ def scenario(f: EventFactory) -> list[dict[str, Any]]:
     add("contraception.started", "2023-01-01", C, {"person_id": "P10", "method": "traditional"})
     add("contraception.started", "2023-05-05", B, {"person_id": "P12", "method": "condom"})
     add("contraception.started", "2023-06-01", A, {"person_id": "P3", "method": "iud"})
-    add("birth", "2024-01-20", A, {"child_id": "C1", "household_id": "H1", "mother_id": "P1", "sex": "F"},
-        at("2024-03-10"), birth_order=1, mother_age=24)
+    add(
+        "birth",
+        "2024-01-20",
+        A,
+        {"child_id": "C1", "household_id": "H1", "mother_id": "P1", "sex": "F"},
+        at("2024-03-10"),
+        birth_order=1,
+        mother_age=24,
+    )
     death = add("death", "2024-02-10", A, {"person_id": "P4"}, at("2024-02-12"))
     add("contraception.started", "2024-03-01", A, {"person_id": "P1", "method": "pill"})
-    add("birth", "2024-03-30", A, {"child_id": "C2", "household_id": "H2", "mother_id": "P3", "sex": "M"},
-        at("2024-04-02"), birth_order=3, mother_age=33)
+    add(
+        "birth",
+        "2024-03-30",
+        A,
+        {"child_id": "C2", "household_id": "H2", "mother_id": "P3", "sex": "M"},
+        at("2024-04-02"),
+        birth_order=3,
+        mother_age=33,
+    )
     add("event.voided", "2024-04-05", A, {"voided_event_id": death, "reason": "recorded for the wrong person"})
     add("person.corrected", "2024-04-20", A, {"person_id": "C2", "changes": {"birth_date": "2024-04-02"}})
     add("move_out", "2024-05-01", B, {"person_ids": ["P5"], "to_commune": A})
@@ -114,16 +136,26 @@ def scenario(f: EventFactory) -> list[dict[str, Any]]:
     return out
 
 
-async def produce(settings: Settings, f: EventFactory, records: list[dict[str, Any]], *, topic: str = EVENTS,
-                  per_transaction: int = 50) -> None:
+async def produce(
+    settings: Settings,
+    f: EventFactory,
+    records: list[dict[str, Any]],
+    *,
+    topic: str = EVENTS,
+    per_transaction: int = 50,
+) -> None:
     """Write records onto the (prefixed) topic the way the register does: keyed, transactional."""
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, enable_idempotence=True, acks="all",
-                                transactional_id=settings.topic(f"test-producer-{id(records)}"))
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap,
+        enable_idempotence=True,
+        acks="all",
+        transactional_id=settings.topic(f"test-producer-{id(records)}"),
+    )
     await producer.start()
     try:
         for i in range(0, len(records), per_transaction):
             async with producer.transaction():
-                for rec in records[i:i + per_transaction]:
+                for rec in records[i : i + per_transaction]:
                     if topic == EVENTS:
                         key, value = f.key(rec), f.encode(rec)
                     else:  # a ReviewItem
@@ -147,8 +179,7 @@ def dump(pool: ConnectionPool, schema: str, tables: tuple[str, ...] = COMPARED) 
         for table in tables:
             # the model's columns (a read model may add derived ones, e.g. birth_ymd)
             known = ("known_from", "known_to") if table != "persons" else ()
-            what = (sql.SQL(", ").join(map(sql.Identifier, TABLES[table] + known)) if table in TABLES
-                    else sql.SQL("*"))
+            what = sql.SQL(", ").join(map(sql.Identifier, TABLES[table] + known)) if table in TABLES else sql.SQL("*")
             query = sql.SQL("SELECT {} FROM {}.{}").format(what, sql.Identifier(schema), sql.Identifier(table))
             out[table] = sorted(conn.execute(query).fetchall(), key=repr)
     return out
@@ -167,11 +198,18 @@ def opened(settings: Settings, max_size: int = 4) -> Iterator[tuple[Settings, Co
 
 def cli_env(settings: Settings) -> dict[str, str]:
     """The environment that points a `popreg` subprocess at these test settings."""
-    return {**os.environ, "POPREG_TOPIC_PREFIX": settings.topic_prefix, "POPREG_PG_DATABASE": settings.pg_database,
-            "POPREG_PG_PORT": str(settings.pg_port), "POPREG_KAFKA_BOOTSTRAP": settings.bootstrap,
-            "POPREG_ENV": "test", "POPREG_HOME": str(settings.home_dir)}
+    return {
+        **os.environ,
+        "POPREG_TOPIC_PREFIX": settings.topic_prefix,
+        "POPREG_PG_DATABASE": settings.pg_database,
+        "POPREG_PG_PORT": str(settings.pg_port),
+        "POPREG_KAFKA_BOOTSTRAP": settings.bootstrap,
+        "POPREG_ENV": "test",
+        "POPREG_HOME": str(settings.home_dir),
+    }
 
 
 def popreg(settings: Settings, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "popreg", *args], env=cli_env(settings), capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "popreg", *args], env=cli_env(settings), capture_output=True, text=True, timeout=timeout
+    )

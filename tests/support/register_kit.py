@@ -28,18 +28,29 @@ START = date(2000, 1, 1)
 
 def small_gazetteer() -> Gazetteer:
     def row(code, district, province, start, end=None, successors=()):
-        return GazetteerRow(code, f"Xã {code}", district, f"Huyện {district}" if district else None,
-                            province, f"Tỉnh {province}", start, end, successors=tuple(successors))
+        return GazetteerRow(
+            code,
+            f"Xã {code}",
+            district,
+            f"Huyện {district}" if district else None,
+            province,
+            f"Tỉnh {province}",
+            start,
+            end,
+            successors=tuple(successors),
+        )
 
-    return Gazetteer([
-        row(A, "001", "01", START, _OLD_END, [MERGED_2025]),
-        row(B, "001", "01", START, _OLD_END, [B]),
-        row(C, "002", "01", START, _OLD_END, [MERGED_2025]),
-        row(D, "116", "14", START, _OLD_END, [D]),
-        row(MERGED_2025, None, "01", _NEW),
-        row(B, None, "01", _NEW),
-        row(D, None, "14", _NEW),
-    ])
+    return Gazetteer(
+        [
+            row(A, "001", "01", START, _OLD_END, [MERGED_2025]),
+            row(B, "001", "01", START, _OLD_END, [B]),
+            row(C, "002", "01", START, _OLD_END, [MERGED_2025]),
+            row(D, "116", "14", START, _OLD_END, [D]),
+            row(MERGED_2025, None, "01", _NEW),
+            row(B, None, "01", _NEW),
+            row(D, None, "14", _NEW),
+        ]
+    )
 
 
 _ids = itertools.count(1)
@@ -49,8 +60,15 @@ def new_id(prefix: str = "ev") -> str:
     return f"{prefix}-{next(_ids):06d}"
 
 
-def sub(type_: str, payload: dict[str, Any], on: date | str, commune: str = A, *,
-        recorded: datetime | str | None = None, event_id: str | None = None) -> dict[str, Any]:
+def sub(
+    type_: str,
+    payload: dict[str, Any],
+    on: date | str,
+    commune: str = A,
+    *,
+    recorded: datetime | str | None = None,
+    event_id: str | None = None,
+) -> dict[str, Any]:
     """A submission as an entry app sends it; recorded the day after by default."""
     day = date.fromisoformat(on) if isinstance(on, str) else on
     if recorded is None:
@@ -73,19 +91,65 @@ def household(hid: str, on, commune: str = A, **kw) -> dict[str, Any]:
     return sub("household.registered", {"household_id": hid, "address": f"Số {hid}, thôn 1"}, on, commune, **kw)
 
 
-def person(pid: str, hid: str, sex: str, born: str, on, commune: str = A, *, marital: str = "never_married",
-           relation: str = "other", ceb: int | None = None, mother: str | None = None, **kw) -> dict[str, Any]:
-    return sub("person.registered", {
-        "person_id": pid, "household_id": hid, "full_name": f"Nguyễn Văn {pid}", "sex": sex,
-        "birth_date": born, "relation_to_head": relation, "marital_status": marital,
-        "children_ever_born": ceb, "mother_id": mother,
-    }, on, commune, **kw)
+def person(
+    pid: str,
+    hid: str,
+    sex: str,
+    born: str,
+    on,
+    commune: str = A,
+    *,
+    marital: str = "never_married",
+    relation: str = "other",
+    ceb: int | None = None,
+    mother: str | None = None,
+    **kw,
+) -> dict[str, Any]:
+    return sub(
+        "person.registered",
+        {
+            "person_id": pid,
+            "household_id": hid,
+            "full_name": f"Nguyễn Văn {pid}",
+            "sex": sex,
+            "birth_date": born,
+            "relation_to_head": relation,
+            "marital_status": marital,
+            "children_ever_born": ceb,
+            "mother_id": mother,
+        },
+        on,
+        commune,
+        **kw,
+    )
 
 
-def birth(child: str, mother: str, hid: str, sex: str, on, commune: str = A, *, plurality: int | None = None,
-          father: str | None = None, **kw) -> dict[str, Any]:
-    return sub("birth", {"child_id": child, "household_id": hid, "mother_id": mother, "sex": sex,
-                         "plurality": plurality, "father_id": father}, on, commune, **kw)
+def birth(
+    child: str,
+    mother: str,
+    hid: str,
+    sex: str,
+    on,
+    commune: str = A,
+    *,
+    plurality: int | None = None,
+    father: str | None = None,
+    **kw,
+) -> dict[str, Any]:
+    return sub(
+        "birth",
+        {
+            "child_id": child,
+            "household_id": hid,
+            "mother_id": mother,
+            "sex": sex,
+            "plurality": plurality,
+            "father_id": father,
+        },
+        on,
+        commune,
+        **kw,
+    )
 
 
 def death(pid: str, on, commune: str = A, **kw) -> dict[str, Any]:
@@ -139,8 +203,9 @@ def overridden(held: str, on, commune: str = A, **kw) -> dict[str, Any]:
     return sub("review.overridden", {"held_event_id": held, "reason": "checked with the family"}, on, commune, **kw)
 
 
-def family(hid: str = "h1", commune: str = A, on: str = "2020-01-01", mother_born: str = "1990-05-01",
-           ceb: int | None = 1) -> list[dict[str, Any]]:
+def family(
+    hid: str = "h1", commune: str = A, on: str = "2020-01-01", mother_born: str = "1990-05-01", ceb: int | None = 1
+) -> list[dict[str, Any]]:
     """A baseline household: husband (head), wife (spouse, ceb children) and one daughter."""
     return [
         household(hid, on, commune),

@@ -55,7 +55,10 @@ class RegisterWorker:
         out = self.log.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "popreg", "worker", "register", "-l", "info"],
-            env=self.env(), stdout=out, stderr=subprocess.STDOUT, cwd=str(Path(__file__).resolve().parents[2]),
+            env=self.env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=str(Path(__file__).resolve().parents[2]),
         )
         return self
 
@@ -97,16 +100,19 @@ def message_key(item: dict[str, Any] | bytes) -> bytes | None:
 
 async def produce(settings: Settings, items: list[dict[str, Any] | bytes], first_offset: int = 0) -> None:
     """Append to the (fresh) submissions topic; message i gets offset first_offset+i and a fixed timestamp."""
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, enable_idempotence=True, acks="all",
-                                linger_ms=5)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, enable_idempotence=True, acks="all", linger_ms=5)
     await producer.start()
     try:
         futures = []
         for i, item in enumerate(items):
-            futures.append(await producer.send(
-                settings.topic(SUBMISSIONS), message_bytes(item), key=message_key(item),
-                timestamp_ms=BASE_TS + (first_offset + i) * 1000,
-            ))
+            futures.append(
+                await producer.send(
+                    settings.topic(SUBMISSIONS),
+                    message_bytes(item),
+                    key=message_key(item),
+                    timestamp_ms=BASE_TS + (first_offset + i) * 1000,
+                )
+            )
         for i, fut in enumerate(futures):
             meta = await fut
             assert meta.offset == first_offset + i, "the submissions topic was not fresh"
@@ -161,7 +167,9 @@ class LogReader:
                 n += 1
         return n
 
-    async def until(self, done: Callable[[list[Record]], bool], timeout: float, worker: RegisterWorker | None = None) -> None:
+    async def until(
+        self, done: Callable[[list[Record]], bool], timeout: float, worker: RegisterWorker | None = None
+    ) -> None:
         deadline = time.monotonic() + timeout
         while not done(self.records):
             if time.monotonic() > deadline:

@@ -37,9 +37,17 @@ class EventFactory:
             return {"commune": commune, "district": None, "province": commune[:2], "country": "VN"}
         return path.model_dump(mode="json")
 
-    def record(self, type: str, occurred_on: date | str, commune: str, payload: dict[str, Any], *,
-               recorded_at: datetime | date | str | None = None, event_id: str | None = None,
-               **context: Any) -> dict[str, Any]:
+    def record(
+        self,
+        type: str,
+        occurred_on: date | str,
+        commune: str,
+        payload: dict[str, Any],
+        *,
+        recorded_at: datetime | date | str | None = None,
+        event_id: str | None = None,
+        **context: Any,
+    ) -> dict[str, Any]:
         """One RegisterEvent as a dict; recorded_at defaults to 10:00 on occurred_on."""
         day = date.fromisoformat(occurred_on) if isinstance(occurred_on, str) else occurred_on
         if recorded_at is None or isinstance(recorded_at, (date, str)) and not isinstance(recorded_at, datetime):

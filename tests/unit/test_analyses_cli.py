@@ -30,15 +30,32 @@ def log_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     log.move_in(["w", "c"], "h2", "2018-02-02")
     path = tmp_path / "log.jsonl"
     path.write_bytes(b"\n".join(log.lines()) + b"\nnot json\n")
-    (tmp_path / "log.jsonl.manifest.json").write_text(json.dumps({"kind": "replay", "source": {"offsets": {"0": {"from": 0, "to": 5}}}}))
+    (tmp_path / "log.jsonl.manifest.json").write_text(
+        json.dumps({"kind": "replay", "source": {"offsets": {"0": {"from": 0, "to": 5}}}})
+    )
     yield path
     get_settings.cache_clear()
 
 
 def test_analyses_straight_from_a_replay_file(log_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "fert"
-    r = CliRunner().invoke(app, ["analyses", "fertility", "--area", "10", "--input", str(log_file),
-                                 "--out", str(out), "--known-on", "2019-01-01", "--gazetteer", "builtin"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "analyses",
+            "fertility",
+            "--area",
+            "10",
+            "--input",
+            str(log_file),
+            "--out",
+            str(out),
+            "--known-on",
+            "2019-01-01",
+            "--gazetteer",
+            "builtin",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "line 6: <record>: not valid JSON" in r.output  # reported, the rest analysed
     m = json.loads((out / "manifest.json").read_text())
@@ -64,9 +81,14 @@ def test_analyses_straight_from_a_replay_file(log_file: Path, tmp_path: Path) ->
 def test_the_same_key_links_exports_and_a_salt_does_not(log_file: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     for name, extra in (("a", []), ("b", []), ("c", ["--per-export-salt"])):
-        r = runner.invoke(app, ["export", "--area", "VN", "--input", str(log_file), "--out", str(tmp_path / name), *extra])
+        r = runner.invoke(
+            app, ["export", "--area", "VN", "--input", str(log_file), "--out", str(tmp_path / name), *extra]
+        )
         assert r.exit_code == 0, r.output
-    keys = {n: json.loads((tmp_path / n / "manifest.json").read_text())["pseudonymisation"]["key_fingerprint"] for n in "abc"}
+    keys = {
+        n: json.loads((tmp_path / n / "manifest.json").read_text())["pseudonymisation"]["key_fingerprint"]
+        for n in "abc"
+    }
     assert keys["a"] == keys["b"] != keys["c"]
     persons = {n: sorted(pl.read_parquet(tmp_path / n / "persons.parquet")["person_key"]) for n in "abc"}
     assert persons["a"] == persons["b"] and not set(persons["a"]) & set(persons["c"])
@@ -82,8 +104,23 @@ def test_bad_input_is_a_clear_error(log_file: Path, tmp_path: Path) -> None:
     assert r.exit_code == 2 and "not a date" in r.output
     r = runner.invoke(app, ["export", "--area", "10", "--input", str(log_file), "--out", str(tmp_path / "x")])
     assert r.exit_code == 0, r.output
-    r = runner.invoke(app, ["analyses", "migration", "--area", "102", "--input", str(tmp_path / "x"), "--out", str(tmp_path / "m")])
+    r = runner.invoke(
+        app, ["analyses", "migration", "--area", "102", "--input", str(tmp_path / "x"), "--out", str(tmp_path / "m")]
+    )
     assert r.exit_code == 2 and "built for area '10'" in r.output
-    r = runner.invoke(app, ["analyses", "fertility", "--area", "10", "--to", "2018-12-31", "--input", str(tmp_path / "x"),
-                            "--out", str(tmp_path / "f")])
+    r = runner.invoke(
+        app,
+        [
+            "analyses",
+            "fertility",
+            "--area",
+            "10",
+            "--to",
+            "2018-12-31",
+            "--input",
+            str(tmp_path / "x"),
+            "--out",
+            str(tmp_path / "f"),
+        ],
+    )
     assert r.exit_code == 2 and "export again" in r.output

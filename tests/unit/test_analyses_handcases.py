@@ -24,7 +24,9 @@ KEY = Pseudonymiser(b"k" * 32, "project")
 
 def run_export(log: HandLog, out: Path, area: str, first: str, last: str) -> Path:
     records = [LogRecord(i % 3, i, line) for i, line in enumerate(log.lines())]
-    export(records, {"kind": "test"}, out, ExportRequest(area, date.fromisoformat(first), date.fromisoformat(last)), KEY)
+    export(
+        records, {"kind": "test"}, out, ExportRequest(area, date.fromisoformat(first), date.fromisoformat(last)), KEY
+    )
     return out
 
 
@@ -55,7 +57,12 @@ def test_km_birth_interval_with_censoring_and_left_truncation(tmp_path: Path) ->
     days = [round(d * MONTH) for d in iv["duration_m"]]
     entries = [round(e * MONTH) for e in iv["entry_m"]]
     assert sorted(zip(days, entries, iv["event"], strict=True)) == [
-        (244, 0, False), (366, 0, True), (547, 0, False), (609, 181, True), (1036, 0, False)]
+        (244, 0, False),
+        (366, 0, True),
+        (547, 0, False),
+        (609, 181, True),
+        (1036, 0, False),
+    ]
     reasons = dict(zip(iv["duration_m"].round(1), iv["end_reason"], strict=True))
     assert sorted(reasons.values()) == ["censored", "death", "emigration", "event", "event"]
 
@@ -84,8 +91,15 @@ def test_smam_by_hand(tmp_path: Path) -> None:
             n += 1
             log.household(f"h{n}", "10101", "2020-01-01")
             born = f"{2020 - (17 + 5 * g)}-06-01"
-            log.person(f"w{n}", f"h{n}", "F", born, "2020-01-01",
-                       marital="never_married" if i < k else "married", relation="head")
+            log.person(
+                f"w{n}",
+                f"h{n}",
+                "F",
+                born,
+                "2020-01-01",
+                marital="never_married" if i < k else "married",
+                relation="head",
+            )
     out = run_export(log, tmp_path / "x", "10101", "2020-01-01", "2020-12-31")
     tables, _ = fertility_tables(out, date(2020, 1, 1), date(2020, 12, 31))
     row = tables["smam"].filter(pl.col("sex") == "F").row(0, named=True)
@@ -144,8 +158,12 @@ def test_od_matrix_with_one_person_moving_twice(tmp_path: Path) -> None:
         m = tables[f"od_matrix_{level}"]
         return {(r["origin"], d): r[d] for r in m.iter_rows(named=True) for d in m.columns[1:] if r[d]}
 
-    assert cells("commune") == {("10101", "10102"): 1, ("10102", "20101"): 1, ("10101", "10201"): 2,
-                                ("10201", "10101"): 1}
+    assert cells("commune") == {
+        ("10101", "10102"): 1,
+        ("10102", "20101"): 1,
+        ("10101", "10201"): 2,
+        ("10201", "10101"): 1,
+    }
     assert cells("district") == {("101", "201"): 1, ("101", "102"): 2, ("102", "101"): 1}
     assert cells("province") == {("10", "20"): 1}
     rr = {r["level"]: r for r in tables["repeat_return"].iter_rows(named=True)}
@@ -154,7 +172,11 @@ def test_od_matrix_with_one_person_moving_twice(tmp_path: Path) -> None:
     assert (rr["province"]["moves"], rr["province"]["repeat_movers"]) == (1, 0)
     # Indices at district level over the whole range: units 101, 102 and 201; moves between
     # them 4 (101->201, 101->102 x2, 102->101): D-O = 101: 1-3, 102: 2-1, 201: 1-0.
-    idx = tables["migration_indices"].filter((pl.col("level") == "district") & pl.col("year").is_null()).row(0, named=True)
+    idx = (
+        tables["migration_indices"]
+        .filter((pl.col("level") == "district") & pl.col("year").is_null())
+        .row(0, named=True)
+    )
     assert idx["internal_moves"] == 4
     assert idx["mei"] == pytest.approx(100 * (2 + 1 + 1) / (4 + 3 + 1))
     assert idx["cmi"] == pytest.approx(100 * 4 / idx["person_years"])

@@ -21,12 +21,20 @@ pytestmark = pytest.mark.unit
 KEY = Pseudonymiser(b"k" * 32, "project")
 
 
-def run(log: HandLog, out: Path, area: str = "10", first: str = "2015-01-01", last: str = "2020-12-31",
-        known_on: str | None = None, extra: list[bytes] = ()) -> dict:
+def run(
+    log: HandLog,
+    out: Path,
+    area: str = "10",
+    first: str = "2015-01-01",
+    last: str = "2020-12-31",
+    known_on: str | None = None,
+    extra: list[bytes] = (),
+) -> dict:
     lines = log.lines() + list(extra)
     records = [LogRecord(i % 3, i, line) for i, line in enumerate(lines)]
-    req = ExportRequest(area, date.fromisoformat(first), date.fromisoformat(last),
-                        date.fromisoformat(known_on) if known_on else None)
+    req = ExportRequest(
+        area, date.fromisoformat(first), date.fromisoformat(last), date.fromisoformat(known_on) if known_on else None
+    )
     return export(records, {"kind": "test"}, out, req, KEY)
 
 
@@ -134,7 +142,10 @@ def test_contraception_continuation_and_switching(tmp_path: Path) -> None:
     # Two IUD episodes, one stops at 182 days: continuation at 12 months = 1/2.
     assert (iud["episodes"], iud["discontinued"]) == (2, 1)
     assert iud["continuing_12m"] == pytest.approx(0.5)
-    d = {r["cause"]: r for r in t["contraception_discontinuation"].filter(pl.col("method") == "iud").iter_rows(named=True)}
+    d = {
+        r["cause"]: r
+        for r in t["contraception_discontinuation"].filter(pl.col("method") == "iud").iter_rows(named=True)
+    }
     assert d["side_effects"]["cif_12m"] == pytest.approx(0.5)
     assert d["wants_child"]["events"] == 0
 

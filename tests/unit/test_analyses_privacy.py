@@ -25,10 +25,28 @@ def identifying_log() -> HandLog:
     log = HandLog()
     log.household("hh-secret-1", "14001", "2016-01-01", address=ADDRESS)
     log.household("hh-secret-2", "14002", "2016-01-01", address=ADDRESS + " B")
-    log.person("pid-secret-mai", "hh-secret-1", "F", "1992-04-02", "2016-01-01", marital="married", ceb=0,
-               name=NAMES[0], national_id=NIDS[0])
-    log.person("pid-secret-xuong", "hh-secret-1", "M", "1988-09-09", "2016-01-01", marital="married",
-               relation="spouse", name=NAMES[1], national_id=NIDS[1])
+    log.person(
+        "pid-secret-mai",
+        "hh-secret-1",
+        "F",
+        "1992-04-02",
+        "2016-01-01",
+        marital="married",
+        ceb=0,
+        name=NAMES[0],
+        national_id=NIDS[0],
+    )
+    log.person(
+        "pid-secret-xuong",
+        "hh-secret-1",
+        "M",
+        "1988-09-09",
+        "2016-01-01",
+        marital="married",
+        relation="spouse",
+        name=NAMES[1],
+        national_id=NIDS[1],
+    )
     log.person("pid-secret-en", "hh-secret-2", "F", "1999-01-20", "2016-01-01", name=NAMES[2])
     log.birth("pid-secret-baby", "pid-secret-mai", "F", "2017-03-03", name=NAMES[3])
     log.correct("pid-secret-en", "2017-05-05", full_name=NAMES[2] + " Mới", national_id=NIDS[2])
@@ -58,8 +76,9 @@ def test_exports_tables_plots_and_pages_carry_no_identity(tmp_path: Path, monkey
     assert all(s in raw for s in NAMES + NIDS + IDS)  # the input really carries them
     runner = CliRunner()
     exp = tmp_path / "export"
-    r = runner.invoke(app, ["export", "--area", "14", "--input", str(log_file), "--out", str(exp), "--csv",
-                            "--to", "2019-12-31"])
+    r = runner.invoke(
+        app, ["export", "--area", "14", "--input", str(log_file), "--out", str(exp), "--csv", "--to", "2019-12-31"]
+    )
     assert r.exit_code == 0, r.output
     for kind in ("fertility", "migration"):
         r = runner.invoke(app, ["analyses", kind, "--area", "14", "--input", str(exp), "--out", str(tmp_path / kind)])

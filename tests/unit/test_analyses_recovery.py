@@ -86,11 +86,18 @@ def test_counting_process_feeds_a_time_varying_cox_model(run: tuple) -> None:
     from lifelines.exceptions import ConvergenceWarning
 
     _, _, export_dir = run
-    cp = pl.read_parquet(export_dir / "counting_process.parquet").with_columns(
-        using=(pl.col("contraception") != "none").cast(pl.Int8), married=(pl.col("marital") == "married").cast(pl.Int8),
-        event=pl.col("event").cast(pl.Int8)).select("person_key", "start", "stop", "event", "using", "married")
+    cp = (
+        pl.read_parquet(export_dir / "counting_process.parquet")
+        .with_columns(
+            using=(pl.col("contraception") != "none").cast(pl.Int8),
+            married=(pl.col("marital") == "married").cast(pl.Int8),
+            event=pl.col("event").cast(pl.Int8),
+        )
+        .select("person_key", "start", "stop", "event", "using", "married")
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # almost no births while using: near separation
-        fit = CoxTimeVaryingFitter(penalizer=0.01).fit(cp.to_pandas(), id_col="person_key", event_col="event",
-                                                         start_col="start", stop_col="stop")
+        fit = CoxTimeVaryingFitter(penalizer=0.01).fit(
+            cp.to_pandas(), id_col="person_key", event_col="event", start_col="start", stop_col="stop"
+        )
     assert fit.hazard_ratios_["using"] < 0.5 < 2 < fit.hazard_ratios_["married"]

@@ -37,8 +37,25 @@ def first_year(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.mark.parametrize(("area", "note"), [("10", "No "), ("10101", "No "), ("102", "Nobody lived in area 102")])
 def test_small_and_empty_areas(first_year: Path, tmp_path: Path, kind: str, area: str, note: str) -> None:
     out = tmp_path / f"{kind}-{area}"
-    r = CliRunner().invoke(app, ["analyses", kind, "--area", area, "--input", str(first_year), "--out", str(out),
-                                 "--from", "2024-01-01", "--to", "2024-12-31", "--gazetteer", "builtin"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "analyses",
+            kind,
+            "--area",
+            area,
+            "--input",
+            str(first_year),
+            "--out",
+            str(out),
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-12-31",
+            "--gazetteer",
+            "builtin",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert r.exception is None
     manifest = json.loads((out / "manifest.json").read_text())
@@ -62,7 +79,9 @@ def test_an_empty_log_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Monke
     empty = tmp_path / "empty.jsonl"
     empty.write_bytes(b"")
     for args in (["export", "--area", "10"], ["analyses", "fertility", "--area", "10"]):
-        r = CliRunner().invoke(app, [*args, "--input", str(empty), "--out", str(tmp_path / "o"), "--gazetteer", "builtin"])
+        r = CliRunner().invoke(
+            app, [*args, "--input", str(empty), "--out", str(tmp_path / "o"), "--gazetteer", "builtin"]
+        )
         assert r.exit_code == 2, r.output
         assert "the log holds no events" in r.output
         assert not isinstance(r.exception, ValueError)  # a message and exit 2, not a traceback

@@ -48,8 +48,13 @@ def test_sasl_ssl_reaches_every_aiokafka_client_and_faust(tmp_path: Path) -> Non
     secret.write_text("s3cret\n")
     with pytest.raises(ValidationError, match="SASL_USERNAME"):
         Settings(_env_file=None, kafka_security_protocol="SASL_SSL")
-    s = Settings(_env_file=None, kafka_bootstrap="k1:9093", kafka_security_protocol="SASL_SSL",
-                 kafka_sasl_username="popreg", kafka_sasl_password_file=secret)
+    s = Settings(
+        _env_file=None,
+        kafka_bootstrap="k1:9093",
+        kafka_security_protocol="SASL_SSL",
+        kafka_sasl_username="popreg",
+        kafka_sasl_password_file=secret,
+    )
     kw = client_kwargs(s)
     assert kw["security_protocol"] == "SASL_SSL" and kw["sasl_mechanism"] == "SCRAM-SHA-512"
     assert (kw["sasl_plain_username"], kw["sasl_plain_password"]) == ("popreg", "s3cret")
@@ -63,11 +68,20 @@ def test_sasl_ssl_reaches_every_aiokafka_client_and_faust(tmp_path: Path) -> Non
 def test_postgres_tls_and_password_file_join_the_dsn(tmp_path: Path) -> None:
     pw = tmp_path / "pg-password"
     pw.write_text("p w'd\n")
-    s = Settings(_env_file=None, database_url=SecretStr("postgresql://popreg@db.example/popreg"),
-                 pg_sslmode="verify-full", pg_sslrootcert=tmp_path / "ca.pem", pg_password_file=pw)
+    s = Settings(
+        _env_file=None,
+        database_url=SecretStr("postgresql://popreg@db.example/popreg"),
+        pg_sslmode="verify-full",
+        pg_sslrootcert=tmp_path / "ca.pem",
+        pg_password_file=pw,
+    )
     from psycopg.conninfo import conninfo_to_dict
 
     d = conninfo_to_dict(s.dsn)
     assert (d["host"], d["sslmode"], d["sslrootcert"], d["password"]) == (
-        "db.example", "verify-full", str(tmp_path / "ca.pem"), "p w'd")
+        "db.example",
+        "verify-full",
+        str(tmp_path / "ca.pem"),
+        "p w'd",
+    )
     assert Settings(_env_file=None).dsn.startswith("postgresql://popreg@127.0.0.1:")  # unchanged by default

@@ -22,10 +22,17 @@ def index() -> AreaIndex:
     return AreaIndex(builtin_gazetteer())
 
 
-@pytest.mark.parametrize(("text", "folded"), [
-    ("Sơn La", "son la"), ("  SƠN   LA ", "son la"), ("Đắk Lắk", "dak lak"), ("Phường Chiềng Lề", "phuong chieng le"),
-    ("Thừa Thiên Huế", "thua thien hue"), ("son la", "son la"),
-])
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("Sơn La", "son la"),
+        ("  SƠN   LA ", "son la"),
+        ("Đắk Lắk", "dak lak"),
+        ("Phường Chiềng Lề", "phuong chieng le"),
+        ("Thừa Thiên Huế", "thua thien hue"),
+        ("son la", "son la"),
+    ],
+)
 def test_fold_drops_diacritics_case_and_extra_spaces(text, folded):
     assert fold(text) == folded
 
@@ -68,10 +75,17 @@ def test_days_are_kept_and_reused(index):
     assert index.on(BEFORE) is index.on(BEFORE)
 
 
-@pytest.mark.parametrize(("period", "steps", "expected"), [
-    ("2025-01", -1, "2024-12"), ("2025-12", 1, "2026-01"), ("2025-Q1", -1, "2024-Q4"),
-    ("2025-Q4", -7, "2024-Q1"), ("2025", -1, "2024"), ("2025-03", -12, "2024-03"),
-])
+@pytest.mark.parametrize(
+    ("period", "steps", "expected"),
+    [
+        ("2025-01", -1, "2024-12"),
+        ("2025-12", 1, "2026-01"),
+        ("2025-Q1", -1, "2024-Q4"),
+        ("2025-Q4", -7, "2024-Q1"),
+        ("2025", -1, "2024"),
+        ("2025-03", -12, "2024-03"),
+    ],
+)
 def test_shift_moves_by_periods_of_the_same_kind(period, steps, expected):
     assert shift(parse_period(period), steps).code == expected
 

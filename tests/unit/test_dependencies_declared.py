@@ -19,8 +19,13 @@ pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = ["popreg", "events", "schemas", "producers", "processors", "projections", "infra", "analyses"]
 # Test modules imported by bare name (pytest's rootdir-relative imports) are first-party too.
-FIRST_PARTY = {*PRODUCT, "tests", "bench", *(p.stem for p in (ROOT / "tests").rglob("*.py")),
-               *(p.stem for p in (ROOT / "bench").rglob("*.py"))}
+FIRST_PARTY = {
+    *PRODUCT,
+    "tests",
+    "bench",
+    *(p.stem for p in (ROOT / "tests").rglob("*.py")),
+    *(p.stem for p in (ROOT / "bench").rglob("*.py")),
+}
 
 
 def _name(requirement: str) -> str:
@@ -41,7 +46,9 @@ def _guarded(tree: ast.AST) -> set[int]:
         if isinstance(node, ast.Try) and any(
             isinstance(h.type, ast.Name) and h.type.id in ("ImportError", "ModuleNotFoundError") for h in node.handlers
         ):
-            lines |= {n.lineno for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.Import | ast.ImportFrom)}
+            lines |= {
+                n.lineno for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.Import | ast.ImportFrom)
+            }
     return lines
 
 

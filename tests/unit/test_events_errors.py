@@ -47,20 +47,40 @@ def test_several_bad_fields_each_get_their_own_error() -> None:
     ("event_type", "change", "expected"),
     [
         ("marriage", {"person_ids": ["p-1"]}, ("payload.person_ids", "needs at least 2 entries")),
-        ("marriage", {"person_ids": ["p-1", "p-1"]}, ("payload.person_ids", "the two persons must be different people")),
-        ("persons.merged", {"merged_id": "p-04048-0101-2"}, ("payload.merged_id", "a person cannot be merged into themselves")),
+        (
+            "marriage",
+            {"person_ids": ["p-1", "p-1"]},
+            ("payload.person_ids", "the two persons must be different people"),
+        ),
+        (
+            "persons.merged",
+            {"merged_id": "p-04048-0101-2"},
+            ("payload.merged_id", "a person cannot be merged into themselves"),
+        ),
         ("person.corrected", {"changes": {}}, ("payload.changes", "name at least one field to correct")),
-        ("person.corrected", {"changes": {"national_id": "12345"}}, ("payload.changes.national_id", "a national id (CCCD) is 12 digits")),
+        (
+            "person.corrected",
+            {"changes": {"national_id": "12345"}},
+            ("payload.changes.national_id", "a national id (CCCD) is 12 digits"),
+        ),
         ("move_out", {"to_commune": "Hà Nội"}, ("payload.to_commune", 'a 5-digit commune code or "ABROAD"')),
         ("move_out", {"person_ids": ["p-1", ""]}, ("payload.person_ids.1", "must not be empty")),
         ("death", {"person_id": "x" * 65}, ("payload.person_id", "must be at most 64 characters")),
         ("person.registered", {"birth_date": "12/05/1996"}, ("payload.birth_date", "expected a date YYYY-MM-DD")),
         ("person.registered", {"children_ever_born": "two"}, ("payload.children_ever_born", "expected a whole number")),
-        ("contraception.started", {"method": "herbs"}, ("payload.method", "must be 'iud', 'implant', 'injectable', 'pill', 'condom', 'female_sterilization', 'male_sterilization' or 'traditional'")),
+        (
+            "contraception.started",
+            {"method": "herbs"},
+            (
+                "payload.method",
+                "must be 'iud', 'implant', 'injectable', 'pill', 'condom', 'female_sterilization', 'male_sterilization' or 'traditional'",
+            ),
+        ),
     ],
 )
-def test_payload_rules_are_reported_on_their_field(event_type: str, change: dict[str, Any],
-                                                     expected: tuple[str, str]) -> None:
+def test_payload_rules_are_reported_on_their_field(
+    event_type: str, change: dict[str, Any], expected: tuple[str, str]
+) -> None:
     raw = _valid(event_type)
     raw["payload"] = {**raw["payload"], **change}
     assert _errors(raw) == [expected]
@@ -69,13 +89,16 @@ def test_payload_rules_are_reported_on_their_field(event_type: str, change: dict
 def test_clock_rules_are_reported_on_the_date_fields() -> None:
     raw = _valid("death")
     assert _errors({**raw, "occurred_on": "2999-01-01", "recorded_at": "2999-01-02T00:00:00+07:00"})[0] == (
-        "occurred_on", "is in the future: a fact is recorded after it happens")
+        "occurred_on",
+        "is in the future: a fact is recorded after it happens",
+    )
     assert _errors({**raw, "occurred_on": "2024-03-05", "recorded_at": "2024-01-01T00:00:00+07:00"}) == [
-        ("recorded_at", "is before occurred_on: a fact cannot be written down before it happens")]
+        ("recorded_at", "is before occurred_on: a fact cannot be written down before it happens")
+    ]
 
 
 def test_whole_submission_problems_have_an_empty_loc() -> None:
-    assert _errors(b"{not json") [0][0] == ""
+    assert _errors(b"{not json")[0][0] == ""
     assert _errors(b"{not json")[0][1].startswith("not valid JSON")
     assert _errors([1, 2]) == [("", "a submission must be a JSON object")]
     assert _errors({"event_id": "e"}) == [("type", "the field 'type' is required")]
@@ -119,18 +142,28 @@ def test_surrounding_spaces_are_trimmed_and_nulls_in_corrections_mean_not_given(
 
 @pytest.mark.parametrize(
     ("hours_ahead", "offset", "future"),
-    [(-48, "+07:00", False), (12, "+14:00", False), (23, "-12:00", False), (26, "-12:00", True),
-     (26, "+14:00", True), (72, "+07:00", True)],
+    [
+        (-48, "+07:00", False),
+        (12, "+14:00", False),
+        (23, "-12:00", False),
+        (26, "-12:00", True),
+        (26, "+14:00", True),
+        (72, "+07:00", True),
+    ],
 )
 def test_recorded_at_in_the_future_is_judged_on_the_instant_not_the_local_day(
-        hours_ahead: int, offset: str, future: bool) -> None:
+    hours_ahead: int, offset: str, future: bool
+) -> None:
     from datetime import UTC, datetime, timedelta, timezone
 
     sign = 1 if offset[0] == "+" else -1
     zone = timezone(sign * timedelta(hours=int(offset[1:3])))
     recorded = (datetime.now(UTC) + timedelta(hours=hours_ahead)).astimezone(zone)
-    raw = {**_valid("death"), "occurred_on": (datetime.now(UTC) - timedelta(days=3)).date().isoformat(),
-           "recorded_at": recorded.isoformat()}
+    raw = {
+        **_valid("death"),
+        "occurred_on": (datetime.now(UTC) - timedelta(days=3)).date().isoformat(),
+        "recorded_at": recorded.isoformat(),
+    }
     if future:
         assert _errors(raw) == [("recorded_at", "is in the future (check the device clock)")]
     else:

@@ -65,8 +65,10 @@ def test_register_event_golden_keeps_explicit_nulls_after_the_2025_reform() -> N
     data = _read("register_event.json")
     record = decode_register_event(data)
     assert record.context.area.district is None and record.context.area.province == "14"
-    assert orjson.loads(encode(record)) == {**json.loads(data), "context": {
-        **json.loads(data)["context"], "accepted_at": "2025-08-20T02:00:05.123456Z"}}
+    assert orjson.loads(encode(record)) == {
+        **json.loads(data),
+        "context": {**json.loads(data)["context"], "accepted_at": "2025-08-20T02:00:05.123456Z"},
+    }
     assert decode_register_event(encode(record)) == record
 
 

@@ -75,31 +75,54 @@ iso = st.builds(lambda d: d.isoformat(), days)
 PAYLOADS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "household.registered": _payload(household_id=ids, address=names, head_person_id=_opt(ids)),
     "person.registered": _payload(
-        person_id=ids, household_id=ids, full_name=names, sex=sexes, birth_date=iso,
+        person_id=ids,
+        household_id=ids,
+        full_name=names,
+        sex=sexes,
+        birth_date=iso,
         relation_to_head=st.sampled_from(["head", "spouse", "child", "parent", "grandchild", "sibling", "other"]),
         marital_status=st.sampled_from(["never_married", "married", "divorced", "separated", "widowed"]),
-        mother_id=_opt(ids), children_ever_born=_opt(st.integers(0, 30)),
-        national_id=_opt(st.text("0123456789", min_size=12, max_size=12)), ethnicity=_opt(texts),
-        education=_opt(texts)),
-    "birth": _payload(child_id=ids, household_id=ids, mother_id=ids, father_id=_opt(ids), full_name=_opt(texts),
-                      sex=sexes, birth_weight_g=_opt(st.integers(200, 8000)), plurality=_opt(st.integers(1, 8))),
+        mother_id=_opt(ids),
+        children_ever_born=_opt(st.integers(0, 30)),
+        national_id=_opt(st.text("0123456789", min_size=12, max_size=12)),
+        ethnicity=_opt(texts),
+        education=_opt(texts),
+    ),
+    "birth": _payload(
+        child_id=ids,
+        household_id=ids,
+        mother_id=ids,
+        father_id=_opt(ids),
+        full_name=_opt(texts),
+        sex=sexes,
+        birth_weight_g=_opt(st.integers(200, 8000)),
+        plurality=_opt(st.integers(1, 8)),
+    ),
     "death": _payload(person_id=ids, cause=_opt(texts)),
     "marriage": st.builds(lambda p: {"person_ids": p}, _pair()),
     "divorce": st.builds(lambda p: {"person_ids": p}, _pair()),
     "move_out": _payload(person_ids=st.lists(ids, min_size=1, max_size=5), to_commune=_opt(places)),
-    "move_in": _payload(person_ids=st.lists(ids, min_size=1, max_size=5), household_id=ids,
-                        from_commune=_opt(places)),
+    "move_in": _payload(person_ids=st.lists(ids, min_size=1, max_size=5), household_id=ids, from_commune=_opt(places)),
     "household.member_moved": _payload(person_id=ids, household_id=ids),
     "contraception.started": _payload(person_id=ids, method=methods),
-    "contraception.stopped": _payload(person_id=ids, method=methods,
-                                      reason=_opt(st.sampled_from(["wants_child", "side_effects", "other"]))),
+    "contraception.stopped": _payload(
+        person_id=ids, method=methods, reason=_opt(st.sampled_from(["wants_child", "side_effects", "other"]))
+    ),
     "pregnancy.recorded": _payload(person_id=ids, expected_on=_opt(iso)),
-    "pregnancy.ended": _payload(person_id=ids, outcome=st.sampled_from(["live_birth", "stillbirth", "miscarriage",
-                                                                        "abortion"])),
-    "person.corrected": _payload(person_id=ids, changes=_payload(
-        full_name=_opt(names), birth_date=_opt(iso), sex=_opt(sexes),
-        national_id=_opt(st.text("0123456789", min_size=12, max_size=12)), ethnicity=_opt(texts),
-        education=_opt(texts)).filter(bool)),
+    "pregnancy.ended": _payload(
+        person_id=ids, outcome=st.sampled_from(["live_birth", "stillbirth", "miscarriage", "abortion"])
+    ),
+    "person.corrected": _payload(
+        person_id=ids,
+        changes=_payload(
+            full_name=_opt(names),
+            birth_date=_opt(iso),
+            sex=_opt(sexes),
+            national_id=_opt(st.text("0123456789", min_size=12, max_size=12)),
+            ethnicity=_opt(texts),
+            education=_opt(texts),
+        ).filter(bool),
+    ),
     "event.voided": _payload(voided_event_id=ids, reason=names),
     "persons.merged": _pair().map(lambda p: {"surviving_id": p[0], "merged_id": p[1]}),
     "review.overridden": _payload(held_event_id=ids, reason=texts),
@@ -123,13 +146,19 @@ def submissions(draw: st.DrawFn, event_type: str | None = None) -> dict[str, Any
         if value is not None:
             source[key] = value
     return {
-        "event_id": draw(ids), "type": kind, "schema_version": 1, "occurred_on": occurred.isoformat(),
-        "recorded_at": recorded.astimezone(zone).isoformat(), "commune": draw(communes), "source": source,
+        "event_id": draw(ids),
+        "type": kind,
+        "schema_version": 1,
+        "occurred_on": occurred.isoformat(),
+        "recorded_at": recorded.astimezone(zone).isoformat(),
+        "commune": draw(communes),
+        "source": source,
         "payload": draw(PAYLOADS[kind]),
     }
 
 
 # ---- round trips and schemas ---------------------------------------------------------------
+
 
 def _valid_or_skip(raw: dict[str, Any]) -> EnvelopeBase:
     try:
@@ -159,19 +188,35 @@ def test_every_type_round_trips_and_matches_its_schema(event_type: str, data: st
     assert unicodedata.is_normalized("NFC", wire.decode())
 
 
-contexts = st.fixed_dictionaries({
-    "accepted_at": st.datetimes(timezones=st.just(UTC)).map(lambda d: d.isoformat()),
-    "submission_offset": _opt(st.integers(0, 2**62)),
-    "area": st.fixed_dictionaries({"commune": communes, "district": _opt(st.text("0123456789", min_size=3, max_size=3)),
-                                   "province": st.text("0123456789", min_size=2, max_size=2)}),
-    "household_id": _opt(ids), "subjects": st.lists(ids, max_size=3),
-    "birth_order": _opt(st.integers(1, 20)), "mother_age": _opt(st.integers(10, 60)),
-    "mother_birth_date": _opt(iso), "child_marriage": _opt(st.booleans()),
-    "ages": st.dictionaries(ids, st.integers(0, 120), max_size=3),
-    "moves": st.lists(st.fixed_dictionaries({"person_id": ids, "from_commune": _opt(places),
-                                             "to_commune": _opt(places), "confirmed": st.booleans()}), max_size=2),
-    "duplicate_of_move": _opt(ids), "flags": st.lists(ids, max_size=2), "rechecks": st.lists(ids, max_size=2),
-})
+contexts = st.fixed_dictionaries(
+    {
+        "accepted_at": st.datetimes(timezones=st.just(UTC)).map(lambda d: d.isoformat()),
+        "submission_offset": _opt(st.integers(0, 2**62)),
+        "area": st.fixed_dictionaries(
+            {
+                "commune": communes,
+                "district": _opt(st.text("0123456789", min_size=3, max_size=3)),
+                "province": st.text("0123456789", min_size=2, max_size=2),
+            }
+        ),
+        "household_id": _opt(ids),
+        "subjects": st.lists(ids, max_size=3),
+        "birth_order": _opt(st.integers(1, 20)),
+        "mother_age": _opt(st.integers(10, 60)),
+        "mother_birth_date": _opt(iso),
+        "child_marriage": _opt(st.booleans()),
+        "ages": st.dictionaries(ids, st.integers(0, 120), max_size=3),
+        "moves": st.lists(
+            st.fixed_dictionaries(
+                {"person_id": ids, "from_commune": _opt(places), "to_commune": _opt(places), "confirmed": st.booleans()}
+            ),
+            max_size=2,
+        ),
+        "duplicate_of_move": _opt(ids),
+        "flags": st.lists(ids, max_size=2),
+        "rechecks": st.lists(ids, max_size=2),
+    }
+)
 
 
 @PROPS
@@ -186,11 +231,21 @@ def test_register_events_round_trip_and_match_their_schema(event: dict[str, Any]
 
 @PROPS
 @given(event=submissions(), reason=ids, detail=texts, held=st.datetimes(timezones=st.just(UTC)))
-def test_review_items_round_trip_and_match_their_schema(event: dict[str, Any], reason: str, detail: str,
-                                                        held: datetime) -> None:
-    item = ReviewItem(event_id=event["event_id"], type=event["type"], commune=event["commune"],
-                      occurred_on=date.fromisoformat(event["occurred_on"]), recorded_at=None, reason=reason,
-                      rule="a rule in words", detail=detail, held_at=held, submission=event)
+def test_review_items_round_trip_and_match_their_schema(
+    event: dict[str, Any], reason: str, detail: str, held: datetime
+) -> None:
+    item = ReviewItem(
+        event_id=event["event_id"],
+        type=event["type"],
+        commune=event["commune"],
+        occurred_on=date.fromisoformat(event["occurred_on"]),
+        recorded_at=None,
+        reason=reason,
+        rule="a rule in words",
+        detail=detail,
+        held_at=held,
+        submission=event,
+    )
     wire = encode(item)
     assert decode_review_item(wire) == item
     VALIDATORS["review_item.json"].validate(orjson.loads(wire))
@@ -200,13 +255,32 @@ def test_review_items_round_trip_and_match_their_schema(event: dict[str, Any], r
 
 # JSON numbers within 64 bits: beyond that orjson reads a float where Python keeps an int.
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
     max_leaves=20,
 )
-keys = st.sampled_from(["event_id", "type", "schema_version", "occurred_on", "recorded_at", "commune", "source",
-                        "payload", "commune_code", "channel", "person_id", "person_ids", "changes", "x"])
+keys = st.sampled_from(
+    [
+        "event_id",
+        "type",
+        "schema_version",
+        "occurred_on",
+        "recorded_at",
+        "commune",
+        "source",
+        "payload",
+        "commune_code",
+        "channel",
+        "person_id",
+        "person_ids",
+        "changes",
+        "x",
+    ]
+)
 
 
 def _dumps(value: Any) -> bytes:
@@ -242,10 +316,14 @@ def test_random_json_values(value: Any) -> None:
 
 
 @PROPS
-@given(raw=submissions(), edits=st.lists(st.tuples(st.booleans(), keys, json_values), min_size=1, max_size=4),
-       version=st.none() | st.integers(-3, 3) | json_values)
-def test_mutated_submissions_of_any_version(raw: dict[str, Any], edits: list[tuple[bool, str, Any]],
-                                            version: Any) -> None:
+@given(
+    raw=submissions(),
+    edits=st.lists(st.tuples(st.booleans(), keys, json_values), min_size=1, max_size=4),
+    version=st.none() | st.integers(-3, 3) | json_values,
+)
+def test_mutated_submissions_of_any_version(
+    raw: dict[str, Any], edits: list[tuple[bool, str, Any]], version: Any
+) -> None:
     for in_payload, key, value in edits:
         target = raw["payload"] if in_payload and isinstance(raw.get("payload"), dict) else raw
         if value is None:

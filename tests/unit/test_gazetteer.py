@@ -15,20 +15,39 @@ pytestmark = pytest.mark.unit
 BEFORE, AFTER = date(2025, 6, 30), date(2025, 7, 1)
 
 
-def _row(code: str, name: str, district: str | None, province: str, start: date, end: date | None,
-         successors: tuple[str, ...] = (), province_name: str = "Tỉnh Sơn La") -> GazetteerRow:
-    return GazetteerRow(code, name, district, f"Huyện {district}" if district else None, province,
-                        province_name, start, end, successors=successors)
+def _row(
+    code: str,
+    name: str,
+    district: str | None,
+    province: str,
+    start: date,
+    end: date | None,
+    successors: tuple[str, ...] = (),
+    province_name: str = "Tỉnh Sơn La",
+) -> GazetteerRow:
+    return GazetteerRow(
+        code,
+        name,
+        district,
+        f"Huyện {district}" if district else None,
+        province,
+        province_name,
+        start,
+        end,
+        successors=successors,
+    )
 
 
 @pytest.fixture
 def small() -> Gazetteer:
-    return Gazetteer([
-        _row("04048", "Xã Vân Hồ", "128", "14", date(2000, 1, 1), BEFORE, ("04048",)),
-        _row("04039", "Xã Chiềng Yên", "128", "14", date(2000, 1, 1), BEFORE, ("04048", "04040")),
-        _row("04048", "Xã Vân Hồ", None, "14", AFTER, None),
-        _row("04040", "Xã Mới", None, "14", AFTER, None),
-    ])
+    return Gazetteer(
+        [
+            _row("04048", "Xã Vân Hồ", "128", "14", date(2000, 1, 1), BEFORE, ("04048",)),
+            _row("04039", "Xã Chiềng Yên", "128", "14", date(2000, 1, 1), BEFORE, ("04048", "04040")),
+            _row("04048", "Xã Vân Hồ", None, "14", AFTER, None),
+            _row("04040", "Xã Mới", None, "14", AFTER, None),
+        ]
+    )
 
 
 def test_a_commune_has_a_district_before_the_reform_and_none_after(small: Gazetteer) -> None:
@@ -103,6 +122,7 @@ def test_level_by_the_shape_of_the_code() -> None:
 
 
 # The real units of Vietnam (the built-in gazetteer from vietnamadminunits).
+
 
 def test_a_son_la_commune_either_side_of_1_july_2025() -> None:
     g = builtin_gazetteer()

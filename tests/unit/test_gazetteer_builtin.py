@@ -51,6 +51,10 @@ def test_every_old_commune_has_a_successor_and_every_new_one_a_predecessor_or_is
     assert {r.old_commune for r in remap if r.main} == old and sum(r.main for r in remap) == len(old)
     orphans = new - {r.new_commune for r in remap}
     assert sorted(g.name(c, REFORM_2025) for c in orphans) == [
-        "Đặc khu Bạch Long Vĩ", "Đặc khu Côn Đảo", "Đặc khu Cồn Cỏ", "Đặc khu Hoàng Sa", "Đặc khu Lý Sơn",
+        "Đặc khu Bạch Long Vĩ",
+        "Đặc khu Côn Đảo",
+        "Đặc khu Cồn Cỏ",
+        "Đặc khu Hoàng Sa",
+        "Đặc khu Lý Sơn",
     ]
     assert len(remap) == 10597  # 10,035 main links + 562 further parts of split communes

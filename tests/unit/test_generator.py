@@ -106,9 +106,19 @@ def test_noise_is_present_in_the_file(sample) -> None:
     lines, doc = sample
     good, _ = _split(lines)
     noise = doc["noise"]
-    for kind in ("late_recorded", "resubmitted_duplicates", "newborns_named_later", "unmatched_move_outs",
-                 "arrivals_registered", "move_in_without_move_out", "wrong_deaths", "voided_wrong_deaths",
-                 "double_entries", "duplicate_persons", "persons_merged"):
+    for kind in (
+        "late_recorded",
+        "resubmitted_duplicates",
+        "newborns_named_later",
+        "unmatched_move_outs",
+        "arrivals_registered",
+        "move_in_without_move_out",
+        "wrong_deaths",
+        "voided_wrong_deaths",
+        "double_entries",
+        "duplicate_persons",
+        "persons_merged",
+    ):
         assert noise.get(kind, 0) > 0, kind
     births = [x for x in good if x["type"] == "birth"]
     unnamed = {x["payload"]["child_id"] for x in births if not x["payload"].get("full_name")}
@@ -118,7 +128,9 @@ def test_noise_is_present_in_the_file(sample) -> None:
     assert sum(d > 31 for d in delays) >= noise["late_recorded"] > 0.03 * len(good)
     assert max(delays) > 120  # months late
     assert any(x["type"] == "move_out" and x["payload"].get("to_commune") == "ABROAD" for x in good)
-    outside = [x for x in good if x["type"] == "move_in" and not (x["payload"].get("from_commune") or "14").startswith("14")]
+    outside = [
+        x for x in good if x["type"] == "move_in" and not (x["payload"].get("from_commune") or "14").startswith("14")
+    ]
     assert outside  # arrivals: the persons are registered in the same batch, just before
     merged = [x for x in good if x["type"] == "persons.merged"]
     assert merged and all(x["payload"]["surviving_id"] != x["payload"]["merged_id"] for x in merged)
@@ -166,16 +178,48 @@ def test_default_start_and_options() -> None:
 
 def test_cli_writes_file_and_truth(tmp_path) -> None:
     out = tmp_path / "prov.jsonl"
-    result = CliRunner().invoke(app, ["generate", "--out", str(out), "--households", "200", "--years", "1",
-                                      "--start", "2023-01", "--seed", "3", "--noise", "invalid=0"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "generate",
+            "--out",
+            str(out),
+            "--households",
+            "200",
+            "--years",
+            "1",
+            "--start",
+            "2023-01",
+            "--seed",
+            "3",
+            "--noise",
+            "invalid=0",
+        ],
+    )
     assert result.exit_code == 0, result.output
     truth = json.loads((tmp_path / "prov.truth.json").read_text(encoding="utf-8"))
     lines = out.read_bytes().splitlines()
     assert len(lines) == truth["lines"] > 500
     assert truth["generator"]["province"] == "14" and truth["invalid_lines"]["total"] == 0
     assert not list(tmp_path.glob("*.partial"))
-    again = CliRunner().invoke(app, ["generate", "--out", "-", "--households", "200", "--years", "1",
-                                     "--start", "2023-01", "--seed", "3", "--noise", "invalid=0"])
+    again = CliRunner().invoke(
+        app,
+        [
+            "generate",
+            "--out",
+            "-",
+            "--households",
+            "200",
+            "--years",
+            "1",
+            "--start",
+            "2023-01",
+            "--seed",
+            "3",
+            "--noise",
+            "invalid=0",
+        ],
+    )
     assert again.exit_code == 0
     assert again.stdout_bytes.splitlines()[:100] == lines[:100]
 

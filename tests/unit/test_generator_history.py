@@ -77,7 +77,11 @@ def test_prerequisites_are_recorded_first(history) -> None:
             assert p["voided_event_id"] in events
         events.add(line["event_id"])
         # a widow(er)'s remarriage comes after the spouse's death is on record
-        if kind == "person.registered" and p["relation_to_head"] in ("head", "spouse") and p["marital_status"] == "married":
+        if (
+            kind == "person.registered"
+            and p["relation_to_head"] in ("head", "spouse")
+            and p["marital_status"] == "married"
+        ):
             pair = a0.setdefault(p["household_id"], {})
             pair[p["relation_to_head"]] = p["person_id"]
             if len(pair) == 2:
@@ -187,8 +191,11 @@ def test_facts_follow_the_register_rules(history) -> None:
                     where[s] = p["household_id"]
                     assert commune_of(s, day) == commune
             case "move_out":
-                if p.get("to_commune") is None or p["to_commune"] == "ABROAD" or \
-                        gaz.resolve(p["to_commune"], day).province != "14":
+                if (
+                    p.get("to_commune") is None
+                    or p["to_commune"] == "ABROAD"
+                    or gaz.resolve(p["to_commune"], day).province != "14"
+                ):
                     gone.update(p["person_ids"])
             case "persons.merged":
                 merged.add(p["merged_id"])

@@ -20,8 +20,7 @@ pytestmark = pytest.mark.unit
 @pytest.fixture(scope="module")
 def province() -> tuple[list[dict], dict]:
     buf = io.BytesIO()
-    doc = generate(GeneratorConfig(start=date(2020, 1, 1), seed=21, households=8000, years=5), buf,
-                   builtin_gazetteer())
+    doc = generate(GeneratorConfig(start=date(2020, 1, 1), seed=21, households=8000, years=5), buf, builtin_gazetteer())
     lines = []
     for raw in buf.getvalue().splitlines():
         try:
@@ -103,9 +102,12 @@ def test_names_and_ethnic_groups_of_son_la(province) -> None:
 
 def test_another_province_uses_the_national_preset() -> None:
     buf = io.BytesIO()
-    doc = generate(GeneratorConfig(start=date(2023, 1, 1), seed=2, households=300, years=1, province="34"),
-                   buf, builtin_gazetteer())
+    doc = generate(
+        GeneratorConfig(start=date(2023, 1, 1), seed=2, households=300, years=1, province="34"),
+        buf,
+        builtin_gazetteer(),
+    )
     assert doc["inputs"]["tfr"] == rates.NATIONAL.tfr
-    communes = {orjson.loads(x)["commune"] for x in buf.getvalue().splitlines()[:400] if x.startswith(b"{\"event")}
+    communes = {orjson.loads(x)["commune"] for x in buf.getvalue().splitlines()[:400] if x.startswith(b'{"event')}
     gaz = builtin_gazetteer()
     assert all(gaz.resolve(c, date(2023, 1, 1)).province == "34" for c in communes if len(c) == 5)

@@ -16,13 +16,30 @@ from producers.ingest import IngestService, ItemResult, _value
 pytestmark = pytest.mark.unit
 
 ROWS = [
-    GazetteerRow("03646", "Phường Chiềng Lề", "116", "Thành phố Sơn La", "14", "Tỉnh Sơn La",
-                 date(2000, 1, 1), date(2025, 6, 30), successors=("03646",)),
+    GazetteerRow(
+        "03646",
+        "Phường Chiềng Lề",
+        "116",
+        "Thành phố Sơn La",
+        "14",
+        "Tỉnh Sơn La",
+        date(2000, 1, 1),
+        date(2025, 6, 30),
+        successors=("03646",),
+    ),
     GazetteerRow("03646", "Phường Tô Hiệu", None, None, "14", "Tỉnh Sơn La", date(2025, 7, 1)),
-    GazetteerRow("03658", "Xã Chiềng Cọ", "116", "Thành phố Sơn La", "14", "Tỉnh Sơn La",
-                 date(2000, 1, 1), date(2025, 6, 30), successors=("03646",)),
-    GazetteerRow("00001", "Phường Phúc Xá", "001", "Quận Ba Đình", "01", "Thành phố Hà Nội",
-                 date(2000, 1, 1)),
+    GazetteerRow(
+        "03658",
+        "Xã Chiềng Cọ",
+        "116",
+        "Thành phố Sơn La",
+        "14",
+        "Tỉnh Sơn La",
+        date(2000, 1, 1),
+        date(2025, 6, 30),
+        successors=("03646",),
+    ),
+    GazetteerRow("00001", "Phường Phúc Xá", "001", "Quận Ba Đình", "01", "Thành phố Hà Nội", date(2000, 1, 1)),
 ]
 SERVICE = IngestService(pool=None, publisher=None, gazetteer=Gazetteer(ROWS), topic="t")  # type: ignore[arg-type]
 PROVINCE_01 = Principal("tok-hn", "collector", "01")
@@ -30,9 +47,17 @@ ANALYST = Principal("tok-an", "analyst", "VN")
 
 
 def death(event_id: str = "e-1", commune: str = "03646", on: str = "2024-03-05", **extra: object) -> dict:
-    return {"event_id": event_id, "type": "death", "schema_version": 1, "occurred_on": on,
-            "recorded_at": f"{on}T09:00:00+07:00", "commune": commune,
-            "source": {"channel": "mobile"}, "payload": {"person_id": "p-1"}, **extra}
+    return {
+        "event_id": event_id,
+        "type": "death",
+        "schema_version": 1,
+        "occurred_on": on,
+        "recorded_at": f"{on}T09:00:00+07:00",
+        "commune": commune,
+        "source": {"channel": "mobile"},
+        "payload": {"person_id": "p-1"},
+        **extra,
+    }
 
 
 def errors(result: object) -> list[tuple[str, str]]:
@@ -75,14 +100,14 @@ def test_unknown_commune_and_unknown_move_destination() -> None:
 
 
 def test_a_commune_merged_in_2025_names_its_successor() -> None:
-    (loc, msg), = errors(SERVICE.check(death(commune="03658", on="2025-08-01"), LOCAL_OPERATOR))
+    ((loc, msg),) = errors(SERVICE.check(death(commune="03658", on="2025-08-01"), LOCAL_OPERATOR))
     assert loc == "commune" and "part of commune 03646" in msg
 
 
 def test_scope_outside_the_token_area_is_forbidden_per_item() -> None:
     result = SERVICE.check(death(), PROVINCE_01)
     assert isinstance(result, ItemResult) and result.forbidden
-    (loc, msg), = errors(result)
+    ((loc, msg),) = errors(result)
     assert loc == "commune" and msg.startswith("forbidden:") and "Thành phố Hà Nội" in msg
     inside = SERVICE.check(death(commune="00001"), PROVINCE_01)
     assert not isinstance(inside, ItemResult)
@@ -92,7 +117,7 @@ def test_review_override_needs_a_clerk_or_operator() -> None:
     item = death()
     item.update(type="review.overridden", payload={"held_event_id": "e-0", "reason": "verified at home visit"})
     collector = Principal("tok-c", "collector", "VN")
-    (loc, msg), = errors(SERVICE.check(item, collector))
+    ((loc, msg),) = errors(SERVICE.check(item, collector))
     assert loc == "type" and "clerk or operator" in msg
     assert not isinstance(SERVICE.check(item, Principal("tok-k", "clerk", "14")), ItemResult)
     assert not ANALYST.may_submit and LOCAL_OPERATOR.may_override
@@ -124,8 +149,10 @@ def test_kafka_value_is_the_codec_encoding() -> None:
     event = validate_submission(death())
     assert _value(event) == encode(event)
     birth = death()
-    birth.update(type="birth", payload={"child_id": "c", "household_id": "h", "mother_id": "m",
-                                        "sex": "F", "full_name": "Lò Thị Mai"})
+    birth.update(
+        type="birth",
+        payload={"child_id": "c", "household_id": "h", "mother_id": "m", "sex": "F", "full_name": "Lò Thị Mai"},
+    )
     event = validate_submission(birth)
     assert _value(event) == encode(event)
 

@@ -17,9 +17,17 @@ BOOK = date(2021, 1, 1)
 
 
 def row(**values: str) -> dict[str, str]:
-    base = {"commune": "03646", "household_id": "03646-105-002", "address": "Số 12, tổ 4",
-            "person_id": "HC4140100000021", "full_name": "Nguyễn Văn Hùng", "sex": "Nam",
-            "birth_date": "12/07/1958", "relation_to_head": "chủ hộ", "marital_status": "đang kết hôn"}
+    base = {
+        "commune": "03646",
+        "household_id": "03646-105-002",
+        "address": "Số 12, tổ 4",
+        "person_id": "HC4140100000021",
+        "full_name": "Nguyễn Văn Hùng",
+        "sex": "Nam",
+        "birth_date": "12/07/1958",
+        "relation_to_head": "chủ hộ",
+        "marital_status": "đang kết hôn",
+    }
     base.update(values)
     return base
 
@@ -37,8 +45,7 @@ def test_vietnamese_words_and_book_dates_are_read() -> None:
 def test_every_bad_column_is_reported_with_its_line() -> None:
     parsed, problems = parse_row(7, row(sex="X", birth_date="31/02/1990", commune="3646", full_name=""), BOOK)
     assert parsed is None
-    assert {(p.line, p.column) for p in problems} == {
-        (7, "sex"), (7, "birth_date"), (7, "commune"), (7, "full_name")}
+    assert {(p.line, p.column) for p in problems} == {(7, "sex"), (7, "birth_date"), (7, "commune"), (7, "full_name")}
     assert "not one of F, M" in next(p.msg for p in problems if p.column == "sex")
 
 
@@ -50,19 +57,45 @@ def test_header_refuses_typos_and_missing_columns() -> None:
 
 
 def test_a_household_page_becomes_ordered_valid_events() -> None:
-    child = parse_row(3, row(person_id="c", full_name="Nguyễn Bảo Ngọc", sex="F", birth_date="2019-06-14",
-                             relation_to_head="cháu", marital_status="chưa kết hôn", mother_id="m",
-                             address=""), BOOK)[0]
-    mother = parse_row(4, row(person_id="m", full_name="Phạm Thị Thu Hằng", sex="F", birth_date="1991-08-19",
-                              relation_to_head="con dâu", contraception_method="pill",
-                              contraception_since="2016-01-01", address=""), BOOK)[0]
+    child = parse_row(
+        3,
+        row(
+            person_id="c",
+            full_name="Nguyễn Bảo Ngọc",
+            sex="F",
+            birth_date="2019-06-14",
+            relation_to_head="cháu",
+            marital_status="chưa kết hôn",
+            mother_id="m",
+            address="",
+        ),
+        BOOK,
+    )[0]
+    mother = parse_row(
+        4,
+        row(
+            person_id="m",
+            full_name="Phạm Thị Thu Hằng",
+            sex="F",
+            birth_date="1991-08-19",
+            relation_to_head="con dâu",
+            contraception_method="pill",
+            contraception_since="2016-01-01",
+            address="",
+        ),
+        BOOK,
+    )[0]
     head = parse_row(5, row(), BOOK)[0]
     events, problems = household_events([child, mother, head], 3)  # type: ignore[list-item]
     assert problems == []
     kinds = [(e["type"], e["payload"].get("person_id")) for e, _ in events]
-    assert kinds == [("household.registered", None), ("person.registered", "HC4140100000021"),
-                     ("person.registered", "m"), ("person.registered", "c"),
-                     ("contraception.started", "m")]
+    assert kinds == [
+        ("household.registered", None),
+        ("person.registered", "HC4140100000021"),
+        ("person.registered", "m"),
+        ("person.registered", "c"),
+        ("contraception.started", "m"),
+    ]
     for event, _ in events:
         validate_submission(event)  # every generated event follows the contract
     household = events[0][0]

@@ -46,14 +46,27 @@ def values(counters: LiveCounters) -> dict[tuple[str, str, str], int]:
 
 
 def person(f: EventFactory, pid: str, commune: str, sex: str = "F", hh: str = "H1") -> dict[str, Any]:
-    return f.record("person.registered", "2020-01-01", commune,
-                    {"person_id": pid, "household_id": hh, "full_name": pid, "sex": sex, "birth_date": "1995-01-01",
-                     "relation_to_head": "head", "marital_status": "married"}, event_id=f"reg-{pid}")
+    return f.record(
+        "person.registered",
+        "2020-01-01",
+        commune,
+        {
+            "person_id": pid,
+            "household_id": hh,
+            "full_name": pid,
+            "sex": sex,
+            "birth_date": "1995-01-01",
+            "relation_to_head": "head",
+            "marital_status": "married",
+        },
+        event_id=f"reg-{pid}",
+    )
 
 
 def test_a_birth_counts_at_every_level_in_its_month_quarter_and_year(places, f) -> None:
-    born = f.record("birth", "2024-02-10", A, {"child_id": "K", "household_id": "H1", "mother_id": "M", "sex": "M"},
-                    birth_order=3)
+    born = f.record(
+        "birth", "2024-02-10", A, {"child_id": "K", "household_id": "H1", "mother_id": "M", "sex": "M"}, birth_order=3
+    )
     got = values(run(places, [born]))
     for area in (A, "116", "14", "VN"):
         for period in ("2024-02", "2024-Q1", "2024"):
@@ -89,23 +102,48 @@ def test_late_events_count_in_their_own_period_and_days_before_live_from_not_at_
 
 
 def test_moves_cross_only_the_levels_whose_areas_differ(places, f) -> None:
-    recs = [person(f, "P5", B, "M"), person(f, "P8", D, "M"),
-            f.record("move_out", "2024-05-01", B, {"person_ids": ["P5"], "to_commune": A}, event_id="o1",
-                     moves=[{"person_id": "P5", "from_commune": B, "to_commune": A, "confirmed": False}]),
-            f.record("move_in", "2024-05-03", A, {"person_ids": ["P5"], "household_id": "H6", "from_commune": B},
-                     moves=[{"person_id": "P5", "from_commune": B, "to_commune": A, "confirmed": True}],
-                     flags=["completes_move:o1"]),
-            # between provinces, destination not said on the move_out: every level until the move_in
-            f.record("move_out", "2024-08-01", D, {"person_ids": ["P8"]}, event_id="o2",
-                     moves=[{"person_id": "P8", "from_commune": D, "to_commune": None, "confirmed": False}])]
+    recs = [
+        person(f, "P5", B, "M"),
+        person(f, "P8", D, "M"),
+        f.record(
+            "move_out",
+            "2024-05-01",
+            B,
+            {"person_ids": ["P5"], "to_commune": A},
+            event_id="o1",
+            moves=[{"person_id": "P5", "from_commune": B, "to_commune": A, "confirmed": False}],
+        ),
+        f.record(
+            "move_in",
+            "2024-05-03",
+            A,
+            {"person_ids": ["P5"], "household_id": "H6", "from_commune": B},
+            moves=[{"person_id": "P5", "from_commune": B, "to_commune": A, "confirmed": True}],
+            flags=["completes_move:o1"],
+        ),
+        # between provinces, destination not said on the move_out: every level until the move_in
+        f.record(
+            "move_out",
+            "2024-08-01",
+            D,
+            {"person_ids": ["P8"]},
+            event_id="o2",
+            moves=[{"person_id": "P8", "from_commune": D, "to_commune": None, "confirmed": False}],
+        ),
+    ]
     counters = run(places, recs)
     got = values(counters)
     assert got[(B, "2024-05", "out_migrants")] == 1 and got[(A, "2024-05", "in_migrants")] == 1
     assert ("116", "2024-05", "out_migrants") not in got and ("14", "2024", "in_migrants") not in got
     assert got[("VN", "2024-08", "out_migrants")] == 1  # unknown destination: crosses every level
-    arrival = f.record("move_in", "2024-08-05", B, {"person_ids": ["P8"], "household_id": "H3", "from_commune": D},
-                       moves=[{"person_id": "P8", "from_commune": D, "to_commune": B, "confirmed": True}],
-                       flags=["completes_move:o2"])
+    arrival = f.record(
+        "move_in",
+        "2024-08-05",
+        B,
+        {"person_ids": ["P8"], "household_id": "H3", "from_commune": D},
+        moves=[{"person_id": "P8", "from_commune": D, "to_commune": B, "confirmed": True}],
+        flags=["completes_move:o2"],
+    )
     counters.process(orjson.dumps(arrival), 99)
     got = values(counters)
     assert ("VN", "2024-08", "out_migrants") not in got  # now known: inside the country
@@ -113,25 +151,39 @@ def test_moves_cross_only_the_levels_whose_areas_differ(places, f) -> None:
 
 
 def test_a_move_in_without_move_out_counts_out_of_where_the_register_knew_them(places, f) -> None:
-    known = f.record("move_in", "2024-09-15", D, {"person_ids": ["P9"], "household_id": "H5"},
-                     moves=[{"person_id": "P9", "from_commune": B, "to_commune": D, "confirmed": True}])
+    known = f.record(
+        "move_in",
+        "2024-09-15",
+        D,
+        {"person_ids": ["P9"], "household_id": "H5"},
+        moves=[{"person_id": "P9", "from_commune": B, "to_commune": D, "confirmed": True}],
+    )
     got = values(run(places, [person(f, "P9", B, "M"), known]))
     assert got[("14", "2024-09", "out_migrants")] == 1 and got[("01", "2024-09", "in_migrants")] == 1
     # an arrival registered here first (a newcomer): an in-migrant only
-    newcomer = [person(f, "N1", A), f.record("move_in", "2024-10-01", A, {"person_ids": ["N1"], "household_id": "H1",
-                                                                          "from_commune": "ABROAD"},
-                                             moves=[{"person_id": "N1", "from_commune": "ABROAD", "to_commune": A,
-                                                     "confirmed": True}])]
+    newcomer = [
+        person(f, "N1", A),
+        f.record(
+            "move_in",
+            "2024-10-01",
+            A,
+            {"person_ids": ["N1"], "household_id": "H1", "from_commune": "ABROAD"},
+            moves=[{"person_id": "N1", "from_commune": "ABROAD", "to_commune": A, "confirmed": True}],
+        ),
+    ]
     got = values(run(places, newcomer))
     assert got[("VN", "2024-10", "in_migrants")] == 1 and not any(n == "out_migrants" for *_, n in got)
 
 
 def test_contraception_new_users_are_women_and_a_corrected_birth_date_moves_the_birth(places, f) -> None:
-    recs = [person(f, "W", A, "F"), person(f, "Mn", A, "M"),
-            f.record("contraception.started", "2024-03-01", A, {"person_id": "W", "method": "pill"}),
-            f.record("contraception.started", "2024-03-01", A, {"person_id": "Mn", "method": "condom"}),
-            f.record("birth", "2024-03-30", A, {"child_id": "C2", "household_id": "H1", "mother_id": "W", "sex": "M"}),
-            f.record("person.corrected", "2024-04-20", A, {"person_id": "C2", "changes": {"birth_date": "2024-04-02"}})]
+    recs = [
+        person(f, "W", A, "F"),
+        person(f, "Mn", A, "M"),
+        f.record("contraception.started", "2024-03-01", A, {"person_id": "W", "method": "pill"}),
+        f.record("contraception.started", "2024-03-01", A, {"person_id": "Mn", "method": "condom"}),
+        f.record("birth", "2024-03-30", A, {"child_id": "C2", "household_id": "H1", "mother_id": "W", "sex": "M"}),
+        f.record("person.corrected", "2024-04-20", A, {"person_id": "C2", "changes": {"birth_date": "2024-04-02"}}),
+    ]
     got = values(run(places, recs))
     assert got[(A, "2024-03", "contraception_new_users")] == 1
     assert (A, "2024-Q1", "births") not in got and got[(A, "2024-Q2", "births")] == 1
@@ -156,13 +208,26 @@ class CrashAfter(DictStore):
 
 
 def test_a_crash_after_any_write_of_a_record_then_redelivery_gives_the_same_state(places, f) -> None:
-    recs = [person(f, "P7", C, "M"),
-            f.record("move_out", "2024-06-10", C, {"person_ids": ["P7"], "to_commune": A}, event_id="o7",
-                     moves=[{"person_id": "P7", "from_commune": C, "to_commune": A, "confirmed": False}]),
-            f.record("move_in", "2024-06-12", A, {"person_ids": ["P7"], "household_id": "H2", "from_commune": C},
-                     moves=[{"person_id": "P7", "from_commune": C, "to_commune": A, "confirmed": True}],
-                     flags=["completes_move:o7"]),
-            f.record("event.voided", "2024-06-20", A, {"voided_event_id": "o7", "reason": "x"})]
+    recs = [
+        person(f, "P7", C, "M"),
+        f.record(
+            "move_out",
+            "2024-06-10",
+            C,
+            {"person_ids": ["P7"], "to_commune": A},
+            event_id="o7",
+            moves=[{"person_id": "P7", "from_commune": C, "to_commune": A, "confirmed": False}],
+        ),
+        f.record(
+            "move_in",
+            "2024-06-12",
+            A,
+            {"person_ids": ["P7"], "household_id": "H2", "from_commune": C},
+            moves=[{"person_id": "P7", "from_commune": C, "to_commune": A, "confirmed": True}],
+            flags=["completes_move:o7"],
+        ),
+        f.record("event.voided", "2024-06-20", A, {"voided_event_id": "o7", "reason": "x"}),
+    ]
     clean = run(places, recs).store.data  # type: ignore[attr-defined]
     for last in range(1, len(recs)):
         for writes in range(60):

@@ -33,11 +33,32 @@ class Log:
         self.records.append(rec)
         return rec["event"]["event_id"]
 
-    def person(self, pid: str, hh: str, sex: str, born: str, commune: str = A, marital: str = "married",
-               on: str = "2020-01-01", **extra: Any) -> str:
-        return self.add("person.registered", on, commune, {
-            "person_id": pid, "household_id": hh, "full_name": pid, "sex": sex, "birth_date": born,
-            "relation_to_head": "head", "marital_status": marital, **extra})
+    def person(
+        self,
+        pid: str,
+        hh: str,
+        sex: str,
+        born: str,
+        commune: str = A,
+        marital: str = "married",
+        on: str = "2020-01-01",
+        **extra: Any,
+    ) -> str:
+        return self.add(
+            "person.registered",
+            on,
+            commune,
+            {
+                "person_id": pid,
+                "household_id": hh,
+                "full_name": pid,
+                "sex": sex,
+                "birth_date": born,
+                "relation_to_head": "head",
+                "marital_status": marital,
+                **extra,
+            },
+        )
 
     def events(self) -> list:
         return [read_event(Record("t", 0, i, self.f.encode(r)))[0] for i, r in enumerate(self.records)]
@@ -72,8 +93,13 @@ def test_versions_merge_repeats_and_close_disappearing_rows() -> None:
 def test_late_birth_is_known_from_its_recording_and_ordered_on_the_mother() -> None:
     log = Log()
     log.person("M", "H", "F", "1990-01-01", children_ever_born=2)
-    late = log.add("birth", "2024-01-20", A, {"child_id": "K1", "household_id": "H", "mother_id": "M", "sex": "F"},
-                   at("2024-03-10"))
+    late = log.add(
+        "birth",
+        "2024-01-20",
+        A,
+        {"child_id": "K1", "household_id": "H", "mother_id": "M", "sex": "F"},
+        at("2024-03-10"),
+    )
     rows = log.rows()
     (birth,) = rows["births"]
     assert birth[0] == late and birth[3] == date(2024, 1, 20)
@@ -105,8 +131,9 @@ def test_a_void_is_known_from_the_void_and_the_person_is_back() -> None:
 def test_a_corrected_birth_date_moves_the_birth() -> None:
     log = Log()
     log.person("M", "H", "F", "1990-05-20")
-    log.add("birth", "2024-03-30", A, {"child_id": "K", "household_id": "H", "mother_id": "M", "sex": "M"},
-            at("2024-04-02"))
+    log.add(
+        "birth", "2024-03-30", A, {"child_id": "K", "household_id": "H", "mother_id": "M", "sex": "M"}, at("2024-04-02")
+    )
     log.add("person.corrected", "2024-04-20", A, {"person_id": "K", "changes": {"birth_date": "2024-04-02"}})
     births = sorted(log.rows()["births"], key=lambda r: r[-2])
     assert [(r[3], r[-2], r[-1]) for r in births] == [
@@ -179,9 +206,11 @@ def test_child_marriage_widowhood_and_the_first_persons_area() -> None:
     (marriage,) = current(rows["marriages"])
     assert marriage[1:] == ("marriage", "G", "B", date(2024, 7, 15), "03682", True)
     girl = sorted(r[1:5] for r in current(rows["marital_episodes"]) if r[0] == "G")
-    assert girl == [("married", "B", date(2024, 7, 15), date(2025, 1, 10)),
-                    ("never_married", None, date(2020, 1, 1), date(2024, 7, 15)),
-                    ("widowed", "B", date(2025, 1, 10), None)]
+    assert girl == [
+        ("married", "B", date(2024, 7, 15), date(2025, 1, 10)),
+        ("never_married", None, date(2020, 1, 1), date(2024, 7, 15)),
+        ("widowed", "B", date(2025, 1, 10), None),
+    ]
 
 
 def test_contraception_switch_on_one_day_and_stop_of_another_method_ignored() -> None:
@@ -192,16 +221,23 @@ def test_contraception_switch_on_one_day_and_stop_of_another_method_ignored() ->
     log.add("contraception.stopped", "2024-05-01", A, {"person_id": "W", "method": "pill", "reason": "side_effects"})
     log.add("contraception.stopped", "2024-06-01", A, {"person_id": "W", "method": "pill"})
     eps = sorted(r[2:7] for r in current(log.rows()["contraception_episodes"]))
-    assert eps == [("iud", True, date(2024, 5, 1), None, None),
-                   ("pill", True, date(2024, 1, 1), date(2024, 5, 1), "side_effects")]
+    assert eps == [
+        ("iud", True, date(2024, 5, 1), None, None),
+        ("pill", True, date(2024, 1, 1), date(2024, 5, 1), "side_effects"),
+    ]
 
 
 def test_rows_are_a_function_of_the_set_of_events_not_their_order() -> None:
     log = Log()
     log.person("M", "H", "F", "1990-01-01", children_ever_born=1)
     log.add("birth", "2024-01-20", A, {"child_id": "K1", "household_id": "H", "mother_id": "M", "sex": "F"})
-    log.add("birth", "2022-06-01", A, {"child_id": "K0", "household_id": "H", "mother_id": "M", "sex": "M"},
-            at("2024-05-01"))  # an earlier child reported late: K1 becomes order 3
+    log.add(
+        "birth",
+        "2022-06-01",
+        A,
+        {"child_id": "K0", "household_id": "H", "mother_id": "M", "sex": "M"},
+        at("2024-05-01"),
+    )  # an earlier child reported late: K1 becomes order 3
     log.add("move_out", "2024-06-01", A, {"person_ids": ["M", "K1"]})
     log.add("move_in", "2024-06-03", B, {"person_ids": ["M", "K1"], "household_id": "H9"})
     events = log.events()

@@ -27,15 +27,22 @@ def timeline(*entries):
     return tl
 
 
-REG = entry("e1", "person.registered", "2020-01-01",
-            {"s": "F", "b": "1990-05-01", "h": "h1", "ms": "never_married", "ceb": 2})
+REG = entry(
+    "e1", "person.registered", "2020-01-01", {"s": "F", "b": "1990-05-01", "h": "h1", "ms": "never_married", "ceb": 2}
+)
 
 
 def test_fold_is_pure_and_records_the_event():
     s0 = PersonState()
     s1 = fold(s0, REG)
     assert s0 == PersonState() and s1.exists and s1.present and s1.events == ["e1"]
-    assert (s1.sex, s1.birth_date, s1.household_id, s1.commune, s1.live_births) == ("F", date(1990, 5, 1), "h1", "00001", 2)
+    assert (s1.sex, s1.birth_date, s1.household_id, s1.commune, s1.live_births) == (
+        "F",
+        date(1990, 5, 1),
+        "h1",
+        "00001",
+        2,
+    )
 
 
 def test_state_at_every_status():
@@ -76,8 +83,16 @@ def test_same_day_ties_go_by_recorded_at_then_event_id():
 
 
 def test_corrections_apply_to_every_date_and_keep_history():
-    tl = timeline(REG, entry("c1", "person.corrected", "2022-01-01", {"ch": {"birth_date": "1991-05-01"}},
-                             r="2022-01-03T00:00:00.000000Z"))
+    tl = timeline(
+        REG,
+        entry(
+            "c1",
+            "person.corrected",
+            "2022-01-01",
+            {"ch": {"birth_date": "1991-05-01"}},
+            r="2022-01-03T00:00:00.000000Z",
+        ),
+    )
     assert state_at(tl, date(2020, 1, 1)).birth_date == date(1991, 5, 1)
     known_then = state_at(tl, date(2020, 1, 1), known_on="2021-12-31T00:00:00.000000Z")
     assert known_then.birth_date == date(1990, 5, 1)
@@ -93,8 +108,11 @@ def test_voided_entries_leave_the_timeline_from_when_the_void_is_known():
 
 
 def test_widowhood_on_the_spouse_death():
-    tl = timeline(REG, entry("m1", "marriage", "2020-06-01", {"sp": "p9"}),
-                  entry("x1", "death", "2022-01-01", {"role": "spouse", "of": "p9"}))
+    tl = timeline(
+        REG,
+        entry("m1", "marriage", "2020-06-01", {"sp": "p9"}),
+        entry("x1", "death", "2022-01-01", {"role": "spouse", "of": "p9"}),
+    )
     s = state_at(tl, date(2022, 1, 1))
     assert (s.marital_status, s.spouse, s.alive) == ("widowed", None, True)
 

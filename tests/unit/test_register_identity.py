@@ -34,11 +34,13 @@ def h() -> Harness:
 
 
 def test_correction_keeps_every_earlier_value(h):
-    h.all([
-        birth("k1", "h1-m", "h1", "M", "2021-04-10"),
-        corrected("k1", {"full_name": "Lò Văn An"}, "2021-05-01"),
-        corrected("k1", {"full_name": "Lò Văn Bình", "sex": "F"}, "2021-09-01"),
-    ])
+    h.all(
+        [
+            birth("k1", "h1-m", "h1", "M", "2021-04-10"),
+            corrected("k1", {"full_name": "Lò Văn An"}, "2021-05-01"),
+            corrected("k1", {"full_name": "Lò Văn Bình", "sex": "F"}, "2021-09-01"),
+        ]
+    )
     entries = h.timeline("k1")["entries"]
     assert [e["t"] for e in entries] == ["birth", "person.corrected", "person.corrected"]
     assert [e["d"]["ch"] for e in entries[1:]] == [{"full_name": "Lò Văn An"}, {"full_name": "Lò Văn Bình", "sex": "F"}]
@@ -76,11 +78,13 @@ def test_merge_resolves_later_events_to_the_survivor(h):
 
 
 def test_merge_joins_histories(h):
-    h.all([
-        person("dup", "h1", "F", "1990-05-01", "2020-03-01"),
-        contraception("dup", "iud", "2020-04-01"),
-        merged("h1-m", "dup", "2020-06-01"),
-    ])
+    h.all(
+        [
+            person("dup", "h1", "F", "1990-05-01", "2020-03-01"),
+            contraception("dup", "iud", "2020-04-01"),
+            merged("h1-m", "dup", "2020-06-01"),
+        ]
+    )
     assert state_at(h.timeline("h1-m"), date(2020, 5, 1)).contraception == "iud"
 
 

@@ -110,12 +110,14 @@ def test_same_day_as_death_is_still_alive(h):
 
 
 def test_marriage_rules(h):
-    h.all([
-        person("s1", "h1", "M", "1999-01-01", "2020-01-01"),
-        person("s2", "h1", "F", "2003-06-01", "2020-01-01"),
-        household("h2", "2020-01-01", B),
-        person("s3", "h2", "F", "1998-01-01", "2020-01-01", B),
-    ])
+    h.all(
+        [
+            person("s1", "h1", "M", "1999-01-01", "2020-01-01"),
+            person("s2", "h1", "F", "2003-06-01", "2020-01-01"),
+            household("h2", "2020-01-01", B),
+            person("s3", "h2", "F", "1998-01-01", "2020-01-01", B),
+        ]
+    )
     assert h.send(marriage("h1-f", "s3", "2021-01-01")).reason == "already_married"
     assert h.send(marriage("s1", "nobody", "2021-01-01")).reason == "unknown_person"
     assert h.send(marriage("s3", "s1", "2021-01-01")).reason == "not_resident"  # s3 lives in B
@@ -145,8 +147,7 @@ def test_divorce_rules(h):
 
 
 def test_personal_facts_need_a_living_resident(h):
-    for make in (lambda c: contraception("h1-m", "iud", "2021-01-01", c),
-                 lambda c: pregnancy("h1-m", "2021-01-01", c)):
+    for make in (lambda c: contraception("h1-m", "iud", "2021-01-01", c), lambda c: pregnancy("h1-m", "2021-01-01", c)):
         assert make(A) and h.send(make(B)).reason == "not_resident"
     assert h.send(contraception("h1-m", "iud", "2021-01-01")).events
     assert h.send(contraception("h1-m", "iud", "2021-06-01", stopped=True)).events

@@ -28,24 +28,56 @@ pytestmark = pytest.mark.unit
 def sample(level: str = "province", period: str = "2024", name: str = "Sơn La") -> dict[str, Any]:
     """A report document as build_report makes it, with figures chosen by hand."""
     values: dict[str, Any] = {n: 0 for n, _ in STOCK_ROWS + AGE_ROWS + FLOW_ROWS + FP_ROWS}
-    values.update(population=1320046, households=302115, srb=112.43, cpr_modern=0.7125, tfr=2.104, cbr=14.25,
-                  net_migration=-1250, births=5120, share_order_3_plus=None)
-    checks = {"received": 12, "accepted": 10, "held": 2, "late": 3, "late_share": 0.3, "median_delay_days": 4,
-              "held_by_reason.mother_too_young": 2}
+    values.update(
+        population=1320046,
+        households=302115,
+        srb=112.43,
+        cpr_modern=0.7125,
+        tfr=2.104,
+        cbr=14.25,
+        net_migration=-1250,
+        births=5120,
+        share_order_3_plus=None,
+    )
+    checks = {
+        "received": 12,
+        "accepted": 10,
+        "held": 2,
+        "late": 3,
+        "late_share": 0.3,
+        "median_delay_days": 4,
+        "held_by_reason.mother_too_young": 2,
+    }
     per = parse_period(period)
     form = FORMS[level]
     return {
-        "form": {"code": form.code, "level": level, "usual_period": form.usual, "title_vi": form.title_vi,
-                 "title_en": form.title_en},
-        "area": {"code": "14", "level": level, "name": name,
-                 "path": [{"level": "province", "code": "14", "name": name}]},
+        "form": {
+            "code": form.code,
+            "level": level,
+            "usual_period": form.usual,
+            "title_vi": form.title_vi,
+            "title_en": form.title_en,
+        },
+        "area": {
+            "code": "14",
+            "level": level,
+            "name": name,
+            "path": [{"level": "province", "code": "14", "name": name}],
+        },
         "period": {"code": per.code, "kind": per.kind, "start": per.start.isoformat(), "end": per.end.isoformat()},
-        "period_matches_form": per.kind == form.usual, "known_on": None,
-        "generated_at": "2026-11-25T09:30:00+07:00", "warnings": warnings(level, per), "values": values,
+        "period_matches_form": per.kind == form.usual,
+        "known_on": None,
+        "generated_at": "2026-11-25T09:30:00+07:00",
+        "warnings": warnings(level, per),
+        "values": values,
         "quality": {**checks, "by_collector": [{"collector": "<ctv&1>", "accepted": 1500, "late": 3, "held": 2}]},
-        "sections": [_section("stocks", STOCK_ROWS, values), _section("ages", AGE_ROWS, values),
-                     _section("flows", FLOW_ROWS, values), _section("fp", FP_ROWS, values),
-                     _section("quality", [(k, k.startswith("held_by")) for k in checks], checks)],
+        "sections": [
+            _section("stocks", STOCK_ROWS, values),
+            _section("ages", AGE_ROWS, values),
+            _section("flows", FLOW_ROWS, values),
+            _section("fp", FP_ROWS, values),
+            _section("quality", [(k, k.startswith("held_by")) for k in checks], checks),
+        ],
     }
 
 
@@ -96,8 +128,11 @@ def test_csv_has_one_row_per_figure_with_plain_numbers() -> None:
     assert by_name["population_male"]["no"] == ""  # a sub-row ("trong đó")
     assert by_name["held_by_reason.mother_too_young"]["section"] == "quality"
     collectors = [r for r in table if r["section"] == "quality_by_collector"]
-    assert [(r["name"], r["value"]) for r in collectors] == [("<ctv&1>.accepted", "1500"), ("<ctv&1>.late", "3"),
-                                                             ("<ctv&1>.held", "2")]
+    assert [(r["name"], r["value"]) for r in collectors] == [
+        ("<ctv&1>.accepted", "1500"),
+        ("<ctv&1>.late", "3"),
+        ("<ctv&1>.held", "2"),
+    ]
 
 
 def test_excel_files_keep_the_diacritics_and_the_numbers() -> None:
@@ -109,7 +144,9 @@ def test_excel_files_keep_the_diacritics_and_the_numbers() -> None:
     plain, excel = to_csv(sample()), to_csv(sample(), bom=True)
     assert not plain.startswith("\ufeff") and excel == "\ufeff" + plain
     assert excel.encode("utf-8")[:3] == b"\xef\xbb\xbf"
-    assert list(csv.DictReader(io.StringIO(excel.encode().decode("utf-8-sig")))) == list(csv.DictReader(io.StringIO(plain)))
+    assert list(csv.DictReader(io.StringIO(excel.encode().decode("utf-8-sig")))) == list(
+        csv.DictReader(io.StringIO(plain))
+    )
     rows = CalamineWorkbook.from_filelike(io.BytesIO(to_xlsx(sample()))).get_sheet_by_name("Báo cáo").to_python()
     assert rows[0] == list(CSV_COLUMNS)
     table = list(csv.reader(io.StringIO(plain)))

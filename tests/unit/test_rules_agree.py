@@ -48,20 +48,34 @@ def _at(day: str, hour: int) -> str:
 
 def scenario() -> tuple[list[dict[str, Any]], set[Move]]:
     """Submissions in arrival order, and the moves EVENTS.md makes of them."""
-    subs: list[dict[str, Any]] = [household("HA", "2020-01-01", A), household("HB", "2020-01-01", B),
-                                  household("HC", "2020-01-01", C)]
-    people = {"LAST": "1980-01-31", "MISS": "1981-05-05", "FEB": "1982-08-31", "FEB2": "1983-03-01",
-              "SAME": "1984-12-12", "LEAP": "2000-02-29", "MUM": "1990-07-01"}
+    subs: list[dict[str, Any]] = [
+        household("HA", "2020-01-01", A),
+        household("HB", "2020-01-01", B),
+        household("HC", "2020-01-01", C),
+    ]
+    people = {
+        "LAST": "1980-01-31",
+        "MISS": "1981-05-05",
+        "FEB": "1982-08-31",
+        "FEB2": "1983-03-01",
+        "SAME": "1984-12-12",
+        "LEAP": "2000-02-29",
+        "MUM": "1990-07-01",
+    }
     for pid, born in people.items():
         subs.append(person(pid, "HA", "F", born, "2020-01-01", A, marital="married", relation="other"))
     subs += [
         # matched on the window's last day: 31 January + 6 months = 31 July
-        move_out(["LAST"], "2024-01-31", A), move_in(["LAST"], "HB", "2024-07-31", B),
+        move_out(["LAST"], "2024-01-31", A),
+        move_in(["LAST"], "HB", "2024-07-31", B),
         # missed by a day: 1 August (183 days later, inside the old 183-day copies)
-        move_out(["MISS"], "2024-01-31", A), move_in(["MISS"], "HB", "2024-08-01", B),
+        move_out(["MISS"], "2024-01-31", A),
+        move_in(["MISS"], "HB", "2024-08-01", B),
         # the month's end: 31 August + 6 months = 29 February in a leap year, 28 in a common one
-        move_out(["FEB"], "2023-08-31", A), move_in(["FEB"], "HB", "2024-02-29", B),
-        move_out(["FEB2"], "2022-08-31", A), move_in(["FEB2"], "HB", "2023-03-01", B),
+        move_out(["FEB"], "2023-08-31", A),
+        move_in(["FEB"], "HB", "2024-02-29", B),
+        move_out(["FEB2"], "2022-08-31", A),
+        move_in(["FEB2"], "HB", "2023-03-01", B),
         # a collaborator's same-day move_out and move_in, the arrival written down first: one move
         move_in(["SAME"], "HC", "2024-03-10", C, recorded=_at("2024-03-10", 9)),
         move_out(["SAME"], "2024-03-10", A, recorded=_at("2024-03-10", 15)),
@@ -77,9 +91,11 @@ def scenario() -> tuple[list[dict[str, Any]], set[Move]]:
     ]
     expected = {
         ("LAST", A, B, _d("2024-01-31"), _d("2024-07-31")),
-        ("MISS", A, None, _d("2024-01-31"), None), ("MISS", None, B, None, _d("2024-08-01")),
+        ("MISS", A, None, _d("2024-01-31"), None),
+        ("MISS", None, B, None, _d("2024-08-01")),
         ("FEB", A, B, _d("2023-08-31"), _d("2024-02-29")),
-        ("FEB2", A, None, _d("2022-08-31"), None), ("FEB2", None, B, None, _d("2023-03-01")),
+        ("FEB2", A, None, _d("2022-08-31"), None),
+        ("FEB2", None, B, None, _d("2023-03-01")),
         ("SAME", A, C, _d("2024-03-10"), _d("2024-03-10")),
         ("NEW", "ABROAD", B, None, _d("2024-05-05")),
     }
@@ -108,6 +124,7 @@ def _known_case(m: Move) -> bool:
 
 # -- the four readers, each giving the moves as (person, from, to, out_on, in_on) ------------------
 
+
 def register_moves(h: Harness, records: list[RegisterEvent]) -> set[Move]:
     """The register's moves: its Move contexts, a departure superseded by the arrival that
     `completes_move`; a person present elsewhere (in the register's state) leaves that day."""
@@ -121,7 +138,9 @@ def register_moves(h: Harness, records: list[RegisterEvent]) -> set[Move]:
         elif ev.type == "move_in":
             completes = [f.split(":", 1)[1] for f in ctx.flags if f.startswith("completes_move:")]
             for m in ctx.moves:
-                done = next((departures.pop((c, m.person_id)) for c in completes if (c, m.person_id) in departures), None)
+                done = next(
+                    (departures.pop((c, m.person_id)) for c in completes if (c, m.person_id) in departures), None
+                )
                 if done is not None:
                     moves.add((m.person_id, done[0], m.to_commune, done[1], ev.occurred_on))
                     continue
@@ -129,11 +148,15 @@ def register_moves(h: Harness, records: list[RegisterEvent]) -> set[Move]:
                 entry = find(timeline, ev.event_id)
                 state = state_before(timeline, sort_key(entry), exclude=ev.event_id)
                 left = state.present and state.commune == m.from_commune  # not a newcomer's arrival
-                moves.add((m.person_id, m.from_commune, m.to_commune, ev.occurred_on if left else None,
-                           ev.occurred_on))
+                moves.add((m.person_id, m.from_commune, m.to_commune, ev.occurred_on if left else None, ev.occurred_on))
     for (_, pid), (origin, out_on) in departures.items():
-        to = next(m.to_commune for r in records if r.event.type == "move_out" for m in r.context.moves
-                  if m.person_id == pid and r.event.occurred_on == out_on)
+        to = next(
+            m.to_commune
+            for r in records
+            if r.event.type == "move_out"
+            for m in r.context.moves
+            if m.person_id == pid and r.event.occurred_on == out_on
+        )
         moves.add((pid, origin, to, out_on, None))
     return moves
 
@@ -179,6 +202,7 @@ def live_district_counts(records: list[RegisterEvent]) -> dict[tuple[str, str], 
 
 # -- the tests ---------------------------------------------------------------------------------
 
+
 def test_the_window_is_six_calendar_months_with_its_last_day() -> None:
     assert move_window_end(date(2024, 1, 31)) == date(2024, 7, 31)
     assert move_window_end(date(2023, 8, 31)) == date(2024, 2, 29)
@@ -215,8 +239,9 @@ def test_live_counters_count_the_same_moves(log: dict[str, Any]) -> None:
 def test_every_reader_gives_the_same_ages(log: dict[str, Any]) -> None:
     records = log["records"]
     rows = projection_moves(records)[1]
-    born = {r.event.payload.person_id: r.event.payload.birth_date for r in records
-            if r.event.type == "person.registered"}
+    born = {
+        r.event.payload.person_id: r.event.payload.birth_date for r in records if r.event.type == "person.registered"
+    }
     register = {(pid, r.event.occurred_on): years for r in records for pid, years in r.context.ages.items()}
     deaths = {(r[1], r[2]): r[7] for r in rows["deaths"] if r[-1] is None}
     mothers = {(r[1], r[3]): r[7] for r in rows["births"] if r[-1] is None}

@@ -22,7 +22,9 @@ def test_settings_defaults_and_topic_prefix() -> None:
     assert s.dsn == f"postgresql://{s.pg_user}@127.0.0.1:{s.pg_port}/{s.pg_database}"
     assert s.topic(topics.EVENTS) == "t1.register.events.v1"
     assert [t.name for t in topics.topic_specs(s)] == [
-        "t1.register.submissions.v1", "t1.register.events.v1", "t1.register.review.v1",
+        "t1.register.submissions.v1",
+        "t1.register.events.v1",
+        "t1.register.review.v1",
     ]
 
 
@@ -54,7 +56,8 @@ def test_cluster_id_never_begins_with_a_dash() -> None:
 def test_server_properties_follow_the_settings(tmp_path: Path) -> None:
     s = Settings(kafka_port=29092, kafka_controller_port=29093)
     props = dict(
-        line.split("=", 1) for line in kafka.render_properties(s, tmp_path / "data").splitlines()
+        line.split("=", 1)
+        for line in kafka.render_properties(s, tmp_path / "data").splitlines()
         if line and not line.startswith("#")
     )
     assert props["listeners"] == "PLAINTEXT://127.0.0.1:29092,CONTROLLER://127.0.0.1:29093"
@@ -114,7 +117,7 @@ def test_migrations_are_numbered_and_ordered(tmp_path: Path) -> None:
 
 def test_no_java_names_what_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     old = tmp_path / "java"
-    old.write_text('#!/bin/sh\necho \'openjdk version "11.0.2"\' >&2\n')
+    old.write_text("#!/bin/sh\necho 'openjdk version \"11.0.2\"' >&2\n")
     old.chmod(0o755)
     assert jvm.java_version(str(old)) == 11
     monkeypatch.setattr(jvm, "_candidates", lambda: [str(old)])

@@ -12,11 +12,32 @@ KNOWN = datetime(2024, 1, 1, tzinfo=UTC)
 CLOSED = datetime(2024, 6, 1, tzinfo=UTC)
 
 
-def res(pid: str, commune: str, start: str, end: str | None = None, *, hh: str = "H1", sex: str = "F",
-        born: str = "1990-05-20", known_to: datetime | None = None) -> tuple:
+def res(
+    pid: str,
+    commune: str,
+    start: str,
+    end: str | None = None,
+    *,
+    hh: str = "H1",
+    sex: str = "F",
+    born: str = "1990-05-20",
+    known_to: datetime | None = None,
+) -> tuple:
     # residence_episodes columns (projections.fold.model.TABLES) + known_from, known_to
-    return (pid, hh, commune, "head", D(start), D(end) if end else None, "registered", None, sex, D(born),
-            KNOWN, known_to)
+    return (
+        pid,
+        hh,
+        commune,
+        "head",
+        D(start),
+        D(end) if end else None,
+        "registered",
+        None,
+        sex,
+        D(born),
+        KNOWN,
+        known_to,
+    )
 
 
 def marital(pid: str, status: str, start: str, end: str | None = None) -> tuple:
@@ -51,8 +72,13 @@ def test_communes_of_a_move_and_only_from_the_change() -> None:
 def test_a_marriage_or_a_method_stales_the_commune_she_lives_in() -> None:
     base = [res("P1", "A", "2020-01-01", "2024-03-01"), res("P1", "C", "2024-03-01")]
     old = {"residence_episodes": base, "marital_episodes": [marital("P1", "never_married", "1990-05-20")]}
-    new = {"residence_episodes": base, "marital_episodes": [marital("P1", "never_married", "1990-05-20", "2024-07-15"),
-                                                            marital("P1", "married", "2024-07-15")]}
+    new = {
+        "residence_episodes": base,
+        "marital_episodes": [
+            marital("P1", "never_married", "1990-05-20", "2024-07-15"),
+            marital("P1", "married", "2024-07-15"),
+        ],
+    }
     assert changed_communes(old, new) == {"C": D("2024-07-15")}
     with_pill = {**old, "contraception_episodes": [method("P1", "pill", "2023-02-01")]}
     assert changed_communes(old, with_pill) == {"A": D("2023-02-01"), "C": D("2024-03-01")}

@@ -28,7 +28,7 @@ def fold(text: str) -> str:
 def _bare(folded: str) -> str:
     for word in KIND_WORDS:
         if folded.startswith(word + " "):
-            return folded[len(word) + 1:]
+            return folded[len(word) + 1 :]
     return folded
 
 
@@ -45,8 +45,15 @@ class Area:
     lon: float | None
 
     def as_dict(self) -> dict[str, object]:
-        return {"code": self.code, "name": self.name, "level": self.level, "province": self.province,
-                "district": self.district, "lat": self.lat, "lon": self.lon}
+        return {
+            "code": self.code,
+            "name": self.name,
+            "level": self.level,
+            "province": self.province,
+            "district": self.district,
+            "lat": self.lat,
+            "lon": self.lon,
+        }
 
 
 def _centroid(units: list[Unit]) -> tuple[float | None, float | None]:
@@ -68,7 +75,9 @@ class DayIndex:
             by_province[c.province or ""].append(c)
             if c.district:
                 by_district[c.district].append(c)
-        self.areas: dict[str, Area] = {COUNTRY: Area(COUNTRY, COUNTRY_NAME, "country", None, None, *_centroid(communes))}
+        self.areas: dict[str, Area] = {
+            COUNTRY: Area(COUNTRY, COUNTRY_NAME, "country", None, None, *_centroid(communes))
+        }
         self.children: dict[str, list[str]] = defaultdict(list)
         self.communes_of: dict[str, list[str]] = {COUNTRY: [c.code for c in communes]}
         for p in gazetteer.provinces(day):

@@ -25,8 +25,15 @@ REPEATABLE = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 def _params(area: str, period: str, known_on: date | None) -> dict[str, Any]:
     per = parse_period(period)
     end = per.end
-    return {"area": area, "d": end, "dymd": end.year * 10000 + end.month * 100 + end.day, "ps": per.start,
-            "pe": end, "k": knowledge_instant(known_on), "tz": TZ}
+    return {
+        "area": area,
+        "d": end,
+        "dymd": end.year * 10000 + end.month * 100 + end.day,
+        "ps": per.start,
+        "pe": end,
+        "k": knowledge_instant(known_on),
+        "tz": TZ,
+    }
 
 
 def _enter_live(conn: psycopg.Connection) -> None:
@@ -66,8 +73,14 @@ def pyramid(conn: psycopg.Connection, area: str, period: str, known_on: date | N
         key = {"M": "male", "F": "female"}.get(sex)
         if key is not None:
             groups[lower][key] += n
-    out = [{"group": f"{lo}_{lo + 4}" if lo < 80 else "80_plus", "indicator":
-            f"pop_age_{lo}_{lo + 4}" if lo < 80 else "pop_age_80_plus", **counts} for lo, counts in groups.items()]
+    out = [
+        {
+            "group": f"{lo}_{lo + 4}" if lo < 80 else "80_plus",
+            "indicator": f"pop_age_{lo}_{lo + 4}" if lo < 80 else "pop_age_80_plus",
+            **counts,
+        }
+        for lo, counts in groups.items()
+    ]
     return {"area": area, "period": parse_period(period).code, "on": params["d"].isoformat(), "groups": out}
 
 
@@ -84,8 +97,12 @@ def births_by_order(conn: psycopg.Connection, area: str, period: str, known_on: 
             cell["male" if sex == "M" else "female"] += n
     for cell in table.values():
         cell["srb"] = ratio(cell["male"], cell["female"], 100)
-    return {"area": area, "period": parse_period(period).code, "orders": table,
-            "total": sum(c["total"] for c in table.values())}
+    return {
+        "area": area,
+        "period": parse_period(period).code,
+        "orders": table,
+        "total": sum(c["total"] for c in table.values()),
+    }
 
 
 def moved_communes(conn: psycopg.Connection, period: str, known_on: date | None) -> set[str]:
@@ -95,8 +112,9 @@ def moved_communes(conn: psycopg.Connection, period: str, known_on: date | None)
         return {c for (c,) in conn.execute(sql.MOVED_COMMUNES, _params("VN", period, known_on)).fetchall()}
 
 
-def quality(conn: psycopg.Connection, area: str, period: str, known_on: date | None,
-            collectors: int = 15) -> dict[str, Any]:
+def quality(
+    conn: psycopg.Connection, area: str, period: str, known_on: date | None, collectors: int = 15
+) -> dict[str, Any]:
     """Submissions of the period in the area: accepted, late, still held in review (by reason),
     and the same per collector, worst first."""
     params = {**_params(area, period, known_on), "limit": collectors}
@@ -106,8 +124,13 @@ def quality(conn: psycopg.Connection, area: str, period: str, known_on: date | N
         by_collector = conn.cursor(row_factory=dict_row).execute(sql.QUALITY_BY_COLLECTOR, params).fetchall()
     totals["received"] = totals["accepted"] + totals["held"]
     totals["late_share"] = ratio(totals["late"], totals["accepted"])
-    return {"area": area, "period": parse_period(period).code, "late_after_days": 30, **totals,
-            "by_collector": by_collector}
+    return {
+        "area": area,
+        "period": parse_period(period).code,
+        "late_after_days": 30,
+        **totals,
+        "by_collector": by_collector,
+    }
 
 
 def data_span(conn: psycopg.Connection) -> dict[str, Any]:
@@ -115,8 +138,7 @@ def data_span(conn: psycopg.Connection) -> dict[str, Any]:
     with conn.transaction():
         _enter_live(conn)
         first, last, events = conn.execute(sql.DATA_SPAN).fetchone()  # type: ignore[misc]
-    return {"first": first.isoformat() if first else None, "last": last.isoformat() if last else None,
-            "events": events}
+    return {"first": first.isoformat() if first else None, "last": last.isoformat() if last else None, "events": events}
 
 
 def freshness(conn: psycopg.Connection) -> dict[str, Any]:
@@ -125,6 +147,8 @@ def freshness(conn: psycopg.Connection) -> dict[str, Any]:
         _enter_live(conn)
         accepted_at, recorded_at = conn.execute(sql.LAST_ACCEPTED).fetchone()  # type: ignore[misc]
         (rejects,) = conn.execute(sql.SINK_REJECTS).fetchone()  # type: ignore[misc]
+
     def iso(t: Any) -> str | None:
         return t.astimezone(VIETNAM).isoformat() if t is not None else None
+
     return {"last_accepted_at": iso(accepted_at), "last_recorded_at": iso(recorded_at), "sink_rejects": rejects}

@@ -85,41 +85,65 @@ class Figures:
     def __init__(self, cache: FigureCache):
         self.cache = cache
 
-    def values(self, conn: psycopg.Connection, area: str, period: str, known_on: date | None,
-               names: tuple[str, ...]) -> dict[str, Any]:
+    def values(
+        self, conn: psycopg.Connection, area: str, period: str, known_on: date | None, names: tuple[str, ...]
+    ) -> dict[str, Any]:
         key = ("values", area, period, known_on, names)
-        return self.cache.get(conn, key, lambda: compute_indicators(
-            conn, area, period, known_on, list(names))["values"])
+        return self.cache.get(
+            conn, key, lambda: compute_indicators(conn, area, period, known_on, list(names))["values"]
+        )
 
-    def compare(self, conn: psycopg.Connection, area: str, period: str, known_on: date | None,
-                names: tuple[str, ...]) -> dict[str, Any]:
+    def compare(
+        self, conn: psycopg.Connection, area: str, period: str, known_on: date | None, names: tuple[str, ...]
+    ) -> dict[str, Any]:
         """This period's figures, the previous period's, and the change between them."""
         per = parse_period(period)
         prev = shift(per, -1)
         now = self.values(conn, area, per.code, known_on, names)
         before = self.values(conn, area, prev.code, known_on, names)
-        return {"area": area, "period": per.code, "previous": prev.code,
-                "known_on": known_on.isoformat() if known_on else None,
-                "values": now, "previous_values": before,
-                "change": {n: change(now.get(n), before.get(n)) for n in names}}
+        return {
+            "area": area,
+            "period": per.code,
+            "previous": prev.code,
+            "known_on": known_on.isoformat() if known_on else None,
+            "values": now,
+            "previous_values": before,
+            "change": {n: change(now.get(n), before.get(n)) for n in names},
+        }
 
-    def trend(self, conn: psycopg.Connection, area: str, period: str, known_on: date | None,
-              names: tuple[str, ...], count: int) -> dict[str, Any]:
+    def trend(
+        self,
+        conn: psycopg.Connection,
+        area: str,
+        period: str,
+        known_on: date | None,
+        names: tuple[str, ...],
+        count: int,
+    ) -> dict[str, Any]:
         """The figures of the `count` periods ending with `period`, oldest first."""
         per = parse_period(period)
         periods = [shift(per, -i) for i in range(count - 1, -1, -1)]
-        series = [{"period": p.code, "end": p.end.isoformat(),
-                   "values": self.values(conn, area, p.code, known_on, names)} for p in periods]
-        return {"area": area, "period": per.code, "known_on": known_on.isoformat() if known_on else None,
-                "names": list(names), "series": series}
+        series = [
+            {"period": p.code, "end": p.end.isoformat(), "values": self.values(conn, area, p.code, known_on, names)}
+            for p in periods
+        ]
+        return {
+            "area": area,
+            "period": per.code,
+            "known_on": known_on.isoformat() if known_on else None,
+            "names": list(names),
+            "series": series,
+        }
 
-    def per_unit(self, conn: psycopg.Connection, codes: list[str], period: str, known_on: date | None,
-                 name: str) -> dict[str, Any]:
+    def per_unit(
+        self, conn: psycopg.Connection, codes: list[str], period: str, known_on: date | None, name: str
+    ) -> dict[str, Any]:
         """One figure for each unit (the map), each computed for that unit alone."""
         return {code: self.values(conn, code, period, known_on, (name,)).get(name) for code in codes}
 
-    def migration(self, conn: psycopg.Connection, area: str, communes: list[str], period: str,
-                  known_on: date | None) -> dict[str, Any]:
+    def migration(
+        self, conn: psycopg.Connection, area: str, communes: list[str], period: str, known_on: date | None
+    ) -> dict[str, Any]:
         """The true in/out/net figures beside what adding up the communes' own figures gives."""
         true = self.values(conn, area, period, known_on, MIGRATION)
         summed = {n: 0 for n in MIGRATION}
@@ -128,6 +152,12 @@ class Figures:
             for n in MIGRATION:
                 summed[n] += got.get(n) or 0
         differs = any(summed[n] != true.get(n) for n in MIGRATION)
-        return {"area": area, "period": parse_period(period).code,
-                "known_on": known_on.isoformat() if known_on else None, "true": true,
-                "sum_of_communes": summed, "communes": len(communes), "differs": differs}
+        return {
+            "area": area,
+            "period": parse_period(period).code,
+            "known_on": known_on.isoformat() if known_on else None,
+            "true": true,
+            "sum_of_communes": summed,
+            "communes": len(communes),
+            "differs": differs,
+        }

@@ -24,17 +24,25 @@ async def _offsets(settings: Settings, pool: ConnectionPool) -> dict[str, Any]:
     subs = settings.topic(SUBMISSIONS)
     submitted = await kafka_admin.end_offsets_async(settings, subs, "read_committed")
     processed = await kafka_admin.committed_offsets_async(settings, settings.topic(REGISTER_GROUP), subs)
-    ends = {(t, p): o for t in (settings.topic(EVENTS), settings.topic(REVIEW))
-            for p, o in (await kafka_admin.end_offsets_async(settings, t, "read_committed")).items()}
+    ends = {
+        (t, p): o
+        for t in (settings.topic(EVENTS), settings.topic(REVIEW))
+        for p, o in (await kafka_admin.end_offsets_async(settings, t, "read_committed")).items()
+    }
 
     def stored() -> dict[tuple[str, int], int]:
         with pool.connection() as conn:
             return stored_offsets(conn, ensure_live(conn).version)
 
     projected = await asyncio.to_thread(stored)
-    return {"submitted": sum(submitted.values()), "processed": sum(processed.values()),
-            "projected": sum(projected.get(k, 0) for k in ends), "log_end": sum(ends.values()),
-            "register_caught_up": None, "projections_caught_up": None}
+    return {
+        "submitted": sum(submitted.values()),
+        "processed": sum(processed.values()),
+        "projected": sum(projected.get(k, 0) for k in ends),
+        "log_end": sum(ends.values()),
+        "register_caught_up": None,
+        "projections_caught_up": None,
+    }
 
 
 async def pipeline_status(settings: Settings, pool: ConnectionPool) -> dict[str, Any]:

@@ -32,8 +32,22 @@ AREA = AREA_PATTERN
 # Who may open the person view (names, national ids); everyone else sees only aggregates.
 PERSON_ROLES = frozenset({"clerk", "operator"})
 # What the headline cards show, with the change from the previous period.
-HEADLINE = ("population", "households", "births", "deaths", "in_migrants", "out_migrants", "net_migration",
-            "srb", "cbr", "cdr", "cpr_modern", "share_order_3_plus", "marriages", "child_marriages")
+HEADLINE = (
+    "population",
+    "households",
+    "births",
+    "deaths",
+    "in_migrants",
+    "out_migrants",
+    "net_migration",
+    "srb",
+    "cbr",
+    "cdr",
+    "cpr_modern",
+    "share_order_3_plus",
+    "marriages",
+    "child_marriages",
+)
 
 router = APIRouter(tags=["dashboard"])
 Who = Annotated[Principal, Depends(require_principal)]
@@ -105,30 +119,51 @@ def me(who: Who, board: Board) -> dict[str, Any]:
         span = breakdowns.data_span(conn)
     unit = _day(board, date.today()).areas.get(who.area)
     last = date.fromisoformat(span["last"]) if span["last"] else date.today()
-    return {"role": who.role, "area": who.area, "area_name": unit.name if unit else who.area,
-            "may_read_persons": who.role in PERSON_ROLES, "data": span,
-            "default_period": f"{last.year}-{last.month:02d}", "headline": list(HEADLINE)}
+    return {
+        "role": who.role,
+        "area": who.area,
+        "area_name": unit.name if unit else who.area,
+        "may_read_persons": who.role in PERSON_ROLES,
+        "data": span,
+        "default_period": f"{last.year}-{last.month:02d}",
+        "headline": list(HEADLINE),
+    }
 
 
 @router.get("/v1/areas/search", summary="Areas by name, with or without diacritics")
-def search(who: Who, board: Board, q: str = Query(min_length=1, max_length=100),
-           on: str | None = None, limit: int = Query(20, ge=1, le=100)) -> dict[str, Any]:
+def search(
+    who: Who,
+    board: Board,
+    q: str = Query(min_length=1, max_length=100),
+    on: str | None = None,
+    limit: int = Query(20, ge=1, le=100),
+) -> dict[str, Any]:
     day = _day(board, _known(on) or date.today())
     hits = day.search(q, who.area, limit)
-    return {"q": q, "on": day.day.isoformat(),
-            "results": [{**a.as_dict(), "path": [p.name for p in day.path(a.code)[1:-1]]} for a in hits]}
+    return {
+        "q": q,
+        "on": day.day.isoformat(),
+        "results": [{**a.as_dict(), "path": [p.name for p in day.path(a.code)[1:-1]]} for a in hits],
+    }
 
 
 @router.get("/v1/areas/{code}", summary="A unit, its parents and its children on a day")
-def area(code: Annotated[str, PathParam(pattern=AREA)], who: Who, board: Board, on: str | None = None) -> dict[str, Any]:
+def area(
+    code: Annotated[str, PathParam(pattern=AREA)], who: Who, board: Board, on: str | None = None
+) -> dict[str, Any]:
     _allow(board, who, code)
     day = _day(board, _known(on) or date.today())
     if code not in day.areas:
         raise HTTPException(404, detail=f"no unit {code} on {day.day.isoformat()}")
     path = [{**p.as_dict(), "in_scope": day.within(p.code, who.area)} for p in day.path(code)]
     kids = [day.areas[c].as_dict() for c in day.children.get(code, [])]
-    return {**day.areas[code].as_dict(), "on": day.day.isoformat(), "path": path, "children": kids,
-            "communes": len(day.communes_of.get(code, []))}
+    return {
+        **day.areas[code].as_dict(),
+        "on": day.day.isoformat(),
+        "path": path,
+        "children": kids,
+        "communes": len(day.communes_of.get(code, [])),
+    }
 
 
 Code = Annotated[str, PathParam(pattern=AREA, description="VN, a province, district or commune code")]
@@ -141,8 +176,9 @@ def _names(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
 
 
 @router.get("/v1/areas/{code}/change", summary="Figures of the period and the previous one, with the change")
-def area_change(code: Code, who: Who, board: Board, period: PeriodQ, known_on: KnownQ = None,
-                names: str | None = None) -> dict[str, Any]:
+def area_change(
+    code: Code, who: Who, board: Board, period: PeriodQ, known_on: KnownQ = None, names: str | None = None
+) -> dict[str, Any]:
     _allow(board, who, code)
     per, known = _period(period), _known(known_on)
     with board.pool.connection() as conn:
@@ -150,8 +186,15 @@ def area_change(code: Code, who: Who, board: Board, period: PeriodQ, known_on: K
 
 
 @router.get("/v1/areas/{code}/trend", summary="Figures of the periods up to this one, oldest first")
-def area_trend(code: Code, who: Who, board: Board, period: PeriodQ, known_on: KnownQ = None,
-               names: str = "population", count: int = Query(12, ge=2, le=40)) -> dict[str, Any]:
+def area_trend(
+    code: Code,
+    who: Who,
+    board: Board,
+    period: PeriodQ,
+    known_on: KnownQ = None,
+    names: str = "population",
+    count: int = Query(12, ge=2, le=40),
+) -> dict[str, Any]:
     _allow(board, who, code)
     per, known = _period(period), _known(known_on)
     with board.pool.connection() as conn:
@@ -183,8 +226,10 @@ def _communes(board: Dashboard, code: str, per: Period) -> list[str]:
     return sorted(found)
 
 
-@router.get("/v1/areas/{code}/migration",
-            summary="In, out and net migration, beside what adding up the communes' figures would give")
+@router.get(
+    "/v1/areas/{code}/migration",
+    summary="In, out and net migration, beside what adding up the communes' figures would give",
+)
 def area_migration(code: Code, who: Who, board: Board, period: PeriodQ, known_on: KnownQ = None) -> dict[str, Any]:
     _allow(board, who, code)
     per, known = _period(period), _known(known_on)
@@ -197,9 +242,15 @@ def area_migration(code: Code, who: Who, board: Board, period: PeriodQ, known_on
 
 
 @router.get("/v1/areas/{code}/map", summary="One figure for every unit of the area, at its centroid")
-def area_map(code: Code, who: Who, board: Board, period: PeriodQ, known_on: KnownQ = None,
-             indicator: str = "population", units: str = Query("period", pattern="^(period|current)$"),
-             ) -> dict[str, Any]:
+def area_map(
+    code: Code,
+    who: Who,
+    board: Board,
+    period: PeriodQ,
+    known_on: KnownQ = None,
+    indicator: str = "population",
+    units: str = Query("period", pattern="^(period|current)$"),
+) -> dict[str, Any]:
     """Communes of a province, district or commune; provinces of the country. `units=current`
     places today's units (the 34 provinces after the 2025 reform) whatever the period."""
     _allow(board, who, code)
@@ -211,8 +262,14 @@ def area_map(code: Code, who: Who, board: Board, period: PeriodQ, known_on: Know
     with board.pool.connection() as conn:
         values = _run(board.figures.per_unit, conn, codes, per.code, known, indicator)
     points = [{**day.areas[c].as_dict(), "value": values.get(c)} for c in codes]
-    return {"area": code, "period": per.code, "indicator": indicator, "on": day.day.isoformat(),
-            "level": "province" if code == "VN" else "commune", "units": points}
+    return {
+        "area": code,
+        "period": per.code,
+        "indicator": indicator,
+        "on": day.day.isoformat(),
+        "level": "province" if code == "VN" else "commune",
+        "units": points,
+    }
 
 
 @router.get("/v1/areas/{code}/quality", summary="Late recording, items held in review by reason and collector")
