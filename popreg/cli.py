@@ -52,6 +52,7 @@ COMMAND_MODULES = [
     "popreg.commands.analyses",
     "popreg.commands.run",
     "popreg.commands.audit",
+    "popreg.commands.quality",
 ]
 
 for _name in COMMAND_MODULES:

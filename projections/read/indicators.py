@@ -140,7 +140,7 @@ def woman_years(rows: list[list[Any]]) -> dict[str, float]:
 def compute_indicators(
     conn: psycopg.Connection,
     area: str,
-    period: str,
+    period: str | Period,
     known_on: date | str | None = None,
     names: list[str] | None = None,
     *,
@@ -158,7 +158,7 @@ def compute_indicators(
     Raises ValueError subclasses on bad input.
     """
     code, level = normalise_area(area)
-    per = parse_period(period)
+    per = period if isinstance(period, Period) else parse_period(period)  # a Period: e.g. one day
     day = parse_day(known_on)
     with conn.transaction():
         target = _resolve(conn, version)

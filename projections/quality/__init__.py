@@ -1,0 +1,1 @@
+"""Data quality of the register: measures computed from the read models (docs/quality.md)."""
