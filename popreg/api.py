@@ -22,6 +22,7 @@ from projections.http.api import router as read_router
 from projections.http.dashboard import attach as attach_dashboard
 from projections.http.ops import monitoring
 from projections.http.ops import router as ops_router
+from projections.http.quality import router as quality_router
 from projections.http.reports import router as reports_router
 
 
@@ -47,6 +48,7 @@ def build_app(settings: Settings) -> FastAPI:
     app.include_router(gateway.router)
     app.include_router(read_router)
     app.include_router(reports_router)
+    app.include_router(quality_router)
     app.include_router(ops_router)
     app.include_router(tokens_router)
     attach_dashboard(app)

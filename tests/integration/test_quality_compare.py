@@ -145,3 +145,37 @@ def test_a_file_that_cannot_be_compared(fed: Any, tmp_path: Path) -> None:
     done = _popreg(fed[0], "--totals", str(bad))
     assert done.returncode == 2 and "unknown column 'day'" in done.stderr
     assert _popreg(fed[0], "--totals", str(tmp_path / "none.csv")).returncode == 2
+
+
+def test_the_same_comparison_over_http_within_the_token_area(fed: Any) -> None:
+    import httpx
+
+    from tests.support.dashboard import compose_app, serve, token
+
+    settings = fed[0]
+    body = f"area,date,population,population_male,population_female\n{A},2024-01-31,5,2,3\n00001,2024-01-31,1,1,0\n"
+    with serve(compose_app(settings)) as url:
+        headers = {"Authorization": f"Bearer {token(settings, 'analyst', '14')}", "Content-Type": "text/csv"}
+        r = httpx.post(f"{url}/v1/quality/compare", content=body.encode(), headers=headers, timeout=60)
+        assert r.status_code == 200, r.text
+        out = r.json()
+        assert [x["area"] for x in out["results"]] == [A] and out["results"][0]["population"]["error_pct"] == 0.0
+        assert out["refused"] == [
+            {
+                "line": 3,
+                "column": "area",
+                "vi": "đơn vị 00001 ngoài phạm vi của thẻ (14)",
+                "en": "area 00001 is outside this token's area 14",
+            }
+        ]
+        then = httpx.post(
+            f"{url}/v1/quality/compare",
+            params={"known_on": "2024-02-01"},
+            content=body.encode(),
+            headers=headers,
+            timeout=60,
+        ).json()
+        assert then["results"][0]["population"]["register"] == 4
+        bad = httpx.post(f"{url}/v1/quality/compare", content=b"area,day\n", headers=headers, timeout=60)
+        assert bad.status_code == 422 and "unknown column 'day'" in bad.json()["detail"]
+        assert httpx.post(f"{url}/v1/quality/compare", content=body.encode(), timeout=60).status_code == 401

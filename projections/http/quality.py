@@ -1,0 +1,133 @@
+"""`POST /v1/quality/compare`: the register against outside totals over HTTP (docs/quality.md).
+
+The body is the totals CSV of `popreg quality compare`; lines whose area lies outside the token's
+area are refused like any other bad line (with the field `area`), the rest compared.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from infra.gazetteer_store import gazetteer_in_force
+from infra.http_params import DAY_PATTERN
+from infra.problems import error_responses
+from projections.http.api import Caller, Pool
+from projections.quality.totals import LineError, TotalsFileError, compare, read_totals, summary
+from projections.read import queries
+
+router = APIRouter(prefix="/v1/quality", tags=["quality"])
+MAX_BYTES = 8 * 1024 * 1024
+
+
+class Figure(BaseModel):
+    outside: int | None = Field(description="the outside source's count (null: not given)")
+    register: int = Field(description="the register's count on that date")
+    difference: int | None
+    error_pct: float | None = Field(description="100 × (register − outside) / outside")
+
+
+class Compared(BaseModel):
+    line: int
+    area: str
+    level: str
+    name: str
+    date: str
+    known_on: str | None
+    population: Figure
+    population_male: Figure
+    population_female: Figure
+
+
+class Level(BaseModel):
+    level: str
+    areas: int
+    outside: int
+    register: int
+    error_pct: float | None
+    mean_abs_error_pct: float | None
+
+
+class Refused(BaseModel):
+    line: int
+    column: str
+    vi: str
+    en: str
+
+
+class CompareOut(BaseModel):
+    results: list[Compared]
+    summary: list[Level]
+    refused: list[Refused]
+
+
+@router.post(
+    "/compare",
+    response_model=CompareOut,
+    summary="The register's population (by sex) on each line's date beside an outside source's (census, survey)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {
+                    "schema": {
+                        "type": "string",
+                        "description": "area,date,population[,population_male,population_female]",
+                    }
+                }
+            },
+        }
+    },
+    responses=error_responses(400, 413),
+)
+async def post_compare(
+    request: Request,
+    principal: Caller,
+    pool: Pool,
+    known_on: Annotated[
+        str | None,
+        Query(description="the register as known on this day (YYYY-MM-DD)", json_schema_extra={"pattern": DAY_PATTERN}),
+    ] = None,
+) -> dict[str, Any]:
+    body = await request.body()
+    if len(body) > MAX_BYTES:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, detail=f"totals over {MAX_BYTES} bytes")
+    try:
+        day = date.fromisoformat(known_on) if known_on else None
+    except ValueError:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, detail=f"known_on {known_on!r}: use YYYY-MM-DD"
+        ) from None
+
+    def run() -> dict[str, Any]:
+        with pool.connection() as conn:
+            try:
+                lines, errors = read_totals(body, gazetteer_in_force(conn))
+            except TotalsFileError as exc:
+                raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
+            mine = []
+            for t in lines:
+                if queries.area_within(conn, t.area, principal.area):
+                    mine.append(t)
+                else:
+                    errors.append(
+                        LineError(
+                            t.line,
+                            "area",
+                            f"đơn vị {t.area} ngoài phạm vi của thẻ ({principal.area})",
+                            f"area {t.area} is outside this token's area {principal.area}",
+                        )
+                    )
+            conn.commit()  # end the reads above: each figure is counted in its own snapshot transaction
+            results = compare(conn, mine, day)
+        return {
+            "results": results,
+            "summary": summary(results),
+            "refused": [e.__dict__ for e in sorted(errors, key=lambda e: e.line)],
+        }
+
+    return await run_in_threadpool(run)
