@@ -15,6 +15,8 @@ AREA_PATTERN = r"^(VN|[0-9]{2}|[0-9]{3}|[0-9]{5})$"
 # Years 1900-2099: the register's history (and its dates) lie there.
 PERIOD_PATTERN = r"^(19|20)[0-9]{2}(-(0[1-9]|1[0-2])|-Q[1-4])?$"
 DAY_PATTERN = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+# A calendar day is published as JSON Schema's `date` format (a pattern cannot rule out 31 June).
+DAY_SCHEMA = {"format": "date", "pattern": DAY_PATTERN}
 ID_PATTERN = r"^\S{1,64}$"
 
 AreaQuery = Annotated[
@@ -38,7 +40,7 @@ KnownOnText = Annotated[
     str | None,
     Query(
         description="as the register knew it at the end of this day (YYYY-MM-DD)",
-        json_schema_extra={"pattern": DAY_PATTERN},
+        json_schema_extra=DAY_SCHEMA,
     ),
 ]
 AreaPath = Annotated[str, Path(pattern=AREA_PATTERN, description="VN, a province, district or commune code")]

@@ -140,7 +140,9 @@ def statuses(conn: psycopg.Connection, ids: list[str], area: str, day: date) -> 
     out: dict[str, dict[str, Any]] = {i: {"state": "unknown"} for i in ids}
     with conn.transaction():
         live(conn)
-        params = {"ids": ids, "collector": None, "communes": communes_of(conn, area, day)}
+        # An id PostgreSQL cannot hold as text (a NUL, a lone surrogate) was never stored: unknown.
+        storable = [i for i in ids if "\x00" not in i and _encodable(i)]
+        params = {"ids": storable, "collector": None, "communes": communes_of(conn, area, day)}
         for (event_id,) in conn.execute(RECEIVED, params).fetchall():
             out[event_id] = {"state": "received"}
         cur = conn.cursor(row_factory=dict_row)
@@ -149,6 +151,14 @@ def statuses(conn: psycopg.Connection, ids: list[str], area: str, day: date) -> 
         for (event_id,) in conn.execute(ACCEPTED, params).fetchall():
             out[event_id] = {"state": "accepted"}
     return out
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def held_item(item: dict[str, Any]) -> dict[str, Any]:

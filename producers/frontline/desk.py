@@ -75,7 +75,11 @@ def _held(pool: Any, who: Holder, event_id: str) -> dict[str, Any]:
     return found[0]
 
 
-@router.post("/override", summary="Apply a held item anyway, with a reason (review.overridden)")
+@router.post(
+    "/override",
+    summary="Apply a held item anyway, with a reason (review.overridden)",
+    responses={404: {"description": "no such item held in review in this commune"}},
+)
 async def override(
     body: OverrideIn, request: Request, pool: Pool, who: Holder = Depends(desk_holder)
 ) -> dict[str, Any]:
@@ -110,7 +114,11 @@ async def override(
     return result.as_dict()
 
 
-@router.post("/sendback", summary="Send a held item back to its collaborator with a note")
+@router.post(
+    "/sendback",
+    summary="Send a held item back to its collaborator with a note",
+    responses={404: {"description": "no such item held in review in this commune"}},
+)
 def send_back(body: SendBackIn, pool: Pool, who: Holder = Depends(desk_holder)) -> dict[str, Any]:
     _held(pool, who, body.event_id)
     with pool.connection() as conn:
@@ -173,8 +181,8 @@ def collaborators(pool: Pool, who: Holder = Depends(desk_holder)) -> dict[str, A
 
 @router.post("/code", summary="A one-time enrolment code for a collaborator of this commune")
 def code(body: CodeIn, pool: Pool, who: Holder = Depends(desk_holder)) -> dict[str, Any]:
-    if len(who.principal.area) != 5:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="mã thiết bị cấp theo xã (5 chữ số)")
+    if len(who.principal.area) != 5:  # the caller, not the request, is wrong here: 403
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="mã thiết bị cấp theo xã (5 chữ số)")
     with pool.connection() as conn:
         issued = devices.issue_code(conn, body.collector_id, who.principal.area, issued_by=who.principal.token_id)
     return {"code": issued, "collector_id": body.collector_id, "area": who.principal.area}

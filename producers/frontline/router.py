@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import RedirectResponse, Response
 from psycopg_pool import ConnectionPool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from infra import audit
 from infra.tokens import Principal, require_principal
@@ -208,9 +208,19 @@ def get_book(who: Who, request: Request, pool: Pool) -> Response:
     )
 
 
+EventId = Annotated[str, Field(min_length=1, max_length=64, description="an entry's event_id")]
+
+
 class StatusIn(BaseModel):
-    event_ids: list[str] = Field(max_length=5000)
-    conflicts: int | None = None  # pending conflicts on the device, for the desk
+    event_ids: list[EventId] = Field(max_length=5000)
+    conflicts: int | None = Field(None, ge=0)  # pending conflicts on the device, for the desk
+
+    @field_validator("conflicts", mode="before")
+    @classmethod
+    def _a_number(cls, value: object) -> object:
+        if isinstance(value, bool):  # JSON true/false is not a count
+            raise ValueError("conflicts is a whole number")
+        return value
 
 
 @router.post("/api/status", summary="What became of each entry: accepted, held, received or unknown")
@@ -230,8 +240,20 @@ def inbox(who: Who, pool: Pool) -> dict[str, Any]:
 
 
 @router.get("/api/month", summary="Her monthly summary (births, deaths, moves, new users, households)")
-def month(who: Who, pool: Pool, period: str | None = None) -> dict[str, Any]:
+def month(
+    who: Who,
+    pool: Pool,
+    period: Annotated[
+        str | None,
+        Query(
+            description="YYYY-MM (default: this month)",
+            json_schema_extra={"pattern": r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$"},
+        ),
+    ] = None,
+) -> dict[str, Any]:
     try:
+        if period is not None and not period.strip():
+            raise ValueError(period)
         first = date.fromisoformat(f"{period}-01") if period else today().replace(day=1)
     except ValueError:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="tháng phải có dạng YYYY-MM") from None

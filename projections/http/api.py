@@ -41,8 +41,8 @@ def read_pool(request: Request) -> ConnectionPool:
 Pool = Annotated[ConnectionPool, Depends(read_pool)]
 
 
-_ONE_NAME = "(" + "|".join(re.escape(n) for n in NAMES) + ")"
-NAMES_PATTERN = f"^{_ONE_NAME}(,{_ONE_NAME})*$"  # the catalogue's names (projections/definitions.py)
+ONE_NAME = "(" + "|".join(re.escape(n) for n in NAMES) + ")"
+NAMES_PATTERN = f"^{ONE_NAME}(,{ONE_NAME})*$"  # the catalogue's names (projections/definitions.py)
 
 
 def _forbidden(principal: Principal, what: str) -> HTTPException:

@@ -22,7 +22,7 @@ from projections.http.api import Caller, Pool
 from projections.read import queries
 from projections.read.indicators import normalise_area
 from projections.read.live import NotLive, live_figures
-from projections.reports.forms import build_report, to_csv, to_xlsx
+from projections.reports.forms import UnknownArea, build_report, to_csv, to_xlsx
 from projections.reports.html import to_html
 
 router = APIRouter(prefix="/v1", tags=["reports"])
@@ -44,11 +44,12 @@ def _in_scope(conn: Any, principal: Principal, area: str) -> str:
     "/reports",
     summary="The report form of the area's level (commune monthly, district quarterly, province yearly)",
     responses={
+        404: {"description": "no unit has this code"},
         200: {
             "content": {"application/json": {}, "text/csv": {}, "text/html": {}, XLSX_MEDIA_TYPE: {}},
             "description": "the report as JSON, CSV (one row per figure), an Excel workbook (the same "
             "rows) or a printable A4 page",
-        }
+        },
     },
 )
 def get_report(
@@ -71,6 +72,8 @@ def get_report(
         code = _in_scope(conn, principal, area)
         try:
             found = build_report(conn, code, period, known_on)
+        except UnknownArea as exc:  # a well-formed code no unit has: nothing there
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
         except ValueError as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
     if format == "json":
@@ -91,7 +94,11 @@ def get_report(
     return HTMLResponse(to_html(found), headers={"Content-Disposition": f'inline; filename="{name}.html"'})
 
 
-@router.get("/live", summary="Live flow counters of the indicator processor (current periods, seconds fresh)")
+@router.get(
+    "/live",
+    summary="Live flow counters of the indicator processor (current periods, seconds fresh)",
+    responses={404: {"description": "no live counters yet: the indicator worker has not written a snapshot"}},
+)
 async def get_live(
     request: Request,
     principal: Caller,

@@ -16,8 +16,9 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse
 
-from infra.http_params import AREA_PATTERN, KnownOnText, PeriodQuery
+from infra.http_params import AREA_PATTERN, DAY_SCHEMA, KnownOnText, PeriodQuery
 from infra.tokens import Principal, require_principal
+from projections.http.api import NAMES_PATTERN, ONE_NAME
 from projections.http.dashboard import breakdowns
 from projections.http.dashboard.areas import DayIndex
 from projections.http.dashboard.pipeline import pipeline_status
@@ -53,6 +54,7 @@ router = APIRouter(tags=["dashboard"])
 Who = Annotated[Principal, Depends(require_principal)]
 Board = Annotated[Dashboard, Depends(dashboard)]
 PeriodQ = PeriodQuery
+OnDay = Annotated[str | None, Query(description="the day (YYYY-MM-DD; default today)", json_schema_extra=DAY_SCHEMA)]
 KnownQ = KnownOnText
 
 
@@ -87,8 +89,10 @@ def _period(text: str) -> Period:
 
 
 def _known(text: str | None) -> date | None:
+    if text is not None and not text.strip():
+        raise HTTPException(422, detail="an empty date: give YYYY-MM-DD, or leave the parameter out")
     try:
-        return parse_day(text or None)
+        return parse_day(text)
     except ValueError as exc:
         raise HTTPException(422, detail=str(exc)) from None
 
@@ -135,7 +139,7 @@ def search(
     who: Who,
     board: Board,
     q: str = Query(min_length=1, max_length=100),
-    on: str | None = None,
+    on: OnDay = None,
     limit: int = Query(20, ge=1, le=100),
 ) -> dict[str, Any]:
     day = _day(board, _known(on) or date.today())
@@ -148,9 +152,7 @@ def search(
 
 
 @router.get("/v1/areas/{code}", summary="A unit, its parents and its children on a day")
-def area(
-    code: Annotated[str, PathParam(pattern=AREA)], who: Who, board: Board, on: str | None = None
-) -> dict[str, Any]:
+def area(code: Annotated[str, PathParam(pattern=AREA)], who: Who, board: Board, on: OnDay = None) -> dict[str, Any]:
     _allow(board, who, code)
     day = _day(board, _known(on) or date.today())
     if code not in day.areas:
@@ -167,6 +169,13 @@ def area(
 
 
 Code = Annotated[str, PathParam(pattern=AREA, description="VN, a province, district or commune code")]
+NamesQ = Annotated[
+    str | None,
+    Query(
+        description="comma-separated indicator names (default: the headline ones)",
+        json_schema_extra={"pattern": NAMES_PATTERN},
+    ),
+]
 
 
 def _names(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -177,7 +186,7 @@ def _names(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
 
 @router.get("/v1/areas/{code}/change", summary="Figures of the period and the previous one, with the change")
 def area_change(
-    code: Code, who: Who, board: Board, period: PeriodQ, known_on: KnownQ = None, names: str | None = None
+    code: Code, who: Who, board: Board, period: PeriodQ, known_on: KnownQ = None, names: NamesQ = None
 ) -> dict[str, Any]:
     _allow(board, who, code)
     per, known = _period(period), _known(known_on)
@@ -192,7 +201,9 @@ def area_trend(
     board: Board,
     period: PeriodQ,
     known_on: KnownQ = None,
-    names: str = "population",
+    names: Annotated[
+        str, Query(description="comma-separated indicator names", json_schema_extra={"pattern": NAMES_PATTERN})
+    ] = "population",
     count: int = Query(12, ge=2, le=40),
 ) -> dict[str, Any]:
     _allow(board, who, code)
@@ -248,7 +259,9 @@ def area_map(
     board: Board,
     period: PeriodQ,
     known_on: KnownQ = None,
-    indicator: str = "population",
+    indicator: Annotated[
+        str, Query(description="one indicator name", json_schema_extra={"pattern": f"^{ONE_NAME}$"})
+    ] = "population",
     units: str = Query("period", pattern="^(period|current)$"),
 ) -> dict[str, Any]:
     """Communes of a province, district or commune; provinces of the country. `units=current`
