@@ -189,6 +189,31 @@ def timeliness_cmd(
         )
 
 
+def checks_cmd(
+    area: str = typer.Option(..., "--area", help="VN, or a province (2 digits), district (3) or commune (5) code"),
+    period: str = typer.Option(..., "--period", help="YYYY-MM, YYYY-Qn or YYYY: the stock at its end"),
+    known_on: str | None = typer.Option(None, "--known-on", help="as the register knew it on this day (YYYY-MM-DD)"),
+) -> None:
+    """Age heaping (Whipple's index) of the area's population at the end of the period, as JSON."""
+    from infra.db import DatabaseUnavailable, connect
+    from popreg.bootstrap import cli_settings
+    from projections.quality.checks import age_heaping
+    from projections.read.indicators import normalise_area
+
+    try:
+        day = date.fromisoformat(known_on) if known_on else None
+        code, _ = normalise_area(area)
+        with connect(cli_settings(), autocommit=True) as conn:
+            found = age_heaping(conn, code, period, day)
+    except DatabaseUnavailable as exc:
+        err.print(f"[bold red]PostgreSQL unavailable:[/] {exc}")
+        raise typer.Exit(1) from None
+    except ValueError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    sys.stdout.write(orjson.dumps({"age_heaping": found}, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
 def _share(value: float | None) -> str:
     return "" if value is None else f"{100 * value:.1f} %"
 
@@ -197,4 +222,5 @@ def register(app: typer.Typer) -> None:
     group = typer.Typer(help="Data quality of the register (docs/quality.md).", no_args_is_help=True)
     group.command("compare")(compare_cmd)
     group.command("timeliness")(timeliness_cmd)
+    group.command("checks")(checks_cmd)
     app.add_typer(group, name="quality")

@@ -17,6 +17,7 @@ from infra.gazetteer_store import gazetteer_in_force
 from infra.http_params import DAY_PATTERN, AreaQuery, KnownOnText, PeriodQuery
 from infra.problems import error_responses
 from projections.http.api import Caller, Pool
+from projections.quality.checks import age_heaping
 from projections.quality.timeliness import timeliness
 from projections.quality.totals import LineError, TotalsFileError, compare, read_totals, summary
 from projections.read import queries
@@ -124,6 +125,41 @@ def get_timeliness(
         conn.commit()
         try:
             return timeliness(conn, code, period, day, silent_weeks)
+        except ValueError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
+
+
+class AgeHeaping(BaseModel):
+    area: str
+    period: str
+    on: str = Field(description="the day whose population is examined (the period's last)")
+    known_on: str | None
+    persons_23_62: int
+    whipple: float | None = Field(description="Whipple's index: 100 none, 500 every age a multiple of 5")
+    rating: str | None = Field(description="the UN's words: highly accurate ... very rough")
+
+
+class ChecksOut(BaseModel):
+    age_heaping: AgeHeaping
+
+
+@router.get("/checks", response_model=ChecksOut, summary="Data checks of the area's population: age heaping (Whipple)")
+def get_checks(
+    principal: Caller, pool: Pool, area: AreaQuery, period: PeriodQuery, known_on: KnownOnText = None
+) -> dict[str, Any]:
+    try:
+        day = date.fromisoformat(known_on) if known_on else None
+        code, _ = normalise_area(area)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
+    with pool.connection() as conn:
+        if not queries.area_within(conn, code, principal.area):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, detail=f"area {code} is outside this token's area {principal.area}"
+            )
+        conn.commit()
+        try:
+            return {"age_heaping": age_heaping(conn, code, period, day)}
         except ValueError as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
 

@@ -129,3 +129,27 @@ def test_the_command_and_the_api(fed: Any) -> None:
         assert [s["collector"] for s in r.json()["silent"]] == ["ctv-03682", "ctv-03649", "ctv-03646"]
         outside = httpx.get(f"{url}/v1/quality/timeliness", params={"area": "01", "period": "2024"}, headers=headers)
         assert outside.status_code == 403
+        checks = httpx.get(f"{url}/v1/quality/checks", params={"area": "14", "period": "2024"}, headers=headers)
+        assert checks.status_code == 200 and checks.json()["age_heaping"]["whipple"] == 71.43
+    done = subprocess.run(
+        [sys.executable, "-m", "popreg", "quality", "checks", "--area", "14", "--period", "2024"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and orjson.loads(done.stdout)["age_heaping"]["persons_23_62"] == 7, done.stderr
+
+
+def test_age_heaping(fed: Any) -> None:
+    from projections.quality.checks import age_heaping, rating, whipple
+
+    # By hand, province 14 at the end of 2024, ages 23-62: P1 25, P2 29, P3 34, P5 39, P12 24,
+    # P10 32, P8 44 (moved in from Hà Nội); P9 left for Hà Nội, P4 is 84, P7 22. One of seven on a
+    # multiple of five: 100 × 1 / (7 / 5).
+    with fed[1].connection() as conn:
+        found = age_heaping(conn, "14", "2024")
+    assert (found["persons_23_62"], found["whipple"], found["rating"]) == (7, 71.43, "highly accurate")
+    # a population with every age reported on a multiple of five: 500, very rough
+    assert whipple({25: 10, 30: 10, 60: 5}) == 500.0 and rating(500.0) == "very rough"
+    assert whipple({a: 1 for a in range(23, 63)}) == 100.0 and whipple({}) is None
