@@ -129,7 +129,98 @@ def compare_cmd(
     err.print(f"{len(results)} lines compared, {len({e.line for e in errors})} refused")
 
 
+def timeliness_cmd(
+    area: str = typer.Option(..., "--area", help="VN, or a province (2 digits), district (3) or commune (5) code"),
+    period: str = typer.Option(..., "--period", help="YYYY-MM, YYYY-Qn or YYYY"),
+    known_on: str | None = typer.Option(None, "--known-on", help="as the register knew it on this day (YYYY-MM-DD)"),
+    silent_weeks: int = typer.Option(
+        8, "--silent-weeks", min=1, max=520, help="a collector silent this long is listed"
+    ),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """How late events were recorded, per collector and commune, and which collectors fell silent."""
+    from infra.db import DatabaseUnavailable, connect
+    from popreg.bootstrap import cli_settings
+    from projections.quality.timeliness import timeliness
+    from projections.read.indicators import normalise_area
+
+    if fmt not in ("table", "json"):
+        err.print(f"[bold red]error:[/] --format {fmt!r}: use table or json")
+        raise typer.Exit(2)
+    try:
+        day = date.fromisoformat(known_on) if known_on else None
+        code, _ = normalise_area(area)
+        with connect(cli_settings(), autocommit=True) as conn:
+            found = timeliness(conn, code, period, day, silent_weeks)
+    except DatabaseUnavailable as exc:
+        err.print(f"[bold red]PostgreSQL unavailable:[/] {exc}")
+        raise typer.Exit(1) from None
+    except ValueError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    if fmt == "json":
+        sys.stdout.write(orjson.dumps(found, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    console = Console(width=max(Console().width, 120))
+    o = found["overall"]
+    console.print(
+        f"[bold]{code} {found['period']}[/]: {o['accepted']:,} events, {o['late']:,} recorded more than "
+        f"{found['late_after_days']} days late ({_share(o['late_share'])}); delay median {o['p50_days']}, "
+        f"90 % {o['p90_days']}, 95 % {o['p95_days']} days"
+    )
+    for key, title in (("by_collector", "collector"), ("by_commune", "commune")):
+        table = Table(title=f"by {title} (worst first)")
+        for col in (title, "events", "late", "late %", "median", "p90", "p95"):
+            table.add_column(col, justify="left" if col == title else "right")
+        for r in found[key][:30]:
+            table.add_row(
+                str(r[title if title == "commune" else "collector"] or "(none)"),
+                f"{r['accepted']:,}",
+                f"{r['late']:,}",
+                _share(r["late_share"]),
+                str(r["p50_days"]),
+                str(r["p90_days"]),
+                str(r["p95_days"]),
+            )
+        console.print(table)
+    for s in found["silent"]:
+        console.print(
+            f"silent: {s['collector']}: nothing recorded since {s['last_recorded']} ({s['weeks_silent']} weeks)"
+        )
+
+
+def checks_cmd(
+    area: str = typer.Option(..., "--area", help="VN, or a province (2 digits), district (3) or commune (5) code"),
+    period: str = typer.Option(..., "--period", help="YYYY-MM, YYYY-Qn or YYYY: the stock at its end"),
+    known_on: str | None = typer.Option(None, "--known-on", help="as the register knew it on this day (YYYY-MM-DD)"),
+) -> None:
+    """Age heaping (Whipple's index) of the area's population at the end of the period, as JSON."""
+    from infra.db import DatabaseUnavailable, connect
+    from popreg.bootstrap import cli_settings
+    from projections.quality.checks import age_heaping
+    from projections.read.indicators import normalise_area
+
+    try:
+        day = date.fromisoformat(known_on) if known_on else None
+        code, _ = normalise_area(area)
+        with connect(cli_settings(), autocommit=True) as conn:
+            found = age_heaping(conn, code, period, day)
+    except DatabaseUnavailable as exc:
+        err.print(f"[bold red]PostgreSQL unavailable:[/] {exc}")
+        raise typer.Exit(1) from None
+    except ValueError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    sys.stdout.write(orjson.dumps({"age_heaping": found}, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _share(value: float | None) -> str:
+    return "" if value is None else f"{100 * value:.1f} %"
+
+
 def register(app: typer.Typer) -> None:
     group = typer.Typer(help="Data quality of the register (docs/quality.md).", no_args_is_help=True)
     group.command("compare")(compare_cmd)
+    group.command("timeliness")(timeliness_cmd)
+    group.command("checks")(checks_cmd)
     app.add_typer(group, name="quality")

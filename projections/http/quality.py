@@ -14,11 +14,14 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from infra.gazetteer_store import gazetteer_in_force
-from infra.http_params import DAY_PATTERN
+from infra.http_params import DAY_PATTERN, AreaQuery, KnownOnText, PeriodQuery
 from infra.problems import error_responses
 from projections.http.api import Caller, Pool
+from projections.quality.checks import age_heaping
+from projections.quality.timeliness import timeliness
 from projections.quality.totals import LineError, TotalsFileError, compare, read_totals, summary
 from projections.read import queries
+from projections.read.indicators import normalise_area
 
 router = APIRouter(prefix="/v1/quality", tags=["quality"])
 MAX_BYTES = 8 * 1024 * 1024
@@ -57,6 +60,108 @@ class Refused(BaseModel):
     column: str
     vi: str
     en: str
+
+
+class Delays(BaseModel):
+    accepted: int = Field(description="events of the period in the area, as known then")
+    late: int = Field(description="recorded more than 30 days after they happened")
+    late_share: float | None
+    p50_days: int | None
+    p90_days: int | None
+    p95_days: int | None
+    max_days: int | None
+
+
+class CollectorDelays(Delays):
+    collector: str | None = Field(description="the collaborator's id (null: entered without one)")
+
+
+class CommuneDelays(Delays):
+    commune: str
+
+
+class Silent(BaseModel):
+    collector: str
+    last_recorded: str
+    events: int
+    weeks_silent: int
+
+
+class TimelinessOut(BaseModel):
+    area: str
+    period: str
+    known_on: str | None
+    late_after_days: int
+    silent_weeks: int
+    overall: Delays
+    by_collector: list[CollectorDelays]
+    by_commune: list[CommuneDelays]
+    silent: list[Silent]
+
+
+@router.get(
+    "/timeliness",
+    response_model=TimelinessOut,
+    summary="How late the area's events of the period were recorded, per collector and commune; silent collectors",
+)
+def get_timeliness(
+    principal: Caller,
+    pool: Pool,
+    area: AreaQuery,
+    period: PeriodQuery,
+    known_on: KnownOnText = None,
+    silent_weeks: Annotated[int, Query(ge=1, le=520, description="list collectors silent this many weeks")] = 8,
+) -> dict[str, Any]:
+    try:
+        day = date.fromisoformat(known_on) if known_on else None
+        code, _ = normalise_area(area)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
+    with pool.connection() as conn:
+        if not queries.area_within(conn, code, principal.area):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, detail=f"area {code} is outside this token's area {principal.area}"
+            )
+        conn.commit()
+        try:
+            return timeliness(conn, code, period, day, silent_weeks)
+        except ValueError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
+
+
+class AgeHeaping(BaseModel):
+    area: str
+    period: str
+    on: str = Field(description="the day whose population is examined (the period's last)")
+    known_on: str | None
+    persons_23_62: int
+    whipple: float | None = Field(description="Whipple's index: 100 none, 500 every age a multiple of 5")
+    rating: str | None = Field(description="the UN's words: highly accurate ... very rough")
+
+
+class ChecksOut(BaseModel):
+    age_heaping: AgeHeaping
+
+
+@router.get("/checks", response_model=ChecksOut, summary="Data checks of the area's population: age heaping (Whipple)")
+def get_checks(
+    principal: Caller, pool: Pool, area: AreaQuery, period: PeriodQuery, known_on: KnownOnText = None
+) -> dict[str, Any]:
+    try:
+        day = date.fromisoformat(known_on) if known_on else None
+        code, _ = normalise_area(area)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
+    with pool.connection() as conn:
+        if not queries.area_within(conn, code, principal.area):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, detail=f"area {code} is outside this token's area {principal.area}"
+            )
+        conn.commit()
+        try:
+            return {"age_heaping": age_heaping(conn, code, period, day)}
+        except ValueError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
 
 
 class CompareOut(BaseModel):

@@ -22,7 +22,7 @@ ORDERS = ("1", "2", "3", "4+")
 REPEATABLE = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 
 
-def _params(area: str, period: str, known_on: date | None) -> dict[str, Any]:
+def period_params(area: str, period: str, known_on: date | None) -> dict[str, Any]:
     per = parse_period(period)
     end = per.end
     return {
@@ -36,7 +36,7 @@ def _params(area: str, period: str, known_on: date | None) -> dict[str, Any]:
     }
 
 
-def _enter_live(conn: psycopg.Connection) -> None:
+def enter_live(conn: psycopg.Connection) -> None:
     """Read the live version's schema, with an area_map as fresh as the gazetteer (as the API does)."""
     version = ensure_live(conn)
     use_schema(conn, version.schema)
@@ -45,11 +45,11 @@ def _enter_live(conn: psycopg.Connection) -> None:
 
 def pyramid(conn: psycopg.Connection, area: str, period: str, known_on: date | None) -> dict[str, Any]:
     """Persons by five-year age group and sex at the end of the period (the pop_age_* groups)."""
-    params = _params(area, period, known_on)
+    params = period_params(area, period, known_on)
     pending: Pending = []
     found: dict[str, Any] | None = None
     with conn.transaction():
-        _enter_live(conn)  # may refresh area_map: not in the read-only snapshot below
+        enter_live(conn)  # may refresh area_map: not in the read-only snapshot below
     with conn.transaction():
         conn.execute(REPEATABLE)
         use_schema(conn, ensure_live(conn).schema)
@@ -87,8 +87,8 @@ def pyramid(conn: psycopg.Connection, area: str, period: str, known_on: date | N
 def births_by_order(conn: psycopg.Connection, area: str, period: str, known_on: date | None) -> dict[str, Any]:
     """Births of the period by birth order and sex, with the sex ratio at birth of each order."""
     with conn.transaction():
-        _enter_live(conn)
-        rows = conn.execute(sql.BIRTHS_BY_ORDER, _params(area, period, known_on)).fetchall()
+        enter_live(conn)
+        rows = conn.execute(sql.BIRTHS_BY_ORDER, period_params(area, period, known_on)).fetchall()
     table = {o: {"male": 0, "female": 0, "total": 0} for o in ORDERS}
     for order, sex, n in rows:
         cell = table[ORDERS[max(1, min(order, 4)) - 1]]
@@ -108,8 +108,8 @@ def births_by_order(conn: psycopg.Connection, area: str, period: str, known_on: 
 def moved_communes(conn: psycopg.Connection, period: str, known_on: date | None) -> set[str]:
     """Commune codes that some move of the period starts or ends in (with their units)."""
     with conn.transaction():
-        _enter_live(conn)
-        return {c for (c,) in conn.execute(sql.MOVED_COMMUNES, _params("VN", period, known_on)).fetchall()}
+        enter_live(conn)
+        return {c for (c,) in conn.execute(sql.MOVED_COMMUNES, period_params("VN", period, known_on)).fetchall()}
 
 
 def quality(
@@ -117,9 +117,9 @@ def quality(
 ) -> dict[str, Any]:
     """Submissions of the period in the area: accepted, late, still held in review (by reason),
     and the same per collector, worst first."""
-    params = {**_params(area, period, known_on), "limit": collectors}
+    params = {**period_params(area, period, known_on), "limit": collectors}
     with conn.transaction():
-        _enter_live(conn)
+        enter_live(conn)
         (totals,) = conn.execute(sql.QUALITY_TOTALS, params).fetchone()  # type: ignore[misc]
         by_collector = conn.cursor(row_factory=dict_row).execute(sql.QUALITY_BY_COLLECTOR, params).fetchall()
     totals["received"] = totals["accepted"] + totals["held"]
@@ -136,7 +136,7 @@ def quality(
 def data_span(conn: psycopg.Connection) -> dict[str, Any]:
     """The first and last occurrence day the register holds (the page opens on the last month)."""
     with conn.transaction():
-        _enter_live(conn)
+        enter_live(conn)
         first, last, events = conn.execute(sql.DATA_SPAN).fetchone()  # type: ignore[misc]
     return {"first": first.isoformat() if first else None, "last": last.isoformat() if last else None, "events": events}
 
@@ -144,7 +144,7 @@ def data_span(conn: psycopg.Connection) -> dict[str, Any]:
 def freshness(conn: psycopg.Connection) -> dict[str, Any]:
     """When the newest event the projections hold was accepted; rejected records on the log."""
     with conn.transaction():
-        _enter_live(conn)
+        enter_live(conn)
         accepted_at, recorded_at = conn.execute(sql.LAST_ACCEPTED).fetchone()  # type: ignore[misc]
         (rejects,) = conn.execute(sql.SINK_REJECTS).fetchone()  # type: ignore[misc]
 

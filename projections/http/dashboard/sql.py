@@ -36,7 +36,7 @@ GROUP BY 1, 2 ORDER BY 1, 2
 
 # Accepted events that occurred in the period in the area, as known at k; "late" is recorded
 # more than 30 days after occurred_on (INDICATORS.md report forms), by Vietnam's calendar.
-_ACCEPTED = f"""
+ACCEPTED = f"""
 accepted AS MATERIALIZED (
     SELECT e.event_id, e.type, e.source ->> 'collector_id' AS collector,
            ((e.recorded_at AT TIME ZONE %(tz)s)::date - e.occurred_on) AS delay
@@ -63,7 +63,7 @@ held AS MATERIALIZED (
 )"""
 
 QUALITY_TOTALS = f"""
-WITH {_ACCEPTED}, {_HELD}
+WITH {ACCEPTED}, {_HELD}
 SELECT jsonb_build_object(
     'accepted', (SELECT count(*) FROM accepted),
     'late', (SELECT count(*) FROM accepted WHERE delay > 30),
@@ -77,7 +77,7 @@ SELECT jsonb_build_object(
 
 # Per collector (cộng tác viên: a pseudonymous id, never a name): accepted, late, held.
 QUALITY_BY_COLLECTOR = f"""
-WITH {_ACCEPTED}, {_HELD},
+WITH {ACCEPTED}, {_HELD},
 per AS (
     SELECT collector, count(*) AS accepted, count(*) FILTER (WHERE delay > 30) AS late, 0 AS held
     FROM accepted GROUP BY collector
