@@ -20,6 +20,7 @@ from producers.runtime import open_ingest
 from projections.http.api import read_resources
 from projections.http.api import router as read_router
 from projections.http.dashboard import attach as attach_dashboard
+from projections.http.forecasts import router as forecasts_router
 from projections.http.ops import monitoring
 from projections.http.ops import router as ops_router
 from projections.http.quality import router as quality_router
@@ -49,6 +50,7 @@ def build_app(settings: Settings) -> FastAPI:
     app.include_router(read_router)
     app.include_router(reports_router)
     app.include_router(quality_router)
+    app.include_router(forecasts_router)
     app.include_router(ops_router)
     app.include_router(tokens_router)
     attach_dashboard(app)

@@ -53,6 +53,7 @@ COMMAND_MODULES = [
     "popreg.commands.run",
     "popreg.commands.audit",
     "popreg.commands.quality",
+    "popreg.commands.forecast",
 ]
 
 for _name in COMMAND_MODULES:

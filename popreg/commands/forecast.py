@@ -1,0 +1,155 @@
+"""`popreg forecast`: population forecasts for any area from the register's history
+(docs/forecasts.md); `popreg forecast-backtest`: how such forecasts fared against what followed.
+
+Exit 0 with the forecast; 2 for an option or area the forecast cannot use (the field named, in
+Vietnamese and English); 1 when PostgreSQL does not answer.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+FORMATS = ("table", "json", "csv", "html")
+FIELD_VI = {
+    "area": "địa bàn",
+    "base": "ngày gốc",
+    "horizon": "số năm dự báo",
+    "scenario": "kịch bản",
+    "sims": "số quỹ đạo",
+    "years": "số năm của thời kỳ gốc",
+    "known_on": "ngày biết",
+}
+
+
+def _day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        err.print(f"[bold red]error:[/] {option} {value!r}: dùng YYYY-MM-DD / use YYYY-MM-DD")
+        raise typer.Exit(2) from None
+
+
+def _stats(s: dict[str, Any] | None, digits: int = 0) -> str:
+    if not s or s.get("expected") is None:
+        return ""
+    centre = s.get("median", s["expected"])
+    out = f"{centre:,.{digits}f}"
+    if s.get("lower_80") is not None:
+        out += f" [{s['lower_80']:,.{digits}f}–{s['upper_80']:,.{digits}f}]"
+    return out
+
+
+def print_table(doc: dict[str, Any]) -> None:
+    console = Console(width=max(Console().width, 140))
+    bp = doc["base_period"]
+    table = Table(
+        title=f"{doc['name']} ({doc['area']}): {doc['scenario_label']['en']}; base {doc['base']}, rates from "
+        f"{bp['from']} to {bp['to']}; median [80 % band] of {doc['sims']} trajectories"
+    )
+    for col in ("year", "population", "births", "deaths", "in", "out", "TFR", "% 0-14", "% 65+", "dependency"):
+        table.add_column(col, justify="right")
+    for y in doc["years"]:
+        table.add_row(
+            str(y["year"]),
+            _stats(y["population"]),
+            _stats(y.get("births")),
+            _stats(y.get("deaths")),
+            _stats(y.get("in_migrants")),
+            _stats(y.get("out_migrants")),
+            _stats(y.get("tfr"), 2),
+            _stats(y.get("share_0_14"), 1),
+            _stats(y.get("share_65_plus"), 1),
+            _stats(y.get("dependency_ratio"), 1),
+        )
+    console.print(table)
+    strat = Table(title="Population Strategy to 2030 (QĐ 1679/QĐ-TTg)")
+    for col in ("indicator", "target", "2030", "first met"):
+        strat.add_column(col)
+    for t in doc["strategy"]:
+        v = t["value_2030"]
+        strat.add_row(
+            t["indicator"], t["target"], "" if v is None else f"{v:.2f}", str(t["first_year_met"] or "not met")
+        )
+    console.print(strat)
+    for w in doc["warnings"]:
+        console.print(f"[yellow]warning:[/] {w}")
+
+
+def forecast_cmd(
+    area: str = typer.Option(..., "--area", help="commune, district, province code or VN"),
+    base: str = typer.Option(..., "--base", help="the base date YYYY-MM-DD (inside the register's history)"),
+    horizon: int = typer.Option(25, "--horizon", help="years to project (1-30)"),
+    scenario: str = typer.Option("constant", "--scenario", help="constant, strategy or zero_migration"),
+    sims: int = typer.Option(1000, "--sims", help="stochastic trajectories for the intervals (0: expected only)"),
+    years: int = typer.Option(3, "--years", help="length of the base period the rates come from"),
+    seed: int = typer.Option(0, "--seed", help="random seed of the trajectories"),
+    known_on: str | None = typer.Option(None, "--known-on", help="the register as known on this day"),
+    fmt: str = typer.Option("table", "--format", help="table, json, csv (population by age) or html"),
+    out: Path | None = typer.Option(
+        None, "--out", help="write forecast.json, population_by_age.csv/.parquet, forecast.html here"
+    ),
+    refresh: bool = typer.Option(False, "--refresh", help="compute again even if a stored forecast is current"),
+) -> None:
+    """A cohort-component forecast of the area (and its sub-areas) with 80 % and 95 % intervals."""
+    from infra.db import DatabaseUnavailable, connect
+    from popreg.bootstrap import cli_settings
+    from projections.forecast.inputs import ForecastInputError
+    from projections.forecast.report import EXPORT_COLUMNS, export_rows, html_page, write_files
+    from projections.forecast.service import get_forecast
+
+    if fmt not in FORMATS:
+        err.print(f"[bold red]error:[/] --format {fmt!r}: use {', '.join(FORMATS)}")
+        raise typer.Exit(2)
+    base_day = _day(base, "--base")
+    known = _day(known_on, "--known-on") if known_on else None
+    try:
+        with connect(cli_settings(), autocommit=True) as conn:
+            doc = get_forecast(
+                conn,
+                area,
+                base_day,
+                horizon,
+                scenario,
+                sims=sims,
+                seed=seed,
+                years=years,
+                known_on=known,
+                refresh=refresh,
+                progress=lambda m: err.print(f"[dim]{m}[/]"),
+            )
+    except ForecastInputError as exc:
+        err.print(f"[bold red]error:[/] {FIELD_VI.get(exc.field, exc.field)} / --{exc.field.replace('_', '-')}: {exc}")
+        raise typer.Exit(2) from None
+    except DatabaseUnavailable as exc:
+        err.print(f"[bold red]PostgreSQL unavailable:[/] {exc}")
+        raise typer.Exit(1) from None
+    if out is not None:
+        for p in write_files(doc, out):
+            err.print(f"wrote {p}")
+    if fmt == "json":
+        sys.stdout.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n")
+    elif fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(EXPORT_COLUMNS)
+        w.writerows(export_rows(doc))
+        sys.stdout.write(buf.getvalue())
+    elif fmt == "html":
+        sys.stdout.write(html_page(doc))
+    else:
+        print_table(doc)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("forecast")(forecast_cmd)

@@ -1,0 +1,177 @@
+"""The cohort-component projection, for every unit of a scope at once. Pure numpy.
+
+One year, from the population P on the base date's anniversary (by unit, sex, completed years):
+1. deaths: those aged x at the start survive with s_x = L_{x+1} / L_x of the unit's life table
+   (projections.forecast.lifetable), the open group with T_100 / T_99;
+2. out-migration among the survivors, at the unit's rate for their age at the start: a share π_u
+   to other units of the scope (by the destination shares), the rest beyond it;
+3. everyone a year older; the movers between units arrive at their destination;
+4. arrivals from beyond the scope, at the unit's yearly count, by the scope's age-sex profile;
+5. births: Σ_x ASFR_x · ½ (women aged x at the start + women aged x at the end), boys by the unit's
+   share, the newborns alive at the end by L_0 / l_0: they are the new age 0.
+Deaths are those of step 1 and the newborns who did not survive, so for every unit and year
+P(t+1) = P(t) + births − deaths + arrivals − departures exactly (moves between two units of the
+scope are a departure of one and an arrival of the other: the scope's total never sees them).
+
+Trajectories (`sims` > 0) add two kinds of uncertainty (docs/forecasts.md): rate uncertainty, a
+level multiplier per unit and component drawn once per trajectory from its Poisson-gamma
+posterior (projections.forecast.estimate) and, for the scope's schedules, the posterior of their
+level; and demographic noise, Poisson counts of deaths and out-movers per unit, sex and age band
+(shared out over the band's single ages in proportion to the expected events), of arrivals per
+unit and sex, and of births per unit (boys binomial, newborn survival binomial). Without `sims`,
+the expected values with the point rates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from projections.forecast.estimate import MIGRATION_GROUPS, MORTALITY_BANDS, Rates
+from projections.forecast.lifetable import AGES, OPEN_AGE, survival_ratios
+from projections.forecast.scenarios import Year
+
+FLOWS = ("births", "deaths", "in_internal", "out_internal", "in_external", "out_external")
+
+
+def _index(groups: tuple[tuple[int, int], ...]) -> tuple[np.ndarray, np.ndarray]:
+    idx = np.empty(AGES, dtype=np.intp)
+    for i, (lo, hi) in enumerate(groups):
+        idx[lo:hi] = i
+    return idx, np.array([lo for lo, _ in groups], dtype=np.intp)
+
+
+MORT_IDX, MORT_STARTS = _index(MORTALITY_BANDS)
+MIG_IDX, MIG_STARTS = _index(MIGRATION_GROUPS)
+
+
+@dataclass
+class YearResult:
+    k: int  # years after the base
+    pop: np.ndarray  # [S, U, 2, AGES] at the end of the year
+    flows: dict[str, np.ndarray]  # each [S, U, 2]; births by the child's sex
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+
+
+def _noisy(expected: np.ndarray, idx: np.ndarray, starts: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
+    """Poisson counts per age group, shared out over the group's ages like the expected events."""
+    if rng is None:
+        return expected
+    total = np.add.reduceat(expected, starts, axis=-1)
+    drawn = rng.poisson(total)
+    return expected * _ratio(drawn, total)[..., idx]
+
+
+def _shift(x: np.ndarray) -> np.ndarray:
+    """Everyone a year older; 99 and 100+ join in 100+; age 0 left empty."""
+    out = np.zeros_like(x)
+    out[..., 1:OPEN_AGE] = x[..., : OPEN_AGE - 1]
+    out[..., OPEN_AGE] = x[..., OPEN_AGE - 1] + x[..., OPEN_AGE]
+    return out
+
+
+class Multipliers:
+    """Per-trajectory level multipliers (1 for the expected projection)."""
+
+    def __init__(self, rates: Rates, sims: int, rng: np.random.Generator | None):
+        U = len(rates.units)
+        S = max(sims, 1)
+        ones = np.ones((S, U))
+        if rng is None or sims == 0:
+            self.fert, self.mort, self.out, self.inn = ones, ones, ones, ones
+            self.band = np.ones((S, 2, AGES))
+            return
+        lv = rates.levels
+        self.fert = lv["fertility"].draw(rng, S) / lv["fertility"].value
+        self.mort = lv["mortality"].draw(rng, S) / lv["mortality"].value
+        self.out = lv["out"].draw(rng, S) / lv["out"].value
+        self.inn = lv["in"].draw(rng, S) / lv["in"].value
+        for name in ("fertility", "out"):
+            shape, rate = rates.scope_draws[name]
+            level = rng.gamma(shape[0], 1.0 / rate[0], size=(S, 1)) / (shape[0] / rate[0])
+            if name == "fertility":
+                self.fert = self.fert * level
+            else:
+                self.out = self.out * level
+        shape, rate = rates.scope_draws["mortality"]  # [2, bands]
+        band = rng.gamma(shape, 1.0 / rate, size=(S, *shape.shape)) / (shape / rate)
+        self.band = band[..., MORT_IDX]  # [S, 2, AGES]
+
+
+def project(
+    pop0: np.ndarray,
+    rates: Rates,
+    years: list[Year],
+    sims: int = 0,
+    seed: int = 0,
+) -> Iterator[YearResult]:
+    """Yield each year's population and flows: the expected values (sims = 0) or `sims` trajectories."""
+    rng = np.random.default_rng(seed) if sims > 0 else None
+    U = len(rates.units)
+    S = max(sims, 1)
+    surv = np.empty((U, 2, AGES))
+    surv_birth = np.empty((U, 2))
+    for u in range(U):
+        for s in range(2):
+            surv[u, s], surv_birth[u, s] = survival_ratios(rates.mx[u, s].copy(), s == 0)
+    log_surv = np.log(np.clip(surv, 1e-300, 1.0))
+    log_surv_birth = np.log(np.clip(surv_birth, 1e-300, 1.0))
+    mult = Multipliers(rates, sims, rng)
+    hazard_mort = mult.mort[:, :, None, None] * mult.band[:, None, :, :]  # [S, U, 2, AGES]
+    s_sim = np.exp(log_surv[None] * hazard_mort)
+    sb_sim = np.exp(log_surv_birth[None] * mult.mort[:, :, None])  # [S, U, 2]
+    out_hazard = rates.out_rate[None] * mult.out[:, :, None, None]
+    p_out = -np.expm1(-out_hazard)
+    arrivals = rates.in_count[None] * mult.inn[:, :, None, None]
+    pi = rates.internal_share[None, :, None, None]
+
+    P = np.broadcast_to(pop0.astype(float), (S, U, 2, AGES)).copy()
+    for k, year in enumerate(years, start=1):
+        deaths = np.minimum(_noisy(P * (1.0 - s_sim), MORT_IDX, MORT_STARTS, rng), P)
+        alive = P - deaths
+        movers = np.minimum(_noisy(alive * p_out * year.migration, MIG_IDX, MIG_STARTS, rng), alive)
+        internal = movers * pi
+        external = movers - internal
+        # movers between units: by destination per age group, then over the group's ages as the
+        # scope's movers of that sex were (per trajectory)
+        g_int = np.add.reduceat(internal, MIG_STARTS, axis=-1)  # [S, U, 2, G]
+        inflow_g = np.moveaxis(np.moveaxis(g_int, 1, -1) @ rates.dest, -1, 1)  # [S, V, 2, G]
+        scope_int = internal.sum(axis=1)  # [S, 2, AGES]
+        within = _ratio(scope_int, np.add.reduceat(scope_int, MIG_STARTS, axis=-1)[..., MIG_IDX])
+        inflow = inflow_g[..., MIG_IDX] * within[:, None]
+        N = _shift(alive - movers + inflow)
+        expected_in = arrivals * year.migration
+        if rng is not None:
+            total_in = expected_in.sum(axis=-1)
+            came = expected_in * _ratio(rng.poisson(total_in), total_in)[..., None]
+        else:
+            came = expected_in
+        N += came
+        women = 0.5 * (P[:, :, 1, :] + N[:, :, 1, :])
+        expected_births = (women * rates.asfr[None] * year.fertility[None, :, None]).sum(axis=-1) * mult.fert
+        share = np.broadcast_to(year.boy_share[None, :], expected_births.shape)
+        if rng is not None:
+            births_total = rng.poisson(expected_births).astype(float)
+            boys = rng.binomial(births_total.astype(np.int64), share).astype(float)
+            born = np.stack([boys, births_total - boys], axis=-1)
+            infants = rng.binomial(born.astype(np.int64), sb_sim).astype(float)
+        else:
+            born = np.stack([expected_births * share, expected_births * (1.0 - share)], axis=-1)
+            infants = born * sb_sim
+        N[..., 0] += infants
+        flows = {
+            "births": born,
+            "deaths": deaths.sum(axis=-1) + (born - infants),
+            "in_internal": inflow.sum(axis=-1),
+            "out_internal": internal.sum(axis=-1),
+            "in_external": came.sum(axis=-1),
+            "out_external": external.sum(axis=-1),
+        }
+        yield YearResult(k, N, flows)
+        P = N
