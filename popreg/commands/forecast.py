@@ -151,5 +151,81 @@ def forecast_cmd(
         print_table(doc)
 
 
+def backtest_cmd(
+    area: str = typer.Option(..., "--area", help="commune, district, province code or VN"),
+    bases: str | None = typer.Option(
+        None, "--bases", help="base dates YYYY-MM-DD,... (default: every year end with history before and after)"
+    ),
+    horizon: int = typer.Option(5, "--horizon", help="years ahead to compare (as far as the history goes)"),
+    sims: int = typer.Option(500, "--sims", help="trajectories for the bands"),
+    years: int = typer.Option(3, "--years", help="length of each base period"),
+    seed: int = typer.Option(0, "--seed"),
+    known_then: bool = typer.Option(False, "--known-then", help="estimate from the data as known on each base date"),
+    fmt: str = typer.Option("table", "--format", help="table, json or csv (one row per base, area, year and figure)"),
+) -> None:
+    """Forecasts from base dates inside the history against what the register recorded afterwards:
+    MAPE by level and horizon, and how often the 80 % and 95 % bands held the recorded figure."""
+    from infra.db import DatabaseUnavailable, connect
+    from popreg.bootstrap import cli_settings
+    from projections.forecast.backtest import backtest
+    from projections.forecast.inputs import ForecastInputError
+    from projections.forecast.service import validate
+
+    if fmt not in ("table", "json", "csv"):
+        err.print(f"[bold red]error:[/] --format {fmt!r}: use table, json or csv")
+        raise typer.Exit(2)
+    days = [_day(b.strip(), "--bases") for b in bases.split(",")] if bases else None
+    try:
+        for day in days or []:
+            validate(area, day, horizon, "constant", sims, years)
+        with connect(cli_settings(), autocommit=True) as conn:
+            result = backtest(
+                conn, area, days, horizon, sims, years, seed, known_then, progress=lambda m: err.print(f"[dim]{m}[/]")
+            )
+    except ForecastInputError as exc:
+        err.print(f"[bold red]error:[/] {FIELD_VI.get(exc.field, exc.field)} / --{exc.field.replace('_', '-')}: {exc}")
+        raise typer.Exit(2) from None
+    except DatabaseUnavailable as exc:
+        err.print(f"[bold red]PostgreSQL unavailable:[/] {exc}")
+        raise typer.Exit(1) from None
+    if not result["rows"]:
+        err.print("[yellow]no base date has history after it to compare with[/]")
+    if fmt == "json":
+        sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    if fmt == "csv":
+        buf = io.StringIO()
+        cols = [
+            "base",
+            "horizon",
+            "area",
+            "level",
+            "figure",
+            "recorded",
+            "expected",
+            "median",
+            "lower_80",
+            "upper_80",
+            "lower_95",
+            "upper_95",
+        ]
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(cols)
+        w.writerows([[r.get(c) for c in cols] for r in result["rows"]])
+        sys.stdout.write(buf.getvalue())
+        return
+    table = Table(title=f"Back-test of {result['area']}: bases {', '.join(result['bases'])}; {sims} trajectories")
+    for col in ("figure", "level", "years ahead", "areas", "MAPE %", "in 80 % band", "in 95 % band"):
+        table.add_column(col, justify="right")
+    for s in result["summary"]:
+        table.add_row(
+            s["figure"], s["level"], str(s["horizon"]), str(s["areas"]), "" if s["mape"] is None else f"{s['mape']:.2f}",
+            "" if s["coverage_80"] is None else f"{100 * s['coverage_80']:.0f} %",
+            "" if s["coverage_95"] is None else f"{100 * s['coverage_95']:.0f} %",
+        )  # fmt: skip
+    Console(width=max(Console().width, 120)).print(table)
+
+
 def register(app: typer.Typer) -> None:
     app.command("forecast")(forecast_cmd)
+    app.command("forecast-backtest")(backtest_cmd)

@@ -18,7 +18,9 @@ level multiplier per unit and component drawn once per trajectory from its Poiss
 posterior (projections.forecast.estimate) and, for the scope's schedules, the posterior of their
 level; and demographic noise, Poisson counts of deaths and out-movers per unit, sex and age band
 (shared out over the band's single ages in proportion to the expected events), of arrivals per
-unit and sex, and of births per unit (boys binomial, newborn survival binomial). Without `sims`,
+unit and sex (movers as compound Poisson counts: people move in families, so the variance of a
+count of movers is the register's Σg²/Σg over the persons per recorded move times its mean), and of
+births per unit (boys binomial, newborn survival binomial). Without `sims`,
 the expected values with the point rates.
 """
 
@@ -59,12 +61,15 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
 
 
-def _noisy(expected: np.ndarray, idx: np.ndarray, starts: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
-    """Poisson counts per age group, shared out over the group's ages like the expected events."""
+def _noisy(
+    expected: np.ndarray, idx: np.ndarray, starts: np.ndarray, rng: np.random.Generator | None, phi: float = 1.0
+) -> np.ndarray:
+    """Poisson counts per age group, shared out over the group's ages like the expected events;
+    with phi > 1, groups of phi people (a compound Poisson with variance phi times the mean)."""
     if rng is None:
         return expected
     total = np.add.reduceat(expected, starts, axis=-1)
-    drawn = rng.poisson(total)
+    drawn = phi * rng.poisson(total / phi)
     return expected * _ratio(drawn, total)[..., idx]
 
 
@@ -135,7 +140,9 @@ def project(
     for k, year in enumerate(years, start=1):
         deaths = np.minimum(_noisy(P * (1.0 - s_sim), MORT_IDX, MORT_STARTS, rng), P)
         alive = P - deaths
-        movers = np.minimum(_noisy(alive * p_out * year.migration, MIG_IDX, MIG_STARTS, rng), alive)
+        movers = np.minimum(
+            _noisy(alive * p_out * year.migration, MIG_IDX, MIG_STARTS, rng, rates.dispersion["out"]), alive
+        )
         internal = movers * pi
         external = movers - internal
         # movers between units: by destination per age group, then over the group's ages as the
@@ -149,7 +156,8 @@ def project(
         expected_in = arrivals * year.migration
         if rng is not None:
             total_in = expected_in.sum(axis=-1)
-            came = expected_in * _ratio(rng.poisson(total_in), total_in)[..., None]
+            phi = rates.dispersion["in"]
+            came = expected_in * _ratio(phi * rng.poisson(total_in / phi), total_in)[..., None]
         else:
             came = expected_in
         N += came

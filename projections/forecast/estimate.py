@@ -58,6 +58,8 @@ class Counts:
     od: np.ndarray  # [U, U] moves between units of the scope, from row to column
     in_moves: np.ndarray  # [U, 2, AGES] arrivals from outside the scope (age on arrival)
     pop_start: np.ndarray | None = None  # [U, 2] persons on the period's first day
+    # variance-to-mean ratio of mover counts ("out", "in"): people move in families
+    dispersion: dict[str, float] = field(default_factory=lambda: {"out": 1.0, "in": 1.0})
 
 
 @dataclass
@@ -87,6 +89,7 @@ class Rates:
     levels: dict[str, Level] = field(default_factory=dict)
     scope_draws: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    dispersion: dict[str, float] = field(default_factory=lambda: {"out": 1.0, "in": 1.0})
 
     def tfr(self) -> np.ndarray:
         return self.asfr.sum(axis=1)
@@ -247,4 +250,5 @@ def estimate(c: Counts) -> Rates:
         levels={"fertility": fert, "mortality": mort, "out": out_level, "in": in_level},
         scope_draws=scope_draws,
         warnings=warnings,
+        dispersion=dict(c.dispersion),
     )

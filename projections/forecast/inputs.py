@@ -80,7 +80,7 @@ GROUP BY 1, 2, 3
 # Person-moves leaving a commune of the scope, or arriving in one, in the period; sex and birth
 # date from the person.
 MOVES = f"""
-SELECT v.from_commune, v.to_commune, v.out_on, v.in_on, p.sex, p.birth_date
+SELECT v.from_commune, v.to_commune, v.out_on, v.in_on, p.sex, p.birth_date, v.out_event_id, v.in_event_id
 FROM moves AS v JOIN persons AS p ON p.person_id = v.person_id
 WHERE {KNOWN.format(t="v")} AND p.birth_date IS NOT NULL
   AND ((v.from_commune = ANY(%(codes)s::text[]) AND v.out_on >= %(ps)s AND v.out_on < %(b)s)
@@ -141,6 +141,13 @@ def _age(born: date, on: date) -> int:
     return min((ymd(on) - ymd(born)) // 10000, OPEN_AGE)
 
 
+def _dispersion(groups: dict[str, int]) -> float:
+    """Σg² / Σg over the persons per recorded move: how much more a count of movers varies than a
+    Poisson count of independent people (a compound Poisson's variance-to-mean ratio)."""
+    sizes = np.array(list(groups.values()), dtype=float)
+    return float((sizes**2).sum() / sizes.sum()) if sizes.sum() > 0 else 1.0
+
+
 def load_counts(
     conn: psycopg.Connection, scope: Scope, base: date, years: int, known_on: date | None
 ) -> tuple[Counts, dict[str, object]]:
@@ -192,7 +199,9 @@ def load_counts(
     out_moves = np.zeros((U, 2, AGES))
     in_moves = np.zeros((U, 2, AGES))
     od = np.zeros((U, U))
-    for origin, dest, out_on, in_on, sex, born in conn.execute(MOVES, params, prepare=False):
+    out_groups: dict[str, int] = {}  # persons per recorded move (a family moves together)
+    in_groups: dict[str, int] = {}
+    for origin, dest, out_on, in_on, sex, born, out_event, in_event in conn.execute(MOVES, params, prepare=False):
         if sex not in SEX:
             continue
         u = scope.code_unit.get(origin) if out_on is not None and ps <= out_on < base else None
@@ -201,6 +210,7 @@ def load_counts(
             if v == u:
                 continue  # a move inside one unit is no migration at this level
             out_moves[u, SEX[sex], _age(born, out_on)] += 1
+            out_groups[out_event or f"_{len(out_groups)}"] = out_groups.get(out_event or f"_{len(out_groups)}", 0) + 1
             if v is not None:
                 od[u, v] += 1
         elif (
@@ -210,6 +220,7 @@ def load_counts(
             and (out_on is None or scope.code_unit.get(origin) is None)
         ):
             in_moves[v, SEX[sex], _age(born, in_on)] += 1
+            in_groups[in_event or f"_{len(in_groups)}"] = in_groups.get(in_event or f"_{len(in_groups)}", 0) + 1
     counts = Counts(
         units=scope.units,
         districts=scope.districts,
@@ -223,5 +234,6 @@ def load_counts(
         od=od,
         in_moves=in_moves,
         pop_start=pop_start,
+        dispersion={"out": _dispersion(out_groups), "in": _dispersion(in_groups)},
     )
     return counts, {"period_from": ps, "period_to": base, "history_from": first, "last_record": last}

@@ -3,6 +3,7 @@ summarised for every area of the scope (its communes, districts, provinces and i
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -199,7 +200,8 @@ def run_forecast(
         labels = list(names)
         stacked = np.stack([names[n][0] for n in labels], axis=-1)  # [S, A, n]
         if sims > 0:
-            with np.errstate(all="ignore"):
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # an area with no births has no SRB
                 qs = np.nanquantile(stacked, list(QUANTILES.values()), axis=0)  # [5, A, n]
         for i in range(A):
             row: dict[str, Any] = {}

@@ -122,3 +122,23 @@ def test_bad_input_is_refused_field_by_field(pipeline_env: Env, pipeline_run: Ru
         api.url + "/v1/forecasts", params={"area": "14", "base": "2019-01-01", "sims": 0}, headers=api.headers
     )
     assert reply.status_code == 404 and reply.json()["errors"][0]["loc"] == ["query", "base"], reply.text
+
+
+def test_back_test_against_what_the_register_recorded(pipeline_env: Env, pipeline_run: Running) -> None:
+    result = pipeline_env.cli_json(
+        "forecast-backtest", "--area", "14", "--bases", "2022-12-31", "--horizon", "2", "--sims", "200",
+        "--years", "1", "--format", "json",
+    )  # fmt: skip
+    recorded = pipeline_run.api.indicators("14", "2023", ["population", "births"])["values"]
+    province = {(r["horizon"], r["figure"]): r for r in result["rows"] if r["area"] == "14"}
+    assert province[(1, "population")]["recorded"] == recorded["population"]
+    assert province[(1, "births")]["recorded"] == recorded["births"]
+    summary = {(s["figure"], s["level"], s["horizon"]): s for s in result["summary"]}
+    assert {lv for _, lv, _ in summary} >= {"commune", "district", "province"}
+    assert summary[("population", "province", 1)]["mape"] < 3.0
+    for s in result["summary"]:
+        assert 0.0 <= s["coverage_80"] <= s["coverage_95"] <= 1.0
+    table = pipeline_env.cli(
+        "forecast-backtest", "--area", "14", "--bases", "2022-12-31", "--horizon", "1", "--sims", "50", "--years", "1"
+    )
+    assert "MAPE" in table.stdout and "in 80 % band" in table.stdout
