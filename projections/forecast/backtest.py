@@ -80,7 +80,7 @@ def backtest(
         for base in bases:
             scope = load_scope(conn, scope_of(conn, code, base), base)
             counts, period = load_counts(conn, scope, base, years, base if known_then else None)
-            last_day = period["last_record"]
+            last_day: date = period["last_record"]  # type: ignore[assignment]
             (change,) = conn.execute(NEXT_CHANGE, {"b": base, "provinces": sorted(set(scope.provinces))}).fetchone()  # type: ignore[misc]
             steps = [
                 k
