@@ -29,6 +29,7 @@ FIELD_VI = {
     "sims": "số quỹ đạo",
     "years": "số năm của thời kỳ gốc",
     "known_on": "ngày biết",
+    "constrain": "tổng số từ nguồn ngoài",
 }
 
 
@@ -100,6 +101,9 @@ def forecast_cmd(
         None, "--out", help="write forecast.json, population_by_age.csv/.parquet, forecast.html here"
     ),
     refresh: bool = typer.Option(False, "--refresh", help="compute again even if a stored forecast is current"),
+    constrain: Path | None = typer.Option(
+        None, "--constrain", help="CSV area,year,population: scale the province to an outside projection (e.g. GSO's)"
+    ),
 ) -> None:
     """A cohort-component forecast of the area (and its sub-areas) with 80 % and 95 % intervals."""
     from infra.db import DatabaseUnavailable, connect
@@ -114,6 +118,15 @@ def forecast_cmd(
     base_day = _day(base, "--base")
     known = _day(known_on, "--known-on") if known_on else None
     try:
+        totals = None
+        if constrain is not None:
+            from projections.forecast.service import read_totals
+
+            try:
+                totals = read_totals(constrain.read_bytes())
+            except OSError as exc:
+                err.print(f"[bold red]error:[/] --constrain {constrain}: {exc.strerror or exc}")
+                raise typer.Exit(2) from None
         with connect(cli_settings(), autocommit=True) as conn:
             doc = get_forecast(
                 conn,
@@ -127,6 +140,7 @@ def forecast_cmd(
                 known_on=known,
                 refresh=refresh,
                 progress=lambda m: err.print(f"[dim]{m}[/]"),
+                constrain=totals,
             )
     except ForecastInputError as exc:
         err.print(f"[bold red]error:[/] {FIELD_VI.get(exc.field, exc.field)} / --{exc.field.replace('_', '-')}: {exc}")

@@ -10,7 +10,8 @@ One year, from the population P on the base date's anniversary (by unit, sex, co
 5. births: Σ_x ASFR_x · ½ (women aged x at the start + women aged x at the end), boys by the unit's
    share, the newborns alive at the end by L_0 / l_0: they are the new age 0.
 Deaths are those of step 1 and the newborns who did not survive, so for every unit and year
-P(t+1) = P(t) + births − deaths + arrivals − departures exactly (moves between two units of the
+P(t+1) = P(t) + births − deaths + arrivals − departures (+ the adjustment of a constraint to an
+outside total, when one is given) exactly (moves between two units of the
 scope are a departure of one and an arrival of the other: the scope's total never sees them).
 
 Trajectories (`sims` > 0) add two kinds of uncertainty (docs/forecasts.md): rate uncertainty, a
@@ -35,7 +36,7 @@ from projections.forecast.estimate import MIGRATION_GROUPS, MORTALITY_BANDS, Rat
 from projections.forecast.lifetable import AGES, OPEN_AGE, survival_ratios
 from projections.forecast.scenarios import Year
 
-FLOWS = ("births", "deaths", "in_internal", "out_internal", "in_external", "out_external")
+FLOWS = ("births", "deaths", "in_internal", "out_internal", "in_external", "out_external", "adjustment")
 
 
 def _index(groups: tuple[tuple[int, int], ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -70,12 +71,13 @@ def _noisy(
         return expected
     total = np.add.reduceat(expected, starts, axis=-1)
     drawn = phi * rng.poisson(total / phi)
-    return expected * _ratio(drawn, total)[..., idx]
+    return expected * _ratio(drawn, total).astype(expected.dtype)[..., idx]
 
 
 def _shift(x: np.ndarray) -> np.ndarray:
     """Everyone a year older; 99 and 100+ join in 100+; age 0 left empty."""
-    out = np.zeros_like(x)
+    out = np.empty_like(x)
+    out[..., 0] = 0
     out[..., 1:OPEN_AGE] = x[..., : OPEN_AGE - 1]
     out[..., OPEN_AGE] = x[..., OPEN_AGE - 1] + x[..., OPEN_AGE]
     return out
@@ -128,41 +130,49 @@ def project(
     log_surv = np.log(np.clip(surv, 1e-300, 1.0))
     log_surv_birth = np.log(np.clip(surv_birth, 1e-300, 1.0))
     mult = Multipliers(rates, sims, rng)
-    hazard_mort = mult.mort[:, :, None, None] * mult.band[:, None, :, :]  # [S, U, 2, AGES]
-    s_sim = np.exp(log_surv[None] * hazard_mort)
+    # trajectories in float32 (half the memory traffic; counts stay exact far beyond a province),
+    # the expected projection in float64
+    dt = np.float32 if sims > 0 else np.float64
+    die = (-np.expm1(log_surv[None] * mult.mort[:, :, None, None] * mult.band[:, None, :, :])).astype(dt)
     sb_sim = np.exp(log_surv_birth[None] * mult.mort[:, :, None])  # [S, U, 2]
-    out_hazard = rates.out_rate[None] * mult.out[:, :, None, None]
-    p_out = -np.expm1(-out_hazard)
-    arrivals = rates.in_count[None] * mult.inn[:, :, None, None]
-    pi = rates.internal_share[None, :, None, None]
+    p_out = (-np.expm1(-rates.out_rate[None] * mult.out[:, :, None, None])).astype(dt)
+    arrivals = (rates.in_count[None] * mult.inn[:, :, None, None]).astype(dt)
+    arrivals_total = arrivals.sum(axis=-1, dtype=np.float64)  # [S, U, 2]
+    pi = rates.internal_share[None, :, None]  # [1, U, 1]
+    dest = rates.dest.astype(dt)
+    asfr = rates.asfr.astype(dt)
 
-    P = np.broadcast_to(pop0.astype(float), (S, U, 2, AGES)).copy()
+    P = np.broadcast_to(pop0.astype(dt), (S, U, 2, AGES)).copy()
     for k, year in enumerate(years, start=1):
-        deaths = np.minimum(_noisy(P * (1.0 - s_sim), MORT_IDX, MORT_STARTS, rng), P)
+        deaths = np.minimum(_noisy(P * die, MORT_IDX, MORT_STARTS, rng), P)
         alive = P - deaths
-        movers = np.minimum(
-            _noisy(alive * p_out * year.migration, MIG_IDX, MIG_STARTS, rng, rates.dispersion["out"]), alive
-        )
-        internal = movers * pi
-        external = movers - internal
-        # movers between units: by destination per age group, then over the group's ages as the
-        # scope's movers of that sex were (per trajectory)
-        g_int = np.add.reduceat(internal, MIG_STARTS, axis=-1)  # [S, U, 2, G]
-        inflow_g = np.moveaxis(np.moveaxis(g_int, 1, -1) @ rates.dest, -1, 1)  # [S, V, 2, G]
-        scope_int = internal.sum(axis=1)  # [S, 2, AGES]
-        within = _ratio(scope_int, np.add.reduceat(scope_int, MIG_STARTS, axis=-1)[..., MIG_IDX])
-        inflow = inflow_g[..., MIG_IDX] * within[:, None]
-        N = _shift(alive - movers + inflow)
-        expected_in = arrivals * year.migration
+        out_expected = alive * p_out if year.migration == 1.0 else alive * (p_out * dt(year.migration))
+        movers = np.minimum(_noisy(out_expected, MIG_IDX, MIG_STARTS, rng, rates.dispersion["out"]), alive)
+        del out_expected
+        # a share pi_u of each unit's movers stays in the scope: by destination per age group, then
+        # over the group's ages as the scope's movers of that sex were (per trajectory)
+        g_moved = np.add.reduceat(movers, MIG_STARTS, axis=-1)  # [S, U, 2, G]
+        g_int = g_moved * pi[..., None].astype(dt)
+        inflow_g = np.moveaxis(np.moveaxis(g_int, 1, -1) @ dest, -1, 1)  # [S, V, 2, G]
+        scope_int = (movers * pi[..., None].astype(dt)).sum(axis=1)  # [S, 2, AGES]
+        within = _ratio(scope_int, np.add.reduceat(scope_int, MIG_STARTS, axis=-1)[..., MIG_IDX]).astype(dt)
+        alive -= movers
+        alive += inflow_g[..., MIG_IDX] * within[:, None]
+        N = _shift(alive)
+        del alive
+        moved = g_moved.sum(axis=-1, dtype=np.float64)  # [S, U, 2]
         if rng is not None:
-            total_in = expected_in.sum(axis=-1)
             phi = rates.dispersion["in"]
-            came = expected_in * _ratio(phi * rng.poisson(total_in / phi), total_in)[..., None]
+            total_in = arrivals_total * year.migration
+            came_total = phi * rng.poisson(total_in / phi)
+            N += arrivals * _ratio(came_total, arrivals_total).astype(dt)[..., None]
         else:
-            came = expected_in
-        N += came
+            came_total = arrivals_total * year.migration
+            N += arrivals * dt(year.migration)
         women = 0.5 * (P[:, :, 1, :] + N[:, :, 1, :])
-        expected_births = (women * rates.asfr[None] * year.fertility[None, :, None]).sum(axis=-1) * mult.fert
+        expected_births = (women * asfr[None] * year.fertility[None, :, None].astype(dt)).sum(
+            axis=-1, dtype=np.float64
+        ) * mult.fert
         share = np.broadcast_to(year.boy_share[None, :], expected_births.shape)
         if rng is not None:
             births_total = rng.poisson(expected_births).astype(float)
@@ -172,14 +182,47 @@ def project(
         else:
             born = np.stack([expected_births * share, expected_births * (1.0 - share)], axis=-1)
             infants = born * sb_sim
-        N[..., 0] += infants
+        N[..., 0] += infants.astype(dt)
         flows = {
             "births": born,
-            "deaths": deaths.sum(axis=-1) + (born - infants),
-            "in_internal": inflow.sum(axis=-1),
-            "out_internal": internal.sum(axis=-1),
-            "in_external": came.sum(axis=-1),
-            "out_external": external.sum(axis=-1),
+            "deaths": deaths.sum(axis=-1, dtype=np.float64) + (born - infants),
+            "in_internal": inflow_g.sum(axis=-1, dtype=np.float64),
+            "out_internal": moved * pi,
+            "in_external": came_total,
+            "out_external": moved * (1.0 - pi),
         }
+        before = N.sum(axis=-1, dtype=np.float64)  # [S, U, 2]
+        if year.total is not None:
+            # constrained to an outside total: every unit, sex and age scaled alike (per trajectory);
+            # the difference is booked as an adjustment, so the balance still holds
+            scope_total = before.sum(axis=(1, 2))
+            factor = np.where(scope_total > 0, year.total / np.where(scope_total > 0, scope_total, 1.0), 1.0)
+            N *= factor.astype(dt)[:, None, None, None]
+            flows["adjustment"] = N.sum(axis=-1, dtype=np.float64) - before
+        else:
+            flows["adjustment"] = np.zeros_like(before)
         yield YearResult(k, N, flows)
         P = N
+
+
+def project_parallel(
+    pop0: np.ndarray, rates: Rates, years: list[Year], sims: int, seed: int = 0, workers: int = 2
+) -> Iterator[YearResult]:
+    """`project` with the trajectories split between threads (numpy releases the GIL in its array
+    work and random draws), joined year by year. The split is fixed, so a seed gives the same
+    trajectories on any machine."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    sizes = [n for n in (sims - sims // workers * (workers - 1), *([sims // workers] * (workers - 1))) if n > 0]
+    runs = [project(pop0, rates, years, n, seed * 7919 + j) for j, n in enumerate(sizes)]
+    with ThreadPoolExecutor(len(runs)) as pool:
+        while True:
+            parts = list(pool.map(lambda run: next(run, None), runs))
+            if any(p is None for p in parts):
+                return
+            done = [p for p in parts if p is not None]
+            yield YearResult(
+                done[0].k,
+                np.concatenate([p.pop for p in done]),
+                {name: np.concatenate([p.flows[name] for p in done]) for name in FLOWS},
+            )

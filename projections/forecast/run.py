@@ -3,14 +3,13 @@ summarised for every area of the scope (its communes, districts, provinces and i
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import numpy as np
 
-from projections.forecast.engine import FLOWS, project
+from projections.forecast.engine import FLOWS, project, project_parallel
 from projections.forecast.estimate import Counts, Rates, estimate
 from projections.forecast.lifetable import single_year
 from projections.forecast.scenarios import Year, schedule
@@ -69,6 +68,7 @@ class Forecast:
     ages: list[list[dict[str, np.ndarray]]] = field(default_factory=list)  # [2, AGES] each
     totals: list[list[dict[str, Any]]] = field(default_factory=list)
     e0: dict[str, dict[str, float]] = field(default_factory=dict)
+    totals_in: dict[int, float] = field(default_factory=dict)  # the outside totals it was scaled to
 
     def area_index(self, code: str) -> int:
         for i, a in enumerate(self.areas):
@@ -121,9 +121,17 @@ def run_forecast(
     scenario: str,
     sims: int = 1000,
     seed: int = 0,
+    totals: dict[int, float] | None = None,
 ) -> Forecast:
+    """`totals`: an outside projection of the scope's population by calendar year (e.g. GSO's), which
+    every trajectory is scaled to in the years it gives (docs/forecasts.md, "Constrained")."""
     rates = estimate(counts)
     plan: list[Year] = schedule(scenario, rates.tfr(), rates.boy_share, base.year, horizon)
+    if totals:
+        plan = [
+            Year(y.fertility, y.boy_share, y.migration, totals.get(add_years(base, k).year))
+            for k, y in enumerate(plan, start=1)
+        ]
     areas = build_areas(counts, provinces)
     fc = Forecast(
         counts.scope,
@@ -136,6 +144,7 @@ def run_forecast(
         rates,
         areas,
         [add_years(base, k) for k in range(horizon + 1)],
+        totals_in=dict(totals or {}),
     )
     A = len(areas)
     U = len(counts.units)
@@ -144,13 +153,16 @@ def run_forecast(
         member[a.members, i] = 1.0
     # the share of each unit's moves to other units of the scope that leave each area it is in
     leave = member * (1.0 - rates.dest @ member)
-    expected = list(project(counts.pop, rates, plan, 0, seed))
-    simulated = list(project(counts.pop, rates, plan, sims, seed)) if sims > 0 else expected
+    expected_years = project(counts.pop, rates, plan, 0, seed)
+    simulated_years = project_parallel(counts.pop, rates, plan, sims, seed) if sims > 0 else None
     S = max(sims, 1)
+    rest = member[:, U:]  # the areas after the units themselves (districts, provinces, the scope)
 
     def by_area(x: np.ndarray) -> np.ndarray:
-        """[S, U, ...] -> [S, A, ...] summed over each area's units."""
-        return np.moveaxis(np.moveaxis(x, 1, -1) @ member, -1, 1)
+        """[S, U, ...] -> [S, A, ...]: the units as they are, then the sums of the larger areas."""
+        return np.concatenate([x, np.moveaxis(np.moveaxis(x, 1, -1) @ rest, -1, 1)], axis=1)
+
+    e_units = counts.pop[None].astype(float)
 
     e_prev = by_area(counts.pop[None].astype(float))
     s_prev = np.broadcast_to(e_prev, (S, *e_prev.shape[1:]))
@@ -160,7 +172,9 @@ def run_forecast(
         if k == 0:
             e_pop, s_pop = e_prev, s_prev
         else:
-            e_pop, s_pop = by_area(expected[k - 1].pop), by_area(simulated[k - 1].pop)
+            e_res = next(expected_years)
+            s_res = next(simulated_years) if simulated_years is not None else e_res
+            e_pop, s_pop = by_area(e_res.pop), by_area(s_res.pop)
         names: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> ([S, A] per trajectory, [A] expected)
         for label, fn in (
             ("population", lambda x: x.sum(axis=(-1, -2))),
@@ -172,10 +186,11 @@ def run_forecast(
         for label in ind_s:
             names[label] = (ind_s[label], ind_e[label][0])
         if k > 0:
-            for res, prev, pop, slot in ((expected[k - 1], e_prev, e_pop, 1), (simulated[k - 1], s_prev, s_pop, 0)):
+            for res, prev, pop, slot in ((e_res, e_prev, e_pop, 1), (s_res, s_prev, s_pop, 0)):
                 fl = {n: by_area(res.flows[n].sum(axis=-1)[..., None])[..., 0] for n in FLOWS}
                 out_m = fl["out_external"] + res.flows["out_internal"].sum(axis=-1) @ leave
                 in_m = pop.sum(axis=(-1, -2)) - prev.sum(axis=(-1, -2)) - fl["births"] + fl["deaths"] + out_m
+                in_m = in_m - fl["adjustment"]
                 born = by_area(res.flows["births"])  # [S, A, 2]
                 with np.errstate(divide="ignore", invalid="ignore"):
                     srb = np.where(born[..., 1] > 0, 100 * born[..., 0] / born[..., 1], np.nan)
@@ -184,25 +199,20 @@ def run_forecast(
                     ("deaths", fl["deaths"]),
                     ("in_migrants", in_m),
                     ("out_migrants", out_m),
+                    ("adjustment", fl["adjustment"]),
                     ("srb", srb),
                 ):
                     if slot == 1:
                         names[label] = (names.get(label, (None, None))[0], value[0])  # type: ignore[assignment]
                     else:
                         names[label] = (value, names[label][1])
-            tfr = _tfr(
-                rates,
-                plan[k - 1],
-                expected[k - 2].pop if k > 1 else counts.pop[None].astype(float),
-                expected[k - 1].pop,
-                member,
-            )
+            tfr = _tfr(rates, plan[k - 1], e_units, e_res.pop, member)
+            e_units = e_res.pop
         labels = list(names)
         stacked = np.stack([names[n][0] for n in labels], axis=-1)  # [S, A, n]
         if sims > 0:
-            with np.errstate(all="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # an area with no births has no SRB
-                qs = np.nanquantile(stacked, list(QUANTILES.values()), axis=0)  # [5, A, n]
+            # a figure undefined in some trajectory (the SRB of an area without births) has no band
+            qs = np.quantile(stacked, list(QUANTILES.values()), axis=0)  # [5, A, n]
         for i in range(A):
             row: dict[str, Any] = {}
             for j, label in enumerate(labels):
@@ -215,11 +225,11 @@ def run_forecast(
             fc.totals[i].append(row)
         # population by sex and single age: expected and the quantiles, all areas at once
         if sims > 0:
-            srt = np.sort(s_pop.astype(np.float32), axis=0)
             pos = np.array(list(QUANTILES.values())) * (S - 1)
             lo, frac = np.floor(pos).astype(int), pos - np.floor(pos)
             hi = np.minimum(lo + 1, S - 1)
-            picked = srt[lo] * (1 - frac[:, None, None, None]) + srt[hi] * frac[:, None, None, None]
+            part = np.partition(s_pop.astype(np.float32), sorted({*lo, *hi}), axis=0)
+            picked = part[lo] * (1 - frac[:, None, None, None]) + part[hi] * frac[:, None, None, None]
         for i in range(A):
             entry = {"expected": e_pop[0, i]}
             if sims > 0:

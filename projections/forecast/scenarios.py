@@ -38,6 +38,7 @@ class Year:
     fertility: np.ndarray  # [U] multiplier of each unit's ASFR
     boy_share: np.ndarray  # [U]
     migration: float  # 1.0, or 0.0 for no migration
+    total: float | None = None  # an outside total the scope's population is scaled to (a constraint)
 
 
 def check(name: str) -> str:

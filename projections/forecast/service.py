@@ -54,9 +54,49 @@ ON CONFLICT (key, area) DO UPDATE SET snap = EXCLUDED.snap, doc = EXCLUDED.doc, 
 
 
 def _key(
-    scope: str, base: date, horizon: int, scenario: str, sims: int, seed: int, years: int, known_on: date | None
+    scope: str,
+    base: date,
+    horizon: int,
+    scenario: str,
+    sims: int,
+    seed: int,
+    years: int,
+    known_on: date | None,
+    totals: dict[int, float] | None = None,
 ) -> str:
-    return "|".join(map(str, (scope, base.isoformat(), horizon, scenario, sims, seed, years, known_on or "now")))
+    parts: list[object] = [scope, base.isoformat(), horizon, scenario, sims, seed, years, known_on or "now"]
+    if totals:
+        parts.append("constrained:" + ",".join(f"{y}={v:g}" for y, v in sorted(totals.items())))
+    return "|".join(map(str, parts))
+
+
+def read_totals(data: bytes) -> dict[str, dict[int, float]]:
+    """An outside projection as CSV `area,year,population` (a header line; UTF-8, a BOM allowed):
+    {area: {year: population}}. Raises ForecastInputError naming the line and column."""
+    import csv
+    import io
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ForecastInputError("constrain", "the totals file is not UTF-8") from None
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or [c.strip().lower() for c in rows[0]][:3] != ["area", "year", "population"]:
+        raise ForecastInputError("constrain", "the totals file needs the header area,year,population")
+    out: dict[str, dict[int, float]] = {}
+    for n, row in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in row):
+            continue
+        try:
+            area, year, pop = row[0].strip().upper(), int(row[1]), float(row[2])
+        except (IndexError, ValueError):
+            raise ForecastInputError(
+                "constrain", f"line {n}: year must be a whole number and population a number"
+            ) from None
+        if pop <= 0 or not 1900 <= year <= 2200:
+            raise ForecastInputError("constrain", f"line {n}: population must be positive and the year plausible")
+        out.setdefault(area, {})[year] = pop
+    return out
 
 
 def validate(area: str, base: date, horizon: int, scenario: str, sims: int, years: int) -> str:
@@ -93,8 +133,10 @@ def get_forecast(
     known_on: date | None = None,
     refresh: bool = False,
     progress: Any = None,
+    constrain: dict[str, dict[int, float]] | None = None,
 ) -> dict[str, Any]:
-    """The forecast document of one area (stored, or computed and stored with its whole scope)."""
+    """The forecast document of one area (stored, or computed and stored with its whole scope).
+    `constrain`: outside totals by area and year (read_totals); only the scope's are used."""
     code = validate(area, base, horizon, scenario, sims, years)
     with conn.transaction():
         live = ensure_live(conn)
@@ -102,7 +144,15 @@ def get_forecast(
         refresh_area_map(conn, live.rules)
         conn.execute(DDL)
         scope = scope_of(conn, code, base)
-        key = _key(scope, base, horizon, scenario, sims, seed, years, known_on)
+        totals = None
+        if constrain:
+            if set(constrain) - {scope}:
+                others = ", ".join(sorted(set(constrain) - {scope}))
+                raise ForecastInputError(
+                    "constrain", f"only the scope's own totals ({scope}) can constrain this forecast, not {others}"
+                )
+            totals = constrain.get(scope)
+        key = _key(scope, base, horizon, scenario, sims, seed, years, known_on, totals)
         row = conn.execute(FIND, (key, code)).fetchone()
         if row is not None and not refresh:
             doc_text, snap, codes = row
@@ -119,7 +169,7 @@ def get_forecast(
         counts, period = load_counts(conn, sc, base, years, known_on)
         if progress:
             progress(f"counts read: {len(sc.units)} communes, {counts.pop.sum():,.0f} persons on {base.isoformat()}")
-        fc = run_forecast(counts, sc.provinces, base, horizon, scenario, sims, seed)
+        fc = run_forecast(counts, sc.provinces, base, horizon, scenario, sims, seed, totals)
         if progress:
             progress(f"{sims} trajectories × {horizon} years projected")
         names = gazetteer_in_force(conn)
@@ -198,6 +248,7 @@ def document(
         "sims": fc.sims,
         "seed": fc.seed,
         "known_on": known_on.isoformat() if known_on else None,
+        "constrained_to": {str(y): v for y, v in sorted(fc.totals_in.items())} if fc.totals_in else None,
         "version": version,
         "computed_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "base_period": {

@@ -142,3 +142,27 @@ def test_back_test_against_what_the_register_recorded(pipeline_env: Env, pipelin
         "forecast-backtest", "--area", "14", "--bases", "2022-12-31", "--horizon", "1", "--sims", "50", "--years", "1"
     )
     assert "MAPE" in table.stdout and "in 80 % band" in table.stdout
+
+
+def test_constrained_to_an_outside_total(pipeline_env: Env, forecast: dict[str, Any]) -> None:
+    base_population = _expected(forecast["doc"], 0)
+    totals = pipeline_env.workdir / "gso.csv"
+    totals.write_text(f"area,year,population\n14,2024,{base_population * 1.05:.0f}\n", encoding="utf-8")
+    doc = pipeline_env.cli_json(
+        "forecast", "--area", "14", "--base", BASE, "--horizon", "2", "--sims", "50", "--years", "2",
+        "--constrain", str(totals), "--format", "json",
+    )  # fmt: skip
+    assert doc["constrained_to"] == {"2024": round(base_population * 1.05)}
+    y = doc["years"][1]
+    assert y["population"]["expected"] == pytest.approx(round(base_population * 1.05))
+    assert y["population"]["median"] == pytest.approx(round(base_population * 1.05), abs=0.01)
+    districts = [c for c in doc["children"] if c["level"] == "district"]
+    assert sum(c["population"][1]["expected"] for c in districts) == pytest.approx(
+        y["population"]["expected"], abs=0.01
+    )
+    assert y["adjustment"]["expected"] > 0
+    totals.write_text("tinh,nam,dan_so\n14,2024,1\n", encoding="utf-8")
+    bad = pipeline_env.cli(
+        "forecast", "--area", "14", "--base", BASE, "--sims", "0", "--constrain", str(totals), check=False
+    )
+    assert bad.returncode == 2 and "--constrain" in bad.stderr and "area,year,population" in bad.stderr

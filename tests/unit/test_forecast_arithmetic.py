@@ -148,3 +148,22 @@ def test_strategy_scenario_reaches_replacement_fertility_by_2030():
     assert srb[1] == pytest.approx(100 * 0.515 / 0.485)  # already below: left alone
     zero = schedule("zero_migration", np.array([2.0]), np.array([0.5]), 2024, 2)
     assert zero[0].migration == 0.0
+
+
+def test_a_constraint_to_an_outside_total_scales_every_unit_and_books_the_difference():
+    counts = _counts()
+    rates = estimate(counts)
+    plan = schedule("constant", rates.tfr(), rates.boy_share, 2024, 2)
+    target = float(counts.pop.sum()) * 1.10
+    plan = [Year(y.fertility, y.boy_share, y.migration, target if k == 0 else None) for k, y in enumerate(plan)]
+    prev = np.broadcast_to(counts.pop, (20, *counts.pop.shape))
+    for year in project(counts.pop, rates, plan, 20, seed=2):
+        f = {n: v.sum(axis=-1) for n, v in year.flows.items()}
+        balance = prev.sum(axis=(2, 3)) + f["births"] - f["deaths"] + f["in_internal"] + f["in_external"]
+        balance = balance - f["out_internal"] - f["out_external"] + f["adjustment"]
+        assert np.allclose(year.pop.sum(axis=(2, 3)), balance, rtol=1e-5)
+        if year.k == 1:
+            assert np.allclose(year.pop.sum(axis=(1, 2, 3)), target, rtol=1e-5)  # every trajectory
+        else:
+            assert np.all(f["adjustment"] == 0)
+        prev = year.pop
