@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -132,7 +133,7 @@ def project(
     mult = Multipliers(rates, sims, rng)
     # trajectories in float32 (half the memory traffic; counts stay exact far beyond a province),
     # the expected projection in float64
-    dt = np.float32 if sims > 0 else np.float64
+    dt: Any = np.float32 if sims > 0 else np.float64
     die = (-np.expm1(log_surv[None] * mult.mort[:, :, None, None] * mult.band[:, None, :, :])).astype(dt)
     sb_sim = np.exp(log_surv_birth[None] * mult.mort[:, :, None])  # [S, U, 2]
     p_out = (-np.expm1(-rates.out_rate[None] * mult.out[:, :, None, None])).astype(dt)
