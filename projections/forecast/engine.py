@@ -63,16 +63,22 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
 
 
-def _noisy(
-    expected: np.ndarray, idx: np.ndarray, starts: np.ndarray, rng: np.random.Generator | None, phi: float = 1.0
+def _noisy_in_place(
+    x: np.ndarray,
+    groups: tuple[tuple[int, int], ...],
+    starts: np.ndarray,
+    rng: np.random.Generator | None,
+    phi: float = 1.0,
 ) -> np.ndarray:
-    """Poisson counts per age group, shared out over the group's ages like the expected events;
-    with phi > 1, groups of phi people (a compound Poisson with variance phi times the mean)."""
+    """Poisson counts per age group written over x (the expected events), shared out over each
+    group's ages like the expected events; with phi > 1, groups of phi people (a compound Poisson
+    with variance phi times the mean). Without rng, x as it is."""
     if rng is None:
-        return expected
-    total = np.add.reduceat(expected, starts, axis=-1)
-    drawn = phi * rng.poisson(total / phi)
-    return expected * _ratio(drawn, total).astype(expected.dtype)[..., idx]
+        return x
+    total = np.add.reduceat(x, starts, axis=-1)
+    ratio = _ratio(phi * rng.poisson(total / phi), total).astype(x.dtype)
+    x *= ratio[..., _index(groups)[0]]
+    return x
 
 
 def _shift(x: np.ndarray) -> np.ndarray:
@@ -134,9 +140,15 @@ def project(
     # trajectories in float32 (half the memory traffic; counts stay exact far beyond a province),
     # the expected projection in float64
     dt: Any = np.float32 if sims > 0 else np.float64
-    die = (-np.expm1(log_surv[None] * mult.mort[:, :, None, None] * mult.band[:, None, :, :])).astype(dt)
+    # 1 - s^θ and 1 - exp(-θ m), built in place in the trajectories' precision
+    die = log_surv[None].astype(dt) * mult.mort[:, :, None, None].astype(dt)
+    die *= mult.band[:, None, :, :].astype(dt)
+    np.expm1(die, out=die)
+    np.negative(die, out=die)
     sb_sim = np.exp(log_surv_birth[None] * mult.mort[:, :, None])  # [S, U, 2]
-    p_out = (-np.expm1(-rates.out_rate[None] * mult.out[:, :, None, None])).astype(dt)
+    p_out = rates.out_rate[None].astype(dt) * -mult.out[:, :, None, None].astype(dt)
+    np.expm1(p_out, out=p_out)
+    np.negative(p_out, out=p_out)
     arrivals = (rates.in_count[None] * mult.inn[:, :, None, None]).astype(dt)
     arrivals_total = arrivals.sum(axis=-1, dtype=np.float64)  # [S, U, 2]
     pi = rates.internal_share[None, :, None]  # [1, U, 1]
@@ -144,32 +156,36 @@ def project(
     asfr = rates.asfr.astype(dt)
 
     P = np.broadcast_to(pop0.astype(dt), (S, U, 2, AGES)).copy()
+    pi_dt = pi[..., None].astype(dt)  # [1, U, 1, 1]
     for k, year in enumerate(years, start=1):
-        deaths = np.minimum(_noisy(P * die, MORT_IDX, MORT_STARTS, rng), P)
+        # fewer passes over the [S, U, 2, AGES] arrays: the noise and the arrivals are applied in place
+        deaths = _noisy_in_place(P * die, MORTALITY_BANDS, MORT_STARTS, rng)
+        np.minimum(deaths, P, out=deaths)
         alive = P - deaths
-        out_expected = alive * p_out if year.migration == 1.0 else alive * (p_out * dt(year.migration))
-        movers = np.minimum(_noisy(out_expected, MIG_IDX, MIG_STARTS, rng, rates.dispersion["out"]), alive)
-        del out_expected
+        movers = alive * p_out if year.migration == 1.0 else alive * (p_out * dt(year.migration))
+        _noisy_in_place(movers, MIGRATION_GROUPS, MIG_STARTS, rng, rates.dispersion["out"])
+        np.minimum(movers, alive, out=movers)
         # a share pi_u of each unit's movers stays in the scope: by destination per age group, then
         # over the group's ages as the scope's movers of that sex were (per trajectory)
         g_moved = np.add.reduceat(movers, MIG_STARTS, axis=-1)  # [S, U, 2, G]
-        g_int = g_moved * pi[..., None].astype(dt)
-        inflow_g = np.moveaxis(np.moveaxis(g_int, 1, -1) @ dest, -1, 1)  # [S, V, 2, G]
-        scope_int = (movers * pi[..., None].astype(dt)).sum(axis=1)  # [S, 2, AGES]
+        inflow_g = np.moveaxis(np.moveaxis(g_moved * pi_dt, 1, -1) @ dest, -1, 1)  # [S, V, 2, G]
+        scope_int = np.moveaxis(movers, 1, -1) @ pi_dt[0, :, 0, 0]  # [S, 2, AGES]
         within = _ratio(scope_int, np.add.reduceat(scope_int, MIG_STARTS, axis=-1)[..., MIG_IDX]).astype(dt)
         alive -= movers
-        alive += inflow_g[..., MIG_IDX] * within[:, None]
+        for i, (lo, hi) in enumerate(MIGRATION_GROUPS):
+            alive[..., lo:hi] += inflow_g[..., i : i + 1] * within[:, None, :, lo:hi]
         N = _shift(alive)
-        del alive
         moved = g_moved.sum(axis=-1, dtype=np.float64)  # [S, U, 2]
         if rng is not None:
             phi = rates.dispersion["in"]
             total_in = arrivals_total * year.migration
             came_total = phi * rng.poisson(total_in / phi)
-            N += arrivals * _ratio(came_total, arrivals_total).astype(dt)[..., None]
+            np.multiply(arrivals, _ratio(came_total, arrivals_total).astype(dt)[..., None], out=alive)
+            N += alive
         else:
             came_total = arrivals_total * year.migration
             N += arrivals * dt(year.migration)
+        del alive
         women = 0.5 * (P[:, :, 1, :] + N[:, :, 1, :])
         expected_births = (women * asfr[None] * year.fertility[None, :, None].astype(dt)).sum(
             axis=-1, dtype=np.float64
