@@ -317,3 +317,34 @@ def test_english_switch_and_the_person_view_for_a_clerk(signed_in, province):
     s.ready("sheet")
     s.shot("english-person", full_page=False)
     assert s.errors == []
+
+
+def test_the_forecast_panel_draws_the_apis_fan_and_the_strategy_targets(signed_in, province):
+    s = signed_in("operator")
+    s.open(f"#area={PROVINCE}&period=2025")
+    s.headline(f"{PROVINCE}|2025|")
+    assert s.page.get_attribute("#forecast", "data-state") == "idle"  # asked for on demand only
+    s.page.select_option("#forecast-horizon", "10")
+    s.page.select_option("#forecast-scenario", "strategy")
+    s.page.click("#forecast-run")
+    s.page.wait_for_selector('#forecast[data-state="ready"]', timeout=180_000)
+    api = province.json(
+        "/v1/forecasts", "operator", area=PROVINCE, base="2025-12-31", horizon=10, scenario="strategy", sims=300
+    )
+    assert api["stored"] is True  # the page's request computed and stored it
+    dots = s.page.eval_on_selector_all(
+        "#forecast svg circle.dot", "cs => cs.map(c => [c.dataset.year, c.dataset.value])"
+    )
+    assert [(int(y), float(v)) for y, v in dots] == [(y["year"], y["population"]["median"]) for y in api["years"]]
+    assert s.page.locator("#forecast svg path.fan80").count() == 1
+    assert s.page.locator("#forecast-targets tbody tr").count() == 6
+    tfr_row = s.page.inner_text('#forecast-targets tr[data-indicator="tfr"]')
+    assert "Tổng tỷ suất sinh" in tfr_row and "mức sinh thay thế" in tfr_row
+    met = s.page.get_attribute('#forecast-targets tr[data-indicator="tfr"] td[data-year]', "data-year")
+    assert met and int(met) <= 2030  # the Strategy scenario reaches replacement fertility by 2030
+    assert "31/12/2025" in s.page.inner_text("#forecast-base")
+    s.shot("forecast")
+    # another area: the panel empties until asked again
+    s.page.select_option("#children", s.page.eval_on_selector("#children option:nth-child(2)", "o => o.value"))
+    s.page.wait_for_selector('#forecast[data-state="idle"]', state="attached", timeout=TIMEOUT_MS)
+    assert s.errors == []

@@ -340,6 +340,13 @@ async function render() {
   readHash();
   translate();
   periodControls();
+  forecastControls();
+  if (!($("forecast").dataset.key || "").startsWith(`${S.area}|`)) {  // another area: asked for again on demand
+    $("forecast").replaceChildren();
+    $("forecast").dataset.key = "";
+    $("forecast-base").textContent = "";
+    setState("forecast", "idle");
+  }
   const gen = ++S.gen;
   const area = S.area, q = query({});
   for (const id of ["headline", "trend", "pyramid", "births", "contra", "migration", "quality", "map", "sheet"]) setState(id, "loading");
@@ -381,6 +388,65 @@ async function render() {
     if (!stale(gen)) for (const id of ["sheet", "contra", "births", "quality"]) if ($(id).dataset.state === "loading") fail(id, err);
   }
 }
+// ---- forecast (GET /v1/forecasts): asked for on demand, the first computation takes seconds ----
+const FORECAST_SCENARIOS = ["constant", "strategy", "zero_migration"];
+const FORECAST_HORIZONS = [10, 20, 25];
+function forecastBase() {
+  // the end of the chosen period, or yesterday if that is still to come
+  const end = periodEnd(S.period), today = new Date().toISOString().slice(0, 10);
+  if (end < today) return end;
+  const d = new Date(); d.setDate(d.getDate() - 1);
+  return d.toISOString().slice(0, 10);
+}
+function fmtBand(s, digits) {
+  if (!s || s.expected === null || s.expected === undefined) return "—";
+  const f = (v) => (digits ? Fmt.value("tfr", Math.round(v * 100) / 100) : Fmt.int(Math.round(v)));
+  const mid = s.median ?? s.expected;
+  return s.lower_80 === undefined || s.lower_80 === null ? f(mid) : `${f(mid)} (${f(s.lower_80)}–${f(s.upper_80)})`;
+}
+function drawForecast(res) {
+  const bp = res.base_period;
+  $("forecast-base").textContent = Fmt.t("forecast_base", { date: Fmt.date(res.base), from: Fmt.date(bp.from), to: Fmt.date(bp.to) });
+  const rows = res.years.filter((y, i) => i === 0 || i % 5 === 0 || i === res.years.length - 1).map((y) =>
+    h("tr", { "data-year": y.year },
+      h("th", {}, String(y.year)),
+      h("td", { "data-name": "population", "data-value": y.population.median ?? y.population.expected }, fmtBand(y.population)),
+      h("td", {}, y.births ? fmtBand(y.births) : "—"), h("td", {}, y.deaths ? fmtBand(y.deaths) : "—"),
+      h("td", {}, y.tfr ? Fmt.value("tfr", Math.round(y.tfr.expected * 100) / 100) : "—")));
+  const targets = res.strategy.map((t) => h("tr", { "data-indicator": t.indicator },
+    h("th", {}, Fmt.t("forecast_targets_names." + t.indicator)), h("td", {}, Fmt.t("forecast_target_text." + t.indicator)),
+    h("td", {}, t.value_2030 === null ? "—" : Fmt.value("tfr", Math.round(t.value_2030 * 100) / 100)),
+    h("td", { class: t.first_year_met ? "" : "muted", "data-year": t.first_year_met || "" }, t.first_year_met ? String(t.first_year_met) : Fmt.t("forecast_not_met"))));
+  const warn = res.warnings.map((w) => h("li", {}, w));
+  $("forecast").replaceChildren(
+    Charts.fan(res.years, Fmt.t("forecast_fan")),
+    h("div", { class: "forecast-tables" },
+      h("table", { class: "table", id: "forecast-years" },
+        h("thead", {}, h("tr", {}, h("th", {}, Fmt.t("forecast_year")), h("th", {}, Fmt.t("forecast_population")),
+          h("th", {}, Fmt.t("forecast_births")), h("th", {}, Fmt.t("forecast_deaths")), h("th", {}, Fmt.t("forecast_tfr")))),
+        h("tbody", {}, rows)),
+      h("table", { class: "table", id: "forecast-targets" },
+        h("caption", {}, Fmt.t("forecast_targets")),
+        h("thead", {}, h("tr", {}, h("th", {}, ""), h("th", {}, Fmt.t("forecast_target")), h("th", {}, Fmt.t("forecast_value_2030")),
+          h("th", {}, Fmt.t("forecast_first_met")))),
+        h("tbody", {}, targets))),
+    warn.length ? h("ul", { class: "muted" }, warn) : "");
+  $("forecast").dataset.key = `${res.area}|${res.base}|${res.scenario}|${res.horizon}`;
+  setState("forecast", "ready");
+}
+function loadForecast() {
+  const gen = S.gen;
+  setState("forecast", "loading");
+  const p = new URLSearchParams({ area: S.area, base: forecastBase(), horizon: $("forecast-horizon").value,
+    scenario: $("forecast-scenario").value, sims: 300 });
+  if (S.known) p.set("known_on", S.known);
+  api(`/v1/forecasts?${p.toString()}`).then((res) => !stale(gen) && drawForecast(res)).catch((err) => !stale(gen) && fail("forecast", err));
+}
+function forecastControls() {
+  fillSelect($("forecast-scenario"), FORECAST_SCENARIOS.map((k) => [k, Fmt.t("forecast_scenarios." + k)]), $("forecast-scenario").value || "constant");
+  fillSelect($("forecast-horizon"), FORECAST_HORIZONS.map((n) => [String(n), String(n)]), $("forecast-horizon").value || "10");
+}
+
 function loadTrend(gen) {
   setState("trend", "loading");
   api(`/v1/areas/${S.area}/trend?${query({ names: S.trendName, count: TREND_COUNT[periodKind(S.period)] })}`)
@@ -503,6 +569,7 @@ function wire() {
   $("apply").addEventListener("click", applyKnown);
   $("known").addEventListener("keydown", (e) => e.key === "Enter" && applyKnown());
   $("trend-name").addEventListener("change", (e) => { S.trendName = e.target.value; loadTrend(S.gen); });
+  $("forecast-run").addEventListener("click", loadForecast);
   $("map-name").addEventListener("change", (e) => { S.mapName = e.target.value; loadMap(S.gen); });
   $("map-current").addEventListener("change", (e) => { S.mapCurrent = e.target.checked; loadMap(S.gen); });
   $("print").addEventListener("click", () => window.print());

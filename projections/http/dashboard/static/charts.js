@@ -63,6 +63,41 @@ const Charts = {
     return svg;
   },
 
+  // A fan chart: years [{year, population: {median, lower_80, upper_80, lower_95, upper_95, expected}}].
+  fan(years, label) {
+    const W = 640, H = 260, L = 70, R = 16, T = 16, B = 36;
+    const svg = svgBox(W, H, label);
+    const pick = (y, k) => (y.population[k] ?? y.population.expected);
+    const lo = Math.min(...years.map((y) => pick(y, "lower_95"))), hi = Math.max(...years.map((y) => pick(y, "upper_95")));
+    const pad = (hi - lo) * 0.08 || Math.max(1, hi * 0.02);
+    const y0 = Math.max(0, lo - pad), y1 = hi + pad;
+    const x = (i) => L + (years.length === 1 ? 0 : (i * (W - L - R)) / (years.length - 1));
+    const y = (v) => T + ((y1 - v) * (H - T - B)) / (y1 - y0 || 1);
+    for (let k = 0; k <= 4; k++) {
+      const v = y0 + ((y1 - y0) * k) / 4;
+      svg.appendChild(el("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), class: "grid" }));
+      svg.appendChild(el("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end", class: "tick" }, Fmt.int(Math.round(v))));
+    }
+    const band = (a, b, cls) => {
+      const top = years.map((yr, i) => `${x(i).toFixed(1)} ${y(pick(yr, b)).toFixed(1)}`);
+      const bottom = years.map((yr, i) => `${x(i).toFixed(1)} ${y(pick(yr, a)).toFixed(1)}`).reverse();
+      svg.appendChild(el("path", { d: "M" + top.join(" L") + " L" + bottom.join(" L") + " Z", class: cls }));
+    };
+    band("lower_95", "upper_95", "fan95");
+    band("lower_80", "upper_80", "fan80");
+    svg.appendChild(el("path", { d: "M" + years.map((yr, i) => `${x(i).toFixed(1)} ${y(pick(yr, "median")).toFixed(1)}`).join(" L"), class: "line" }));
+    const step = Math.ceil(years.length / 10);
+    years.forEach((yr, i) => {
+      if (i % step === 0 || i === years.length - 1) {
+        svg.appendChild(el("text", { x: x(i), y: H - B + 18, "text-anchor": "middle", class: "tick" }, String(yr.year)));
+      }
+      const dot = el("circle", { cx: x(i), cy: y(pick(yr, "median")), r: 3, class: "dot", "data-year": yr.year, "data-value": pick(yr, "median") });
+      dot.appendChild(el("title", {}, `${yr.year}: ${Fmt.int(Math.round(pick(yr, "median")))} (${Fmt.int(Math.round(pick(yr, "lower_80")))}–${Fmt.int(Math.round(pick(yr, "upper_80")))})`));
+      svg.appendChild(dot);
+    });
+    return svg;
+  },
+
   // groups: [{group, male, female}] youngest first; drawn oldest at the top.
   pyramid(groups, label) {
     const W = 640, H = 340, mid = W / 2, T = 10, B = 28, gap = 34;
