@@ -17,7 +17,8 @@ scope are a departure of one and an arrival of the other: the scope's total neve
 Trajectories (`sims` > 0) add two kinds of uncertainty (docs/forecasts.md): rate uncertainty, a
 level multiplier per unit and component drawn once per trajectory from its Poisson-gamma
 posterior (projections.forecast.estimate) and, for the scope's schedules, the posterior of their
-level; and demographic noise, Poisson counts of deaths and out-movers per unit, sex and age band
+level; and demographic noise, Poisson counts of deaths and out-movers per unit, sex and age band (six
+bands each)
 (shared out over the band's single ages in proportion to the expected events), of arrivals per
 unit and sex (movers as compound Poisson counts: people move in families, so the variance of a
 count of movers is the register's Σg²/Σg over the persons per recorded move times its mean), and of
@@ -49,6 +50,11 @@ def _index(groups: tuple[tuple[int, int], ...]) -> tuple[np.ndarray, np.ndarray]
 
 MORT_IDX, MORT_STARTS = _index(MORTALITY_BANDS)
 MIG_IDX, MIG_STARTS = _index(MIGRATION_GROUPS)
+# The demographic noise of movers is drawn per these broader bands (each band's count Poisson, its
+# ages sharing it as expected): the draws are most of a trajectory's cost.
+MOVER_BANDS = ((0, 15), (15, 25), (25, 35), (35, 50), (50, 65), (65, AGES))
+MOVER_IDX, MOVER_STARTS = _index(MOVER_BANDS)
+FERTILE = slice(10, 50)  # ages with births
 
 
 @dataclass
@@ -65,19 +71,22 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 def _noisy_in_place(
     x: np.ndarray,
-    groups: tuple[tuple[int, int], ...],
+    idx: np.ndarray,
     starts: np.ndarray,
     rng: np.random.Generator | None,
+    scratch: np.ndarray,
     phi: float = 1.0,
 ) -> np.ndarray:
     """Poisson counts per age group written over x (the expected events), shared out over each
     group's ages like the expected events; with phi > 1, groups of phi people (a compound Poisson
-    with variance phi times the mean). Without rng, x as it is."""
+    with variance phi times the mean). Without rng, x as it is. `scratch`: x's shape, overwritten."""
     if rng is None:
         return x
-    total = np.add.reduceat(x, starts, axis=-1)
-    ratio = _ratio(phi * rng.poisson(total / phi), total).astype(x.dtype)
-    x *= ratio[..., _index(groups)[0]]
+    total = np.add.reduceat(x, starts, axis=-1, dtype=np.float64)
+    drawn = rng.poisson(total / phi) if phi != 1.0 else rng.poisson(total)
+    ratio = _ratio(phi * drawn if phi != 1.0 else drawn, total).astype(x.dtype)
+    np.take(ratio, idx, axis=-1, out=scratch)
+    x *= scratch
     return x
 
 
@@ -149,7 +158,7 @@ def project(
     p_out = rates.out_rate[None].astype(dt) * -mult.out[:, :, None, None].astype(dt)
     np.expm1(p_out, out=p_out)
     np.negative(p_out, out=p_out)
-    arrivals = (rates.in_count[None] * mult.inn[:, :, None, None]).astype(dt)
+    arrivals = rates.in_count[None].astype(dt) * mult.inn[:, :, None, None].astype(dt)
     arrivals_total = arrivals.sum(axis=-1, dtype=np.float64)  # [S, U, 2]
     pi = rates.internal_share[None, :, None]  # [1, U, 1]
     dest = rates.dest.astype(dt)
@@ -157,37 +166,42 @@ def project(
 
     P = np.broadcast_to(pop0.astype(dt), (S, U, 2, AGES)).copy()
     pi_dt = pi[..., None].astype(dt)  # [1, U, 1, 1]
+    # scratch arrays reused every year (fresh large arrays cost page faults on every step)
+    deaths, alive, movers, scratch = (np.empty((S, U, 2, AGES), dtype=dt) for _ in range(4))
     for k, year in enumerate(years, start=1):
-        # fewer passes over the [S, U, 2, AGES] arrays: the noise and the arrivals are applied in place
-        deaths = _noisy_in_place(P * die, MORTALITY_BANDS, MORT_STARTS, rng)
+        np.multiply(P, die, out=deaths)
+        _noisy_in_place(deaths, MORT_IDX, MORT_STARTS, rng, scratch)
         np.minimum(deaths, P, out=deaths)
-        alive = P - deaths
-        movers = alive * p_out if year.migration == 1.0 else alive * (p_out * dt(year.migration))
-        _noisy_in_place(movers, MIGRATION_GROUPS, MIG_STARTS, rng, rates.dispersion["out"])
+        np.subtract(P, deaths, out=alive)
+        np.multiply(alive, p_out, out=movers)
+        if year.migration != 1.0:
+            movers *= dt(year.migration)
+        _noisy_in_place(movers, MOVER_IDX, MOVER_STARTS, rng, scratch, rates.dispersion["out"])
         np.minimum(movers, alive, out=movers)
         # a share pi_u of each unit's movers stays in the scope: by destination per age group, then
         # over the group's ages as the scope's movers of that sex were (per trajectory)
         g_moved = np.add.reduceat(movers, MIG_STARTS, axis=-1)  # [S, U, 2, G]
         inflow_g = np.moveaxis(np.moveaxis(g_moved * pi_dt, 1, -1) @ dest, -1, 1)  # [S, V, 2, G]
-        scope_int = np.moveaxis(movers, 1, -1) @ pi_dt[0, :, 0, 0]  # [S, 2, AGES]
+        np.multiply(movers, pi_dt, out=scratch)
+        scope_int = scratch.sum(axis=1)  # [S, 2, AGES]
         within = _ratio(scope_int, np.add.reduceat(scope_int, MIG_STARTS, axis=-1)[..., MIG_IDX]).astype(dt)
         alive -= movers
-        for i, (lo, hi) in enumerate(MIGRATION_GROUPS):
-            alive[..., lo:hi] += inflow_g[..., i : i + 1] * within[:, None, :, lo:hi]
+        np.take(inflow_g, MIG_IDX, axis=-1, out=scratch)
+        scratch *= within[:, None]
+        alive += scratch
         N = _shift(alive)
         moved = g_moved.sum(axis=-1, dtype=np.float64)  # [S, U, 2]
         if rng is not None:
             phi = rates.dispersion["in"]
             total_in = arrivals_total * year.migration
             came_total = phi * rng.poisson(total_in / phi)
-            np.multiply(arrivals, _ratio(came_total, arrivals_total).astype(dt)[..., None], out=alive)
-            N += alive
+            np.multiply(arrivals, _ratio(came_total, arrivals_total).astype(dt)[..., None], out=scratch)
+            N += scratch
         else:
             came_total = arrivals_total * year.migration
             N += arrivals * dt(year.migration)
-        del alive
-        women = 0.5 * (P[:, :, 1, :] + N[:, :, 1, :])
-        expected_births = (women * asfr[None] * year.fertility[None, :, None].astype(dt)).sum(
+        women = 0.5 * (P[:, :, 1, FERTILE] + N[:, :, 1, FERTILE])
+        expected_births = (women * asfr[None, :, FERTILE] * year.fertility[None, :, None].astype(dt)).sum(
             axis=-1, dtype=np.float64
         ) * mult.fert
         share = np.broadcast_to(year.boy_share[None, :], expected_births.shape)

@@ -96,20 +96,23 @@ def build_areas(counts: Counts, provinces: list[str]) -> list[Area]:
     return areas
 
 
-def _indicators(pop: np.ndarray) -> dict[str, np.ndarray]:
-    """pop [..., 2, AGES] -> shares and ratios [...] (percent)."""
-    total = pop.sum(axis=(-1, -2))
+def _stocks(pop: np.ndarray) -> dict[str, np.ndarray]:
+    """pop [..., 2, AGES] -> population (total, by sex) and the shares and ratios (percent) [...],
+    in about one and a half passes over the array."""
+    by_sex = pop.sum(axis=-1)
+    total = by_sex.sum(axis=-1)
     young = pop[..., :15].sum(axis=(-1, -2))
     old = pop[..., 65:].sum(axis=(-1, -2))
     working = total - young - old
     with np.errstate(divide="ignore", invalid="ignore"):
         return {
+            "population": total,
+            "males": by_sex[..., 0],
+            "females": by_sex[..., 1],
             "share_0_14": np.where(total > 0, 100 * young / total, np.nan),
             "share_65_plus": np.where(total > 0, 100 * old / total, np.nan),
             "dependency_ratio": np.where(working > 0, 100 * (young + old) / working, np.nan),
-            "sex_ratio": np.where(
-                pop[..., 1, :].sum(-1) > 0, 100 * pop[..., 0, :].sum(-1) / pop[..., 1, :].sum(-1), np.nan
-            ),
+            "sex_ratio": np.where(by_sex[..., 1] > 0, 100 * by_sex[..., 0] / by_sex[..., 1], np.nan),
         }
 
 
@@ -166,6 +169,7 @@ def run_forecast(
 
     e_prev = by_area(counts.pop[None].astype(float))
     s_prev = np.broadcast_to(e_prev, (S, *e_prev.shape[1:]))
+    totals_before: dict[int, np.ndarray] = {}
     fc.ages = [[] for _ in areas]
     fc.totals = [[] for _ in areas]
     for k in range(horizon + 1):
@@ -176,20 +180,15 @@ def run_forecast(
             s_res = next(simulated_years) if simulated_years is not None else e_res
             e_pop, s_pop = by_area(e_res.pop), by_area(s_res.pop)
         names: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> ([S, A] per trajectory, [A] expected)
-        for label, fn in (
-            ("population", lambda x: x.sum(axis=(-1, -2))),
-            ("males", lambda x: x[..., 0, :].sum(-1)),
-            ("females", lambda x: x[..., 1, :].sum(-1)),
-        ):
-            names[label] = (fn(s_pop), fn(e_pop)[0])
-        ind_s, ind_e = _indicators(s_pop), _indicators(e_pop)
-        for label in ind_s:
-            names[label] = (ind_s[label], ind_e[label][0])
+        st_s, st_e = (_stocks(s_pop), _stocks(e_pop)) if k > 0 or sims == 0 else (_stocks(e_pop), _stocks(e_pop))
+        for label in st_s:
+            names[label] = (st_s[label], st_e[label][0])
         if k > 0:
-            for res, prev, pop, slot in ((e_res, e_prev, e_pop, 1), (s_res, s_prev, s_pop, 0)):
+            totals_now = {1: st_e["population"], 0: st_s["population"]}
+            for res, slot in ((e_res, 1), (s_res, 0)):
                 fl = {n: by_area(res.flows[n].sum(axis=-1)[..., None])[..., 0] for n in FLOWS}
                 out_m = fl["out_external"] + res.flows["out_internal"].sum(axis=-1) @ leave
-                in_m = pop.sum(axis=(-1, -2)) - prev.sum(axis=(-1, -2)) - fl["births"] + fl["deaths"] + out_m
+                in_m = totals_now[slot] - totals_before[slot] - fl["births"] + fl["deaths"] + out_m
                 in_m = in_m - fl["adjustment"]
                 born = by_area(res.flows["births"])  # [S, A, 2]
                 with np.errstate(divide="ignore", invalid="ignore"):
@@ -228,15 +227,14 @@ def run_forecast(
             pos = np.array(list(QUANTILES.values())) * (S - 1)
             lo, frac = np.floor(pos).astype(int), pos - np.floor(pos)
             hi = np.minimum(lo + 1, S - 1)
-            # sorted along a contiguous trajectories axis (faster than a strided partition)
-            ordered = np.sort(np.ascontiguousarray(np.moveaxis(s_pop, 0, -1)), axis=-1)
-            picked = np.moveaxis(ordered[..., lo] * (1 - frac) + ordered[..., hi] * frac, -1, 0)
+            ordered = np.sort(s_pop, axis=0)  # one sort of the trajectories, every area, sex and age
+            picked = ordered[lo] * (1 - frac[:, None, None, None]) + ordered[hi] * frac[:, None, None, None]
         for i in range(A):
             entry = {"expected": e_pop[0, i]}
             if sims > 0:
                 entry.update({q: picked[qi, i] for qi, q in enumerate(QUANTILES)})
             fc.ages[i].append(entry)
-        e_prev, s_prev = e_pop, s_pop
+        totals_before = {1: names["population"][1][None], 0: names["population"][0]}
     for a in areas:
         fc.e0[a.code] = _e0(rates, counts, a.members)
     return fc
