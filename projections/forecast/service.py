@@ -167,18 +167,22 @@ def get_forecast(
         (snap,) = conn.execute("SELECT pg_current_snapshot()::text").fetchone()  # type: ignore[misc]
         sc = load_scope(conn, scope, base)
         counts, period = load_counts(conn, sc, base, years, known_on)
-        if progress:
-            progress(f"counts read: {len(sc.units)} communes, {counts.pop.sum():,.0f} persons on {base.isoformat()}")
-        fc = run_forecast(counts, sc.provinces, base, horizon, scenario, sims, seed, totals)
-        if progress:
-            progress(f"{sims} trajectories × {horizon} years projected")
         names = gazetteer_in_force(conn)
-        docs = {
-            a.code: orjson.dumps(
-                document(fc, i, names, period, known_on, live.version, years), option=orjson.OPT_SERIALIZE_NUMPY
-            ).decode()
-            for i, a in enumerate(fc.areas)
-        }
+    # the projection itself outside any transaction (it takes a while for a large province); the
+    # snapshot the counts were read in decides later whether the stored result is still current
+    if progress:
+        progress(f"counts read: {len(sc.units)} communes, {counts.pop.sum():,.0f} persons on {base.isoformat()}")
+    fc = run_forecast(counts, sc.provinces, base, horizon, scenario, sims, seed, totals)
+    if progress:
+        progress(f"{sims} trajectories × {horizon} years projected")
+    docs = {
+        a.code: orjson.dumps(
+            document(fc, i, names, period, known_on, live.version, years), option=orjson.OPT_SERIALIZE_NUMPY
+        ).decode()
+        for i, a in enumerate(fc.areas)
+    }
+    with conn.transaction():
+        use_schema(conn, live.schema)
         conn.execute(CLEAR, (key,))
         conn.execute(
             STORE,
