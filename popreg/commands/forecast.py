@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -42,13 +44,25 @@ def _day(value: str, option: str) -> date:
 
 
 def _stats(s: dict[str, Any] | None, digits: int = 0) -> str:
-    if not s or s.get("expected") is None:
-        return ""
-    centre = s.get("median", s["expected"])
-    out = f"{centre:,.{digits}f}"
-    if s.get("lower_80") is not None:
-        out += f" [{s['lower_80']:,.{digits}f}–{s['upper_80']:,.{digits}f}]"
-    return out
+    from projections.forecast.report import band_text
+
+    return band_text(s, digits, "[]")
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Exit 2 naming the field (Vietnamese / English) for unusable input, 1 without PostgreSQL."""
+    from infra.db import DatabaseUnavailable
+    from projections.forecast.inputs import ForecastInputError
+
+    try:
+        yield
+    except ForecastInputError as exc:
+        err.print(f"[bold red]error:[/] {FIELD_VI.get(exc.field, exc.field)} / --{exc.field.replace('_', '-')}: {exc}")
+        raise typer.Exit(2) from None
+    except DatabaseUnavailable as exc:
+        err.print(f"[bold red]PostgreSQL unavailable:[/] {exc}")
+        raise typer.Exit(1) from None
 
 
 def print_table(doc: dict[str, Any]) -> None:
@@ -106,9 +120,8 @@ def forecast_cmd(
     ),
 ) -> None:
     """A cohort-component forecast of the area (and its sub-areas) with 80 % and 95 % intervals."""
-    from infra.db import DatabaseUnavailable, connect
+    from infra.db import connect
     from popreg.bootstrap import cli_settings
-    from projections.forecast.inputs import ForecastInputError
     from projections.forecast.report import EXPORT_COLUMNS, export_rows, html_page, write_files
     from projections.forecast.service import get_forecast
 
@@ -117,7 +130,7 @@ def forecast_cmd(
         raise typer.Exit(2)
     base_day = _day(base, "--base")
     known = _day(known_on, "--known-on") if known_on else None
-    try:
+    with _errors():
         totals = None
         if constrain is not None:
             from projections.forecast.service import read_totals
@@ -142,12 +155,6 @@ def forecast_cmd(
                 progress=lambda m: err.print(f"[dim]{m}[/]"),
                 constrain=totals,
             )
-    except ForecastInputError as exc:
-        err.print(f"[bold red]error:[/] {FIELD_VI.get(exc.field, exc.field)} / --{exc.field.replace('_', '-')}: {exc}")
-        raise typer.Exit(2) from None
-    except DatabaseUnavailable as exc:
-        err.print(f"[bold red]PostgreSQL unavailable:[/] {exc}")
-        raise typer.Exit(1) from None
     if out is not None:
         for p in write_files(doc, out):
             err.print(f"wrote {p}")
@@ -179,29 +186,22 @@ def backtest_cmd(
 ) -> None:
     """Forecasts from base dates inside the history against what the register recorded afterwards:
     MAPE by level and horizon, and how often the 80 % and 95 % bands held the recorded figure."""
-    from infra.db import DatabaseUnavailable, connect
+    from infra.db import connect
     from popreg.bootstrap import cli_settings
     from projections.forecast.backtest import backtest
-    from projections.forecast.inputs import ForecastInputError
     from projections.forecast.service import validate
 
     if fmt not in ("table", "json", "csv"):
         err.print(f"[bold red]error:[/] --format {fmt!r}: use table, json or csv")
         raise typer.Exit(2)
     days = [_day(b.strip(), "--bases") for b in bases.split(",")] if bases else None
-    try:
+    with _errors():
         for day in days or []:
             validate(area, day, horizon, "constant", sims, years)
         with connect(cli_settings(), autocommit=True) as conn:
             result = backtest(
                 conn, area, days, horizon, sims, years, seed, known_then, progress=lambda m: err.print(f"[dim]{m}[/]")
             )
-    except ForecastInputError as exc:
-        err.print(f"[bold red]error:[/] {FIELD_VI.get(exc.field, exc.field)} / --{exc.field.replace('_', '-')}: {exc}")
-        raise typer.Exit(2) from None
-    except DatabaseUnavailable as exc:
-        err.print(f"[bold red]PostgreSQL unavailable:[/] {exc}")
-        raise typer.Exit(1) from None
     if not result["rows"]:
         err.print("[yellow]no base date has history after it to compare with[/]")
     if fmt == "json":

@@ -80,13 +80,14 @@ def pyramid_chart(doc: dict[str, Any]) -> Any:
     return fig
 
 
-def _fmt(stats: dict[str, Any] | None, digits: int = 0) -> str:
+def band_text(stats: dict[str, Any] | None, digits: int = 0, brackets: str = "()") -> str:
+    """A figure as its median (the expected value without trajectories) and its 80 % band."""
     if not stats or stats.get("expected") is None:
         return ""
     centre = stats.get("median", stats["expected"])
     text = f"{centre:,.{digits}f}"
     if stats.get("lower_80") is not None:
-        text += f" ({stats['lower_80']:,.{digits}f}–{stats['upper_80']:,.{digits}f})"
+        text += f" {brackets[0]}{stats['lower_80']:,.{digits}f}–{stats['upper_80']:,.{digits}f}{brackets[1]}"
     return text
 
 
@@ -103,15 +104,15 @@ def html_page(doc: dict[str, Any]) -> str:
             f"<td>{html.escape(v)}</td>"
             for v in (
                 str(y["year"]),
-                _fmt(y.get("population")),
-                _fmt(y.get("births")),
-                _fmt(y.get("deaths")),
-                _fmt(y.get("in_migrants")),
-                _fmt(y.get("out_migrants")),
-                _fmt(y.get("tfr"), 2),
-                _fmt(y.get("share_0_14"), 1),
-                _fmt(y.get("share_65_plus"), 1),
-                _fmt(y.get("dependency_ratio"), 1),
+                band_text(y.get("population")),
+                band_text(y.get("births")),
+                band_text(y.get("deaths")),
+                band_text(y.get("in_migrants")),
+                band_text(y.get("out_migrants")),
+                band_text(y.get("tfr"), 2),
+                band_text(y.get("share_0_14"), 1),
+                band_text(y.get("share_65_plus"), 1),
+                band_text(y.get("dependency_ratio"), 1),
             )
         )
         + "</tr>"
