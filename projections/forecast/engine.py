@@ -161,7 +161,14 @@ def project(
     arrivals = rates.in_count[None].astype(dt) * mult.inn[:, :, None, None].astype(dt)
     arrivals_total = arrivals.sum(axis=-1, dtype=np.float64)  # [S, U, 2]
     pi = rates.internal_share[None, :, None]  # [1, U, 1]
-    dest = rates.dest.astype(dt)
+    # where movers go: per trajectory, each origin's destination shares drawn from their Dirichlet
+    # posterior (the moves seen plus the prior), so a district's arrivals carry that uncertainty too
+    if rng is not None and rates.dest_alpha is not None and rates.dest_alpha.any():
+        drawn = rng.standard_gamma(np.broadcast_to(rates.dest_alpha, (S, U, U))).astype(dt)
+        dest = drawn / np.maximum(drawn.sum(axis=-1, keepdims=True), np.finfo(dt).tiny)
+        del drawn
+    else:
+        dest = rates.dest.astype(dt)
     asfr = rates.asfr.astype(dt)
 
     P = np.broadcast_to(pop0.astype(dt), (S, U, 2, AGES)).copy()
@@ -181,7 +188,8 @@ def project(
         # a share pi_u of each unit's movers stays in the scope: by destination per age group, then
         # over the group's ages as the scope's movers of that sex were (per trajectory)
         g_moved = np.add.reduceat(movers, MIG_STARTS, axis=-1)  # [S, U, 2, G]
-        inflow_g = np.moveaxis(np.moveaxis(g_moved * pi_dt, 1, -1) @ dest, -1, 1)  # [S, V, 2, G]
+        # [S, 2, G, U] @ [S or 1, U, V] -> [S, V, 2, G]
+        inflow_g = np.moveaxis(np.moveaxis(g_moved * pi_dt, 1, -1) @ (dest[:, None] if dest.ndim == 3 else dest), -1, 1)
         np.multiply(movers, pi_dt, out=scratch)
         scope_int = scratch.sum(axis=1)  # [S, 2, AGES]
         within = _ratio(scope_int, np.add.reduceat(scope_int, MIG_STARTS, axis=-1)[..., MIG_IDX]).astype(dt)

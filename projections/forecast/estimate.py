@@ -90,6 +90,7 @@ class Rates:
     scope_draws: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     dispersion: dict[str, float] = field(default_factory=lambda: {"out": 1.0, "in": 1.0})
+    dest_alpha: np.ndarray | None = None  # [U, U] Dirichlet parameters of dest's rows (None: fixed)
 
     def tfr(self) -> np.ndarray:
         return self.asfr.sum(axis=1)
@@ -216,16 +217,19 @@ def estimate(c: Counts) -> Rates:
     internal_share = np.clip((internal + 10 * pi) / (out_total + 10), 0.0, 1.0)
     into = c.od.sum(axis=0).astype(float)
     dest = np.zeros((U, U))
+    dest_alpha = np.zeros((U, U))  # Dirichlet parameters of each row: the moves seen plus the prior
     for u in range(U):
         g = into.copy()
         g[u] = 0.0
         g = g / g.sum() if g.sum() > 0 else np.where(np.arange(U) == u, 0.0, 1.0 / max(U - 1, 1))
         row = c.od[u].astype(float).copy()
         row[u] = 0.0
-        dest[u] = (row + 2.0 * g) / (row.sum() + 2.0)
+        dest_alpha[u] = row + 2.0 * g
+        dest[u] = dest_alpha[u] / (row.sum() + 2.0)
     if U == 1:
         internal_share[:] = 0.0
         dest[:] = 0.0
+        dest_alpha[:] = 0.0
 
     # in-migration from outside the scope
     arrivals = c.in_moves.sum(axis=0).astype(float)  # [2, AGES]
@@ -246,6 +250,7 @@ def estimate(c: Counts) -> Rates:
         out_rate=out_rate,
         internal_share=internal_share,
         dest=dest,
+        dest_alpha=dest_alpha,
         in_count=in_count,
         levels={"fertility": fert, "mortality": mort, "out": out_level, "in": in_level},
         scope_draws=scope_draws,
