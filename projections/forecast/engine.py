@@ -55,6 +55,9 @@ MIG_IDX, MIG_STARTS = _index(MIGRATION_GROUPS)
 MOVER_BANDS = ((0, 15), (15, 25), (25, 35), (35, 50), (50, 65), (65, AGES))
 MOVER_IDX, MOVER_STARTS = _index(MOVER_BANDS)
 FERTILE = slice(10, 50)  # ages with births
+# Above this many communes in a scope the destination shares are taken as estimated (a draw per
+# trajectory of every origin's shares is trajectories × communes² numbers).
+MAX_DRAWN_DESTINATIONS = 400
 
 
 @dataclass
@@ -163,8 +166,8 @@ def project(
     pi = rates.internal_share[None, :, None]  # [1, U, 1]
     # where movers go: per trajectory, each origin's destination shares drawn from their Dirichlet
     # posterior (the moves seen plus the prior), so a district's arrivals carry that uncertainty too
-    if rng is not None and rates.dest_alpha is not None and rates.dest_alpha.any():
-        drawn = rng.standard_gamma(np.broadcast_to(rates.dest_alpha, (S, U, U))).astype(dt)
+    if rng is not None and rates.dest_alpha is not None and rates.dest_alpha.any() and U <= MAX_DRAWN_DESTINATIONS:
+        drawn = rng.standard_gamma(np.broadcast_to(rates.dest_alpha.astype(np.float32), (S, U, U)), dtype=np.float32)
         dest = drawn / np.maximum(drawn.sum(axis=-1, keepdims=True), np.finfo(dt).tiny)
         del drawn
     else:

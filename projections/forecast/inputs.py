@@ -1,7 +1,7 @@
 """The counts a forecast is estimated from, read from a version's read model (call inside a
 transaction whose search_path is the version's schema; projections.versions.use_schema).
 
-The scope is the province the area belongs to on the base date (the country for VN): all of its
+The scope is the province the area belongs to on the base date (VN is refused upstream): all its
 communes are projected together. Every record counts in the unit its commune code maps to on the
 base date (`area_map`, the version's boundary rule), so a history recorded under older codes is
 counted in the units of the base date. Knowledge filter as in projections.read.indicator_sql:

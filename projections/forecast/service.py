@@ -105,6 +105,11 @@ def validate(area: str, base: date, horizon: int, scenario: str, sims: int, year
         area_level(code)
     except ValueError as exc:
         raise ForecastInputError("area", str(exc)) from None
+    if code == "VN":
+        raise ForecastInputError(
+            "area",
+            "the country is not forecast as one scope yet: forecast its provinces (a province, district or commune)",
+        )
     if not 1 <= horizon <= MAX_HORIZON:
         raise ForecastInputError("horizon", f"horizon {horizon}: from 1 to {MAX_HORIZON} years")
     try:

@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 
-from infra.http_params import DAY_SCHEMA, AreaQuery, KnownOnText
+from infra.http_params import DAY_SCHEMA, KnownOnText
 from infra.problems import error_responses
 from projections.forecast.inputs import ForecastInputError
 from projections.forecast.scenarios import SCENARIOS
@@ -104,7 +104,13 @@ class ForecastOut(BaseModel):
 async def forecasts(
     principal: Caller,
     pool: Pool,
-    area: AreaQuery,
+    area: Annotated[
+        str,
+        Query(
+            description="a province (2 digits), district (3) or commune (5) code",
+            json_schema_extra={"pattern": r"^([0-9]{2}|[0-9]{3}|[0-9]{5})$"},
+        ),
+    ],
     base: Annotated[
         str, Query(description="base date YYYY-MM-DD inside the register's history", json_schema_extra=DAY_SCHEMA)
     ],
