@@ -50,6 +50,18 @@ def _stats(s: dict[str, Any] | None, digits: int = 0) -> str:
 
 
 @contextmanager
+def _years_bar(horizon: int) -> Iterator[Any]:
+    """A progress bar over the projected years on the terminal (stderr), if one is attached."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("projecting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True
+    ) as bar:
+        task = bar.add_task("years", total=horizon + 1)
+        yield lambda k, _total: bar.update(task, completed=k + 1)
+
+
+@contextmanager
 def _errors() -> Iterator[None]:
     """Exit 2 naming the field (Vietnamese / English) for unusable input, 1 without PostgreSQL."""
     from infra.db import DatabaseUnavailable
@@ -140,7 +152,7 @@ def forecast_cmd(
             except OSError as exc:
                 err.print(f"[bold red]error:[/] --constrain {constrain}: {exc.strerror or exc}")
                 raise typer.Exit(2) from None
-        with connect(cli_settings(), autocommit=True) as conn:
+        with connect(cli_settings(), autocommit=True) as conn, _years_bar(horizon) as on_year:
             doc = get_forecast(
                 conn,
                 area,
@@ -153,6 +165,7 @@ def forecast_cmd(
                 known_on=known,
                 refresh=refresh,
                 progress=lambda m: err.print(f"[dim]{m}[/]"),
+                on_year=on_year,
                 constrain=totals,
             )
     if out is not None:

@@ -3,6 +3,7 @@ summarised for every area of the scope (its communes, districts, provinces and i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -125,6 +126,7 @@ def run_forecast(
     sims: int = 1000,
     seed: int = 0,
     totals: dict[int, float] | None = None,
+    on_year: Callable[[int, int], None] | None = None,
 ) -> Forecast:
     """`totals`: an outside projection of the scope's population by calendar year (e.g. GSO's), which
     every trajectory is scaled to in the years it gives (docs/forecasts.md, "Constrained")."""
@@ -235,6 +237,8 @@ def run_forecast(
                 entry.update({q: picked[qi, i] for qi, q in enumerate(QUANTILES)})
             fc.ages[i].append(entry)
         totals_before = {1: names["population"][1][None], 0: names["population"][0]}
+        if on_year is not None:
+            on_year(k, horizon)
     for a in areas:
         fc.e0[a.code] = _e0(rates, counts, a.members)
     return fc

@@ -138,6 +138,7 @@ def get_forecast(
     known_on: date | None = None,
     refresh: bool = False,
     progress: Any = None,
+    on_year: Any = None,
     constrain: dict[str, dict[int, float]] | None = None,
 ) -> dict[str, Any]:
     """The forecast document of one area (stored, or computed and stored with its whole scope).
@@ -177,7 +178,7 @@ def get_forecast(
     # snapshot the counts were read in decides later whether the stored result is still current
     if progress:
         progress(f"counts read: {len(sc.units)} communes, {counts.pop.sum():,.0f} persons on {base.isoformat()}")
-    fc = run_forecast(counts, sc.provinces, base, horizon, scenario, sims, seed, totals)
+    fc = run_forecast(counts, sc.provinces, base, horizon, scenario, sims, seed, totals, on_year)
     if progress:
         progress(f"{sims} trajectories × {horizon} years projected")
     docs = {
