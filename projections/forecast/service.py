@@ -231,7 +231,14 @@ def document(
         "person_years": round(person_years, 1),
         "births": births,
         "deaths": deaths,
-        "out_migrants_per_year": None,
+        # following people across the area's boundary (moves between its own communes do not count)
+        "out_migrants_per_year": round(
+            float(c.out_moves[members].sum() - c.od[np.ix_(members, members)].sum()) / c.years, 1
+        ),
+        "in_migrants_per_year": round(
+            float(c.in_moves[members].sum() + c.od[:, members].sum() - c.od[np.ix_(members, members)].sum()) / c.years,
+            1,
+        ),
         "tfr": round(_observed_tfr(c, members), 3),
         "srb": round(100 * c.births[members, :, 0].sum() / c.births[members, :, 1].sum(), 1)
         if c.births[members, :, 1].sum()
@@ -274,6 +281,7 @@ def document(
                 "tfr": round(_model_tfr(fc, members), 3),
                 "e0": fc.e0[a.code],
                 "srb": round(float(100 * np.mean(r.boy_share[members] / (1 - r.boy_share[members]))), 1),
+                "schedules": _schedules(fc, members),
             },
         },
         "warnings": warnings,
@@ -298,6 +306,45 @@ def document(
             }
             for j in children
         ],
+    }
+
+
+def _weighted(rate: np.ndarray, weight: np.ndarray, lo: int, hi: int) -> float:
+    """The area's rate over ages lo..hi-1: its units' rates weighted by their person-years."""
+    w = weight[..., lo:hi].sum()
+    return float((rate[..., lo:hi] * weight[..., lo:hi]).sum() / w) if w > 0 else 0.0
+
+
+def _schedules(fc: Forecast, members: np.ndarray) -> dict[str, Any]:
+    """The rates the projection used for the area (its units' weighted by their person-years), per
+    1,000 person-years: ASFR by the mother's five-year group, death and out-migration rates by sex
+    and age band; arrivals from beyond the province a year; the share of movers staying in it."""
+    r, c = fc.rates, fc.counts
+    women = c.exposure[members, 1, :]
+    expo = c.exposure[members]
+    bands = ((0, 1), (1, 15), (15, 45), (45, 65), (65, 85), (85, 101))
+    return {
+        "asfr_per_1000": {
+            f"{lo}-{lo + 4}": round(1000 * _weighted(r.asfr[members], women, lo, lo + 5), 2) for lo in range(10, 50, 5)
+        },
+        "deaths_per_1000": {
+            sex: {
+                f"{lo}-{hi - 1}": round(1000 * _weighted(r.mx[members, si], expo[:, si], lo, hi), 2) for lo, hi in bands
+            }
+            for si, sex in enumerate(("M", "F"))
+        },
+        "out_migration_per_1000": {
+            sex: {
+                f"{lo}-{hi - 1}": round(1000 * _weighted(r.out_rate[members, si], expo[:, si], lo, hi), 2)
+                for lo, hi in bands
+            }
+            for si, sex in enumerate(("M", "F"))
+        },
+        "arrivals_from_outside_per_year": round(float(r.in_count[members].sum()), 1),
+        "movers_staying_in_province": round(
+            _weighted(r.internal_share[members, None], expo.sum(axis=(1, 2))[:, None], 0, 1), 3
+        ),
+        "movers_per_move": {k: round(v, 2) for k, v in r.dispersion.items()},
     }
 
 
