@@ -21,6 +21,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from popreg.commands import read_errors
+
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 FORMATS = ("table", "json", "csv", "html")
 FIELD_VI = {
@@ -61,20 +63,10 @@ def _years_bar(horizon: int) -> Iterator[Any]:
         yield lambda k, _total: bar.update(task, completed=k + 1)
 
 
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Exit 2 naming the field (Vietnamese / English) for unusable input, 1 without PostgreSQL."""
-    from infra.db import DatabaseUnavailable
-    from projections.forecast.inputs import ForecastInputError
-
-    try:
-        yield
-    except ForecastInputError as exc:
-        err.print(f"[bold red]error:[/] {FIELD_VI.get(exc.field, exc.field)} / --{exc.field.replace('_', '-')}: {exc}")
-        raise typer.Exit(2) from None
-    except DatabaseUnavailable as exc:
-        err.print(f"[bold red]PostgreSQL unavailable:[/] {exc}")
-        raise typer.Exit(1) from None
+def _field_message(exc: ValueError) -> str:
+    """A forecast's unusable input named by its field, in Vietnamese and English."""
+    field = getattr(exc, "field", None)
+    return f"{FIELD_VI.get(field, field)} / --{field.replace('_', '-')}: {exc}" if field else str(exc)
 
 
 def print_table(doc: dict[str, Any]) -> None:
@@ -142,7 +134,7 @@ def forecast_cmd(
         raise typer.Exit(2)
     base_day = _day(base, "--base")
     known = _day(known_on, "--known-on") if known_on else None
-    with _errors():
+    with read_errors(_field_message):
         totals = None
         if constrain is not None:
             from projections.forecast.service import read_totals
@@ -208,7 +200,7 @@ def backtest_cmd(
         err.print(f"[bold red]error:[/] --format {fmt!r}: use table, json or csv")
         raise typer.Exit(2)
     days = [_day(b.strip(), "--bases") for b in bases.split(",")] if bases else None
-    with _errors():
+    with read_errors(_field_message):
         for day in days or []:
             validate(area, day, horizon, "constant", sims, years)
         with connect(cli_settings(), autocommit=True) as conn:

@@ -18,6 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from popreg.commands import read_errors
+
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 FORMATS = ("table", "csv", "json")
 CSV_COLUMNS = ["line", "area", "level", "name", "date", "known_on"] + [
@@ -139,7 +141,7 @@ def timeliness_cmd(
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """How late events were recorded, per collector and commune, and which collectors fell silent."""
-    from infra.db import DatabaseUnavailable, connect
+    from infra.db import connect
     from popreg.bootstrap import cli_settings
     from projections.quality.timeliness import timeliness
     from projections.read.indicators import normalise_area
@@ -147,17 +149,11 @@ def timeliness_cmd(
     if fmt not in ("table", "json"):
         err.print(f"[bold red]error:[/] --format {fmt!r}: use table or json")
         raise typer.Exit(2)
-    try:
+    with read_errors():
         day = date.fromisoformat(known_on) if known_on else None
         code, _ = normalise_area(area)
         with connect(cli_settings(), autocommit=True) as conn:
             found = timeliness(conn, code, period, day, silent_weeks)
-    except DatabaseUnavailable as exc:
-        err.print(f"[bold red]PostgreSQL unavailable:[/] {exc}")
-        raise typer.Exit(1) from None
-    except ValueError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(2) from None
     if fmt == "json":
         sys.stdout.write(orjson.dumps(found, option=orjson.OPT_INDENT_2).decode() + "\n")
         return
@@ -195,22 +191,16 @@ def checks_cmd(
     known_on: str | None = typer.Option(None, "--known-on", help="as the register knew it on this day (YYYY-MM-DD)"),
 ) -> None:
     """Age heaping (Whipple's index) of the area's population at the end of the period, as JSON."""
-    from infra.db import DatabaseUnavailable, connect
+    from infra.db import connect
     from popreg.bootstrap import cli_settings
     from projections.quality.checks import age_heaping
     from projections.read.indicators import normalise_area
 
-    try:
+    with read_errors():
         day = date.fromisoformat(known_on) if known_on else None
         code, _ = normalise_area(area)
         with connect(cli_settings(), autocommit=True) as conn:
             found = age_heaping(conn, code, period, day)
-    except DatabaseUnavailable as exc:
-        err.print(f"[bold red]PostgreSQL unavailable:[/] {exc}")
-        raise typer.Exit(1) from None
-    except ValueError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(2) from None
     sys.stdout.write(orjson.dumps({"age_heaping": found}, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 

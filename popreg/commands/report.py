@@ -9,6 +9,8 @@ import orjson
 import typer
 from rich.console import Console
 
+from popreg.commands import read_errors
+
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 FORMATS = ("json", "csv", "html", "xlsx")
 
@@ -31,7 +33,7 @@ def report(
     out: Path | None = typer.Option(None, "--out", help="write to this file instead of standard output"),
 ) -> None:
     """The report form for the area's level and the period: stocks at its end, flows over it, data quality."""
-    from infra.db import DatabaseUnavailable, connect
+    from infra.db import connect
     from infra.migrate import apply_migrations
     from popreg.bootstrap import cli_settings
     from projections.reports.forms import build_report, to_csv, to_xlsx
@@ -44,16 +46,10 @@ def report(
         err.print("[bold red]error:[/] --format xlsx writes a workbook: give --out FILE.xlsx")
         raise typer.Exit(2)
     settings = cli_settings()
-    try:
+    with read_errors():
         apply_migrations(settings.dsn)
         with connect(settings, autocommit=True) as conn:
             found = build_report(conn, area, period, known_on)
-    except DatabaseUnavailable as exc:
-        err.print(f"[bold red]PostgreSQL unavailable:[/] {exc}")
-        raise typer.Exit(1) from None
-    except ValueError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(2) from None
     for w in found["warnings"]:
         err.print(f"[yellow]note:[/] {w['en']}")
     if fmt == "xlsx":
