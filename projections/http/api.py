@@ -45,8 +45,19 @@ ONE_NAME = "(" + "|".join(re.escape(n) for n in NAMES) + ")"
 NAMES_PATTERN = f"^{ONE_NAME}(,{ONE_NAME})*$"  # the catalogue's names (projections/definitions.py)
 
 
-def _forbidden(principal: Principal, what: str) -> HTTPException:
+def forbidden(principal: Principal, what: str) -> HTTPException:
     return HTTPException(status.HTTP_403_FORBIDDEN, detail=f"{what} is outside this token's area {principal.area}")
+
+
+def area_in_scope(conn: Any, principal: Principal, area: str) -> str:
+    """The area's code: 422 if it is not one, 403 if it lies outside the token's area."""
+    try:
+        code, _ = normalise_area(area)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
+    if not queries.area_within(conn, code, principal.area):
+        raise forbidden(principal, f"area {code}")
+    return code
 
 
 @router.get(
@@ -69,7 +80,7 @@ def indicators(
         try:
             code, _ = normalise_area(area)
             if not queries.area_within(conn, code, principal.area):
-                raise _forbidden(principal, f"area {code}")
+                raise forbidden(principal, f"area {code}")
             return compute_indicators(conn, code, period, known_on, names.split(",") if names else None)
         except ValueError as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
@@ -88,7 +99,7 @@ def _person_in_scope(conn: Any, principal: Principal, record: dict[str, Any] | N
     if record is not None and record.get("merged_into"):  # a merged id is where its survivor lives
         record = queries.person(conn, record["merged_into"]) or record
     if record is not None and not queries.commune_within(conn, record.get("commune"), principal.area):
-        raise _forbidden(principal, "this person")
+        raise forbidden(principal, "this person")
 
 
 @router.get("/persons/{person_id}", summary="A person's current record")
@@ -143,7 +154,7 @@ def get_household(
         if found["registration"]:
             communes.add(found["registration"]["commune"])
         if not any(queries.commune_within(conn, c, principal.area) for c in communes):
-            raise _forbidden(principal, "this household")
+            raise forbidden(principal, "this household")
         return found
 
 
@@ -151,7 +162,7 @@ def get_household(
 def get_review(principal: Caller, pool: Pool, commune: str | None = None) -> dict[str, Any]:
     with pool.connection() as conn:
         if commune is not None and not queries.commune_within(conn, commune, principal.area):
-            raise _forbidden(principal, f"commune {commune}")
+            raise forbidden(principal, f"commune {commune}")
         items = queries.review(conn, commune, principal.area)
     return {"items": items, "count": len(items)}
 

@@ -20,7 +20,7 @@ from infra.problems import error_responses
 from projections.forecast.inputs import ForecastInputError
 from projections.forecast.scenarios import SCENARIOS
 from projections.forecast.service import MAX_HORIZON, get_forecast
-from projections.http.api import Caller, Pool
+from projections.http.api import Caller, Pool, forbidden
 from projections.read import queries
 
 router = APIRouter(prefix="/v1", tags=["forecasts"])
@@ -148,9 +148,7 @@ async def forecasts(
             except ValueError as exc:
                 raise field_error("area", str(exc)) from None
             if not inside:
-                raise HTTPException(
-                    status.HTTP_403_FORBIDDEN, detail=f"area {code} is outside this token's area {principal.area}"
-                )
+                raise forbidden(principal, f"area {code}")
             conn.commit()
             conn.autocommit = True
             try:

@@ -6,22 +6,25 @@ area are refused like any other bad line (with the field `area`), the rest compa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
+import psycopg
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
+from psycopg_pool import ConnectionPool
 from pydantic import BaseModel, Field
 
 from infra.gazetteer_store import gazetteer_in_force
 from infra.http_params import DAY_PATTERN, AreaQuery, KnownOnText, PeriodQuery
 from infra.problems import error_responses
-from projections.http.api import Caller, Pool
+from infra.tokens import Principal
+from projections.http.api import Caller, Pool, area_in_scope
 from projections.quality.checks import age_heaping
 from projections.quality.timeliness import timeliness
 from projections.quality.totals import LineError, TotalsFileError, compare, read_totals, summary
 from projections.read import queries
-from projections.read.indicators import normalise_area
 
 router = APIRouter(prefix="/v1/quality", tags=["quality"])
 MAX_BYTES = 8 * 1024 * 1024
@@ -99,6 +102,27 @@ class TimelinessOut(BaseModel):
     silent: list[Silent]
 
 
+def _scoped_read(
+    principal: Principal,
+    pool: ConnectionPool,
+    area: str,
+    known_on: str | None,
+    read: Callable[[psycopg.Connection, str, date | None], dict[str, Any]],
+) -> dict[str, Any]:
+    """`read(conn, area code, day of knowledge)` for an area inside the token's area; bad input 422."""
+    try:
+        day = date.fromisoformat(known_on) if known_on else None
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
+    with pool.connection() as conn:
+        code = area_in_scope(conn, principal, area)
+        conn.commit()
+        try:
+            return read(conn, code, day)
+        except ValueError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
+
+
 @router.get(
     "/timeliness",
     response_model=TimelinessOut,
@@ -112,21 +136,9 @@ def get_timeliness(
     known_on: KnownOnText = None,
     silent_weeks: Annotated[int, Query(ge=1, le=520, description="list collectors silent this many weeks")] = 8,
 ) -> dict[str, Any]:
-    try:
-        day = date.fromisoformat(known_on) if known_on else None
-        code, _ = normalise_area(area)
-    except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
-    with pool.connection() as conn:
-        if not queries.area_within(conn, code, principal.area):
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, detail=f"area {code} is outside this token's area {principal.area}"
-            )
-        conn.commit()
-        try:
-            return timeliness(conn, code, period, day, silent_weeks)
-        except ValueError as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
+    return _scoped_read(
+        principal, pool, area, known_on, lambda conn, code, day: timeliness(conn, code, period, day, silent_weeks)
+    )
 
 
 class AgeHeaping(BaseModel):
@@ -147,21 +159,9 @@ class ChecksOut(BaseModel):
 def get_checks(
     principal: Caller, pool: Pool, area: AreaQuery, period: PeriodQuery, known_on: KnownOnText = None
 ) -> dict[str, Any]:
-    try:
-        day = date.fromisoformat(known_on) if known_on else None
-        code, _ = normalise_area(area)
-    except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
-    with pool.connection() as conn:
-        if not queries.area_within(conn, code, principal.area):
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, detail=f"area {code} is outside this token's area {principal.area}"
-            )
-        conn.commit()
-        try:
-            return {"age_heaping": age_heaping(conn, code, period, day)}
-        except ValueError as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
+    return _scoped_read(
+        principal, pool, area, known_on, lambda conn, code, day: {"age_heaping": age_heaping(conn, code, period, day)}
+    )
 
 
 class CompareOut(BaseModel):

@@ -16,28 +16,13 @@ from fastapi.responses import HTMLResponse, Response
 from infra import kafka_admin
 from infra.http_params import PERIOD_PATTERN, AreaQuery
 from infra.spreadsheets import XLSX_MEDIA_TYPE
-from infra.tokens import Principal
 from infra.topics import EVENTS
-from projections.http.api import Caller, Pool
-from projections.read import queries
-from projections.read.indicators import normalise_area
+from projections.http.api import Caller, Pool, area_in_scope
 from projections.read.live import NotLive, live_figures
 from projections.reports.forms import UnknownArea, build_report, to_csv, to_xlsx
 from projections.reports.html import to_html
 
 router = APIRouter(prefix="/v1", tags=["reports"])
-
-
-def _in_scope(conn: Any, principal: Principal, area: str) -> str:
-    try:
-        code, _ = normalise_area(area)
-    except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
-    if not queries.area_within(conn, code, principal.area):
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN, detail=f"area {code} is outside this token's area {principal.area}"
-        )
-    return code
 
 
 @router.get(
@@ -69,7 +54,7 @@ def get_report(
     bom: Annotated[bool, Query(description="csv: start with a UTF-8 byte-order mark, for opening in Excel")] = False,
 ) -> Any:
     with pool.connection() as conn:
-        code = _in_scope(conn, principal, area)
+        code = area_in_scope(conn, principal, area)
         try:
             found = build_report(conn, code, period, known_on)
         except UnknownArea as exc:  # a well-formed code no unit has: nothing there
@@ -113,7 +98,7 @@ async def get_live(
 ) -> dict[str, Any]:
     def read() -> dict[str, Any]:
         with pool.connection() as conn:
-            code = _in_scope(conn, principal, area)
+            code = area_in_scope(conn, principal, area)
             try:
                 return live_figures(conn, code, period)
             except NotLive as exc:
