@@ -45,12 +45,6 @@ def _day(value: str, option: str) -> date:
         raise typer.Exit(2) from None
 
 
-def _stats(s: dict[str, Any] | None, digits: int = 0) -> str:
-    from projections.forecast.report import band_text
-
-    return band_text(s, digits, "[]")
-
-
 @contextmanager
 def _years_bar(horizon: int) -> Iterator[Any]:
     """A progress bar over the projected years on the terminal (stderr), if one is attached."""
@@ -70,27 +64,18 @@ def _field_message(exc: ValueError) -> str:
 
 
 def print_table(doc: dict[str, Any]) -> None:
+    from projections.forecast.report import YEAR_FIGURES, year_row
+
     console = Console(width=max(Console().width, 140))
     bp = doc["base_period"]
     table = Table(
         title=f"{doc['name']} ({doc['area']}): {doc['scenario_label']['en']}; base {doc['base']}, rates from "
         f"{bp['from']} to {bp['to']}; median [80 % band] of {doc['sims']} trajectories"
     )
-    for col in ("year", "population", "births", "deaths", "in", "out", "TFR", "% 0-14", "% 65+", "dependency"):
+    for col in ("year", *(en for _, _, _, en in YEAR_FIGURES)):
         table.add_column(col, justify="right")
     for y in doc["years"]:
-        table.add_row(
-            str(y["year"]),
-            _stats(y["population"]),
-            _stats(y.get("births")),
-            _stats(y.get("deaths")),
-            _stats(y.get("in_migrants")),
-            _stats(y.get("out_migrants")),
-            _stats(y.get("tfr"), 2),
-            _stats(y.get("share_0_14"), 1),
-            _stats(y.get("share_65_plus"), 1),
-            _stats(y.get("dependency_ratio"), 1),
-        )
+        table.add_row(*year_row(y, "[]"))
     console.print(table)
     strat = Table(title="Population Strategy to 2030 (QĐ 1679/QĐ-TTg)")
     for col in ("indicator", "target", "2030", "first met"):

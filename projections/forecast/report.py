@@ -80,6 +80,26 @@ def pyramid_chart(doc: dict[str, Any]) -> Any:
     return fig
 
 
+# The figures of a year's row, with their decimals and their column heads (Vietnamese, English),
+# for the page and the command's table alike.
+YEAR_FIGURES = (
+    ("population", 0, "dân số", "population"),
+    ("births", 0, "sinh", "births"),
+    ("deaths", 0, "chết", "deaths"),
+    ("in_migrants", 0, "nhập cư", "in"),
+    ("out_migrants", 0, "xuất cư", "out"),
+    ("tfr", 2, "TFR", "TFR"),
+    ("share_0_14", 1, "% 0-14", "% 0-14"),
+    ("share_65_plus", 1, "% 65+", "% 65+"),
+    ("dependency_ratio", 1, "tỷ số phụ thuộc", "dependency"),
+)
+
+
+def year_row(year: dict[str, Any], brackets: str = "()") -> list[str]:
+    """A year's row: the year, then each of YEAR_FIGURES as its median and 80 % band."""
+    return [str(year["year"])] + [band_text(year.get(name), digits, brackets) for name, digits, _, _ in YEAR_FIGURES]
+
+
 def band_text(stats: dict[str, Any] | None, digits: int = 0, brackets: str = "()") -> str:
     """A figure as its median (the expected value without trajectories) and its 80 % band."""
     if not stats or stats.get("expected") is None:
@@ -98,26 +118,8 @@ def html_page(doc: dict[str, Any]) -> str:
     fan_png, pyr_png = _png(fan), _png(pyr)
     plt.close(fan)
     plt.close(pyr)
-    rows = "".join(
-        "<tr>"
-        + "".join(
-            f"<td>{html.escape(v)}</td>"
-            for v in (
-                str(y["year"]),
-                band_text(y.get("population")),
-                band_text(y.get("births")),
-                band_text(y.get("deaths")),
-                band_text(y.get("in_migrants")),
-                band_text(y.get("out_migrants")),
-                band_text(y.get("tfr"), 2),
-                band_text(y.get("share_0_14"), 1),
-                band_text(y.get("share_65_plus"), 1),
-                band_text(y.get("dependency_ratio"), 1),
-            )
-        )
-        + "</tr>"
-        for y in doc["years"]
-    )
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in year_row(y)) + "</tr>" for y in doc["years"])
+    heads = "".join(f"<th>{html.escape(vi)}</th>" for _, _, vi, _ in YEAR_FIGURES)
     targets = "".join(
         f"<tr><td>{html.escape(t['indicator'])}</td><td>{html.escape(t['target'])}</td>"
         f"<td>{'' if t['value_2030'] is None else round(t['value_2030'], 2)}</td>"
@@ -137,8 +139,7 @@ td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}th{{background:#e
 Khoảng 80 % trong ngoặc / 80 % band in brackets.</p>
 {f"<ul class='warnings'>{warnings}</ul>" if warnings else ""}
 <img alt="fan chart" src="data:image/png;base64,{fan_png}"> <img alt="pyramid" src="data:image/png;base64,{pyr_png}">
-<h2>Theo năm / by year</h2><table><tr><th>năm</th><th>dân số</th><th>sinh</th><th>chết</th><th>nhập cư</th>
-<th>xuất cư</th><th>TFR</th><th>% 0-14</th><th>% 65+</th><th>tỷ số phụ thuộc</th></tr>{rows}</table>
+<h2>Theo năm / by year</h2><table><tr><th>năm</th>{heads}</tr>{rows}</table>
 <h2>Mục tiêu Chiến lược Dân số đến 2030 / Strategy targets (QĐ 1679/QĐ-TTg)</h2>
 <table><tr><th>chỉ tiêu</th><th>mục tiêu</th><th>2030</th><th>đạt từ năm / first met</th></tr>{targets}</table>
 </body></html>"""
