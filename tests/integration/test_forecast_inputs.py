@@ -9,15 +9,13 @@ from typing import Any
 
 import pytest
 
-from infra import db
-from infra.gazetteer_store import builtin_gazetteer, load_builtin
 from infra.settings import Settings
 from projections import versions
 from projections.forecast.inputs import ForecastInputError, load_counts, load_scope
 from projections.forecast.service import get_forecast
 from projections.read.areas import refresh_area_map
 from projections.read.indicators import compute_indicators
-from tests.support.projection import A, B, C, produce, scenario, sink_until_caught_up
+from tests.support.projection import A, B, C, feed, opened, scenario
 from tests.support.synthetic import EventFactory
 
 pytestmark = pytest.mark.integration
@@ -26,20 +24,14 @@ BASE = date(2024, 12, 31)
 
 @pytest.fixture(scope="module")
 def env(make_settings: Callable[..., Settings]) -> Iterator[tuple[Settings, Any, EventFactory]]:
-    settings = make_settings()
-    pool = db.open_pool(settings, max_size=4)
-    load_builtin(pool)
-    yield settings, pool, EventFactory(builtin_gazetteer(), prefix="fc")
-    pool.close()
+    with opened(make_settings()) as found:
+        yield found
 
 
 @pytest.fixture(scope="module")
 async def fed(env: Any) -> Any:
     settings, pool, f = env
-    await produce(settings, f, scenario(f))
-    with pool.connection() as conn:
-        live = versions.ensure_live(conn)
-    await sink_until_caught_up(settings, live, pool)
+    await feed(settings, pool, f, scenario(f))
     return env
 
 
@@ -97,9 +89,7 @@ def test_a_late_record_in_the_base_period_refreshes_the_stored_forecast(fed: Any
             birth_order=1,
             mother_age=31,
         )
-        await produce(settings, f, [rec])
-        with pool.connection() as conn:
-            await sink_until_caught_up(settings, versions.ensure_live(conn), pool)
+        await feed(settings, pool, f, [rec])
 
     import asyncio
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -17,55 +15,31 @@ from typing import Any
 import orjson
 import pytest
 
-from infra import db
-from infra.gazetteer_store import builtin_gazetteer, load_builtin
+from infra.gazetteer_store import builtin_gazetteer
 from infra.settings import Settings
-from projections import versions
 from projections.quality.totals import TotalsFileError, compare, read_totals, summary
 from projections.read.indicators import compute_indicators
-from tests.support.projection import A, C, produce, scenario, sink_until_caught_up
+from tests.support.projection import A, C, feed, opened, popreg, scenario
 from tests.support.synthetic import EventFactory
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def env(make_settings: Callable[..., Settings]) -> Iterator[tuple[Settings, Any]]:
-    settings = make_settings()
-    pool = db.open_pool(settings, max_size=4)
-    load_builtin(pool)
-    yield settings, pool
-    pool.close()
+def env(make_settings: Callable[..., Settings]) -> Iterator[tuple[Settings, Any, EventFactory]]:
+    with opened(make_settings()) as found:
+        yield found
 
 
 @pytest.fixture(scope="module")
 async def fed(env: Any) -> Any:
-    settings, pool = env
-    f = EventFactory(builtin_gazetteer())
-    await produce(settings, f, scenario(f))
-    with pool.connection() as conn:
-        live = versions.ensure_live(conn)
-    await sink_until_caught_up(settings, live, pool)
+    settings, pool, f = env
+    await feed(settings, pool, f, scenario(f))
     return env
 
 
 def _popreg(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "POPREG_TOPIC_PREFIX": settings.topic_prefix,
-        "POPREG_PG_DATABASE": settings.pg_database,
-        "POPREG_PG_PORT": str(settings.pg_port),
-        "POPREG_KAFKA_BOOTSTRAP": settings.bootstrap,
-        "POPREG_ENV": "test",
-        "POPREG_HOME": str(settings.home_dir),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "popreg", "quality", "compare", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return popreg(settings, "quality", "compare", *args, timeout=120)
 
 
 def test_the_register_on_each_date_beside_the_outside_totals(fed: Any) -> None:

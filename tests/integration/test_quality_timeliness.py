@@ -9,38 +9,28 @@ from typing import Any
 
 import pytest
 
-from infra import db
-from infra.gazetteer_store import builtin_gazetteer, load_builtin
 from infra.settings import Settings
-from projections import versions
 from projections.quality.timeliness import timeliness
 from projections.reports.forms import build_report
-from tests.support.projection import A, produce, scenario, sink_until_caught_up
+from tests.support.projection import A, cli_env, feed, opened, scenario
 from tests.support.synthetic import EventFactory
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def env(make_settings: Callable[..., Settings]) -> Iterator[tuple[Settings, Any]]:
-    settings = make_settings()
-    pool = db.open_pool(settings, max_size=4)
-    load_builtin(pool)
-    yield settings, pool
-    pool.close()
+def env(make_settings: Callable[..., Settings]) -> Iterator[tuple[Settings, Any, EventFactory]]:
+    with opened(make_settings()) as found:
+        yield found
 
 
 @pytest.fixture(scope="module")
 async def fed(env: Any) -> Any:
-    settings, pool = env
-    f = EventFactory(builtin_gazetteer())
+    settings, pool, f = env
     records = scenario(f)
     for r in records:  # each commune's collaborator keeps its book
         r["event"]["source"]["collector_id"] = f"ctv-{r['event']['commune']}"
-    await produce(settings, f, records)
-    with pool.connection() as conn:
-        live = versions.ensure_live(conn)
-    await sink_until_caught_up(settings, live, pool)
+    await feed(settings, pool, f, records)
     return env
 
 
@@ -84,7 +74,6 @@ def test_silent_collectors(fed: Any) -> None:
 
 
 def test_the_command_and_the_api(fed: Any) -> None:
-    import os
     import subprocess
     import sys
 
@@ -94,16 +83,7 @@ def test_the_command_and_the_api(fed: Any) -> None:
     from tests.support.dashboard import compose_app, serve, token
 
     settings = fed[0]
-    env = {
-        **os.environ,
-        "POPREG_TOPIC_PREFIX": settings.topic_prefix,
-        "POPREG_PG_DATABASE": settings.pg_database,
-        "POPREG_PG_PORT": str(settings.pg_port),
-        "POPREG_KAFKA_BOOTSTRAP": settings.bootstrap,
-        "POPREG_ENV": "test",
-        "POPREG_HOME": str(settings.home_dir),
-        "COLUMNS": "200",
-    }
+    env = {**cli_env(settings), "COLUMNS": "200"}
     cli = [sys.executable, "-m", "popreg", "quality", "timeliness"]
     done = subprocess.run(
         [*cli, "--area", A, "--period", "2024-01", "--format", "json"],

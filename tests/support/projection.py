@@ -46,7 +46,7 @@ from infra.settings import Settings
 from infra.topics import EVENTS
 from projections.fold.model import TABLES
 from projections.sink.sink import Sink
-from projections.versions import Version
+from projections.versions import Version, ensure_live
 from tests.support.synthetic import EventFactory, at
 
 A, B, C, D = "03646", "03649", "03682", "00001"
@@ -167,6 +167,14 @@ async def produce(
 
 async def sink_until_caught_up(settings: Settings, version: Version, pool: ConnectionPool, **kw: Any) -> Any:
     return await asyncio.wait_for(Sink(settings, version, pool, **kw).run(until_caught_up=True), 120)
+
+
+async def feed(settings: Settings, pool: ConnectionPool, f: EventFactory, records: list[dict[str, Any]]) -> None:
+    """The records onto the events topic, then the live version's sink caught up with them."""
+    await produce(settings, f, records)
+    with pool.connection() as conn:
+        live = ensure_live(conn)
+    await sink_until_caught_up(settings, live, pool)
 
 
 COMPARED = (*TABLES, "event_archive", "event_subjects", "review_items", "sink_rejects")
