@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 import psycopg
 
-from projections.forecast.inputs import HISTORY, STOCK, load_counts, load_scope, scope_of
-from projections.forecast.run import QUANTILES, add_years, run_forecast
-from projections.periods import knowledge_instant, ymd
+from projections.forecast.inputs import HISTORY, load_counts, load_scope, scope_of, stock
+from projections.forecast.run import QUANTILES, add_years, membership, run_forecast
+from projections.forecast.service import validate
+from projections.periods import knowledge_instant
 from projections.read.areas import refresh_area_map
 from projections.read.indicator_sql import KNOWN
 from projections.versions import ensure_live, use_schema
@@ -60,7 +61,7 @@ def backtest(
     known_then: bool = False,
     progress: Any = None,
 ) -> dict[str, Any]:
-    code = area.strip().upper()
+    code = validate(area, date.today(), horizon, "constant", sims, years)  # the same checks as a forecast
     rows: list[dict[str, Any]] = []
     stopped: list[dict[str, str]] = []
     with conn.transaction():
@@ -97,16 +98,12 @@ def backtest(
             ]
             codes = list(scope.code_unit)
             U = len(scope.units)
-            member = np.zeros((U, len(fc.areas)))
-            for i, a in enumerate(fc.areas):
-                member[a.members, i] = 1.0
+            member = membership(fc.areas, U)
             k_now = knowledge_instant(None)
             for k in steps:
                 day = add_years(base, k)
                 recorded_units = {name: np.zeros(U) for name in FIGURES}
-                stock = {"codes": codes, "k": k_now, "d": day, "dymd": ymd(day)}
-                for c, _sex, _age, n in conn.execute(STOCK, stock, prepare=False):
-                    recorded_units["population"][scope.code_unit[c]] += n
+                recorded_units["population"] = stock(conn, scope, day, None).sum(axis=(1, 2))
                 for c, what, n in conn.execute(
                     RECORDED_FLOWS, {"codes": codes, "k": k_now, "y0": add_years(base, k - 1), "y1": day}, prepare=False
                 ):

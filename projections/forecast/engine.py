@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from projections.forecast.estimate import MIGRATION_GROUPS, MORTALITY_BANDS, Rates
-from projections.forecast.lifetable import AGES, OPEN_AGE, survival_ratios
+from projections.forecast.lifetable import AGES, OPEN_AGE
 from projections.forecast.scenarios import Year
 
 FLOWS = ("births", "deaths", "in_internal", "out_internal", "in_external", "out_external", "adjustment")
@@ -141,11 +141,7 @@ def project(
     rng = np.random.default_rng(seed) if sims > 0 else None
     U = len(rates.units)
     S = max(sims, 1)
-    surv = np.empty((U, 2, AGES))
-    surv_birth = np.empty((U, 2))
-    for u in range(U):
-        for s in range(2):
-            surv[u, s], surv_birth[u, s] = survival_ratios(rates.mx[u, s].copy(), s == 0)
+    surv, surv_birth = rates.survival  # computed once, shared by the expected run and the threads
     log_surv = np.log(np.clip(surv, 1e-300, 1.0))
     log_surv_birth = np.log(np.clip(surv_birth, 1e-300, 1.0))
     mult = Multipliers(rates, sims, rng)

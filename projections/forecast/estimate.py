@@ -28,10 +28,11 @@ towards the province, communes towards their district.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
-from projections.forecast.lifetable import AGES, single_year
+from projections.forecast.lifetable import AGES, single_year, survival_ratios
 from projections.forecast.standard import standard_rates
 
 SEXES = ("M", "F")
@@ -57,7 +58,6 @@ class Counts:
     out_moves: np.ndarray  # [U, 2, AGES] moves out of the unit (age on the day they left)
     od: np.ndarray  # [U, U] moves between units of the scope, from row to column
     in_moves: np.ndarray  # [U, 2, AGES] arrivals from outside the scope (age on arrival)
-    pop_start: np.ndarray | None = None  # [U, 2] persons on the period's first day
     # variance-to-mean ratio of mover counts ("out", "in"): people move in families
     dispersion: dict[str, float] = field(default_factory=lambda: {"out": 1.0, "in": 1.0})
 
@@ -91,6 +91,17 @@ class Rates:
     warnings: list[str] = field(default_factory=list)
     dispersion: dict[str, float] = field(default_factory=lambda: {"out": 1.0, "in": 1.0})
     dest_alpha: np.ndarray | None = None  # [U, U] Dirichlet parameters of dest's rows (None: fixed)
+
+    @cached_property
+    def survival(self) -> tuple[np.ndarray, np.ndarray]:
+        """([U, 2, AGES] survival ratios, [U, 2] newborns alive at the year's end) of each unit's
+        life table (projections.forecast.lifetable.survival_ratios), computed once per rates."""
+        U = len(self.units)
+        surv, surv_birth = np.empty((U, 2, AGES)), np.empty((U, 2))
+        for u in range(U):
+            for s in range(2):
+                surv[u, s], surv_birth[u, s] = survival_ratios(self.mx[u, s].copy(), s == 0)
+        return surv, surv_birth
 
     def tfr(self) -> np.ndarray:
         return self.asfr.sum(axis=1)

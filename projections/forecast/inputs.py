@@ -148,6 +148,16 @@ def _dispersion(groups: dict[str, int]) -> float:
     return float((sizes**2).sum() / sizes.sum()) if sizes.sum() > 0 else 1.0
 
 
+def stock(conn: psycopg.Connection, scope: Scope, day: date, known_on: date | None) -> np.ndarray:
+    """[U, 2, AGES] persons living in each unit of the scope on `day`, by sex and completed years."""
+    out = np.zeros((len(scope.units), 2, AGES))
+    params = {"codes": list(scope.code_unit), "k": knowledge_instant(known_on), "d": day, "dymd": ymd(day)}
+    for code, sex, age, n in conn.execute(STOCK, params, prepare=False):
+        if sex in SEX and age is not None and age >= 0:
+            out[scope.code_unit[code], SEX[sex], age] += n
+    return out
+
+
 def load_counts(
     conn: psycopg.Connection, scope: Scope, base: date, years: int, known_on: date | None
 ) -> tuple[Counts, dict[str, object]]:
@@ -175,15 +185,7 @@ def load_counts(
     U = len(scope.units)
     params = {"codes": codes, "k": k, "ps": ps, "b": base}
 
-    def stock(day: date) -> np.ndarray:
-        out = np.zeros((U, 2, AGES))
-        for code, sex, age, n in conn.execute(STOCK, {**params, "d": day, "dymd": ymd(day)}, prepare=False):
-            if sex in SEX and age is not None and age >= 0:
-                out[scope.code_unit[code], SEX[sex], age] += n
-        return out
-
-    pop = stock(base)
-    pop_start = stock(ps).sum(axis=2)
+    pop = stock(conn, scope, base, known_on)
     exposure = np.zeros((U, 2, AGES))
     for code, sex, age, days in conn.execute(EXPOSURE, params, prepare=False):
         if sex in SEX:
@@ -233,7 +235,6 @@ def load_counts(
         out_moves=out_moves,
         od=od,
         in_moves=in_moves,
-        pop_start=pop_start,
         dispersion={"out": _dispersion(out_groups), "in": _dispersion(in_groups)},
     )
     return counts, {"period_from": ps, "period_to": base, "history_from": first, "last_record": last}

@@ -97,6 +97,14 @@ def build_areas(counts: Counts, provinces: list[str]) -> list[Area]:
     return areas
 
 
+def membership(areas: list[Area], units: int) -> np.ndarray:
+    """[units, areas]: 1 where a unit is part of an area (sums over areas are matrix products)."""
+    out = np.zeros((units, len(areas)))
+    for i, a in enumerate(areas):
+        out[a.members, i] = 1.0
+    return out
+
+
 def _stocks(pop: np.ndarray) -> dict[str, np.ndarray]:
     """pop [..., 2, AGES] -> population (total, by sex) and the shares and ratios (percent) [...],
     in about one and a half passes over the array."""
@@ -153,9 +161,7 @@ def run_forecast(
     )
     A = len(areas)
     U = len(counts.units)
-    member = np.zeros((U, A))  # which units make up each area
-    for i, a in enumerate(areas):
-        member[a.members, i] = 1.0
+    member = membership(areas, U)
     # the share of each unit's moves to other units of the scope that leave each area it is in
     leave = member * (1.0 - rates.dest @ member)
     expected_years = project(counts.pop, rates, plan, 0, seed)
