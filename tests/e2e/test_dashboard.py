@@ -344,6 +344,12 @@ def test_the_forecast_panel_draws_the_apis_fan_and_the_strategy_targets(signed_i
     assert met and int(met) <= 2030  # the Strategy scenario reaches replacement fertility by 2030
     assert "31/12/2025" in s.page.inner_text("#forecast-base")
     s.shot("forecast")
+    # on a phone the panel stays inside the screen (its tables scroll sideways, not the page)
+    s.page.set_viewport_size({"width": 390, "height": 844})
+    s.page.locator("#p-forecast").scroll_into_view_if_needed()
+    s.page.locator("#p-forecast").screenshot(path=str(ARTIFACTS / "dashboard-forecast-phone.png"))
+    assert s.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    s.page.set_viewport_size({"width": 1400, "height": 1000})
     # another area: the panel empties until asked again
     s.page.select_option("#children", s.page.eval_on_selector("#children option:nth-child(2)", "o => o.value"))
     s.page.wait_for_selector('#forecast[data-state="idle"]', state="attached", timeout=TIMEOUT_MS)
